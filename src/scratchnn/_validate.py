@@ -1,0 +1,136 @@
+"""One error template for bad input, used everywhere (asserted in tests).
+
+    Invalid value for `p`: expected a float in [0, 1). Received: p=1.5
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"array(shape={value.shape}, dtype={value.dtype})"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def invalid_value(name: str, expected: str, value: Any) -> ValueError:
+    """``ValueError`` in the project's template; ``raise invalid_value("p", "a float in [0, 1)", p)``."""
+    return ValueError(f"Invalid value for `{name}`: expected {expected}. Received: {name}={_short(value)}")
+
+
+def invalid_type(name: str, expected: str, value: Any) -> TypeError:
+    """``TypeError`` in the project's template, naming the received type."""
+    return TypeError(
+        f"Invalid type for `{name}`: expected {expected}. Received: {name} of type {type(value).__name__}"
+    )
+
+
+def invalid_shape(name: str, expected: str, shape: tuple[int, ...]) -> ValueError:
+    """``ValueError`` for a wrong shape: ``Invalid shape for `x`: expected (N, 784). Received: x.shape=(3, 5)``."""
+    return ValueError(f"Invalid shape for `{name}`: expected {expected}. Received: {name}.shape={tuple(shape)}")
+
+
+def check_array(
+    x: Any,
+    name: str,
+    *,
+    ndim: int | tuple[int, ...] | None = None,
+    floating: bool = True,
+    finite: bool = False,
+) -> np.ndarray:
+    """Check that ``x`` is an ndarray (floating by default) of the given rank; return it unchanged."""
+    if not isinstance(x, np.ndarray):
+        raise invalid_type(name, "a numpy.ndarray", x)
+    if floating and x.dtype.kind != "f":
+        raise invalid_type(name, f"a floating numpy.ndarray (float32 or float64), not dtype {x.dtype}", x)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else ndim
+        if x.ndim not in allowed:
+            want = " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(
+                f"Invalid shape for `{name}`: expected a {want} array. Received: {name}.shape={x.shape}"
+            )
+    if finite and not np.all(np.isfinite(x)):
+        raise invalid_value(name, "finite values (no NaN or inf)", x)
+    return x
+
+
+def check_labels(y: Any, name: str, n: int, num_classes: int, ignore_index: int | None = None) -> np.ndarray:
+    """Integer class labels of shape (n,) in [0, num_classes), ``ignore_index`` allowed."""
+    if not isinstance(y, np.ndarray):
+        raise invalid_type(name, "a numpy.ndarray of integer class labels", y)
+    if y.dtype.kind not in "iu":
+        raise invalid_type(name, f"integer class labels, not dtype {y.dtype}", y)
+    if y.shape != (n,):
+        raise invalid_shape(name, f"({n},) to match the scores' batch size", y.shape)
+    valid = y if ignore_index is None else y[y != ignore_index]
+    if valid.size and (valid.min() < 0 or valid.max() >= num_classes):
+        bad = valid[(valid < 0) | (valid >= num_classes)][0]
+        raise ValueError(
+            f"Invalid value for `{name}`: expected class labels in [0, {num_classes}). "
+            f"Received: a label {int(bad)}"
+        )
+    return y
+
+
+def check_float(
+    value: Any,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """A real number in an interval; returns it as a Python float."""
+    lo_b, hi_b = ("(" if low_open else "["), (")" if high_open else "]")
+    lo_s = "-inf" if low is None else f"{low:g}"
+    hi_s = "inf" if high is None else f"{high:g}"
+    expected = f"a float in {lo_b}{lo_s}, {hi_s}{hi_b}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise invalid_type(name, expected, value)
+    v = float(value)
+    if v != v:
+        raise invalid_value(name, expected, value)
+    if low is not None and (v < low or (low_open and v == low)):
+        raise invalid_value(name, expected, value)
+    if high is not None and (v > high or (high_open and v == high)):
+        raise invalid_value(name, expected, value)
+    return v
+
+
+def check_int(value: Any, name: str, *, low: int | None = None, high: int | None = None) -> int:
+    """An integer in [low, high]; returns it as a Python int."""
+    if low is not None and high is not None:
+        expected = f"an int in [{low}, {high}]"
+    elif low is not None:
+        expected = f"an int >= {low}"
+    else:
+        expected = "an int"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise invalid_type(name, expected, value)
+    v = int(value)
+    if (low is not None and v < low) or (high is not None and v > high):
+        raise invalid_value(name, expected, value)
+    return v
+
+
+def check_choice(value: Any, name: str, choices: tuple[Any, ...]) -> Any:
+    """One of a fixed set of values."""
+    if value not in choices:
+        raise invalid_value(name, "one of " + ", ".join(repr(c) for c in choices), value)
+    return value
+
+
+def check_dtype_matches(x: np.ndarray, name: str, dtype: np.dtype[Any], owner: str) -> None:
+    """Inputs must have the module's dtype (as in torch); a clear TypeError instead of silent upcasting."""
+    if x.dtype != dtype:
+        raise TypeError(
+            f"Invalid dtype for `{name}`: expected {dtype} to match {owner}'s parameters "
+            f"(cast with x.astype(np.{dtype}) or module.to(np.{x.dtype})). Received: {name}.dtype={x.dtype}"
+        )

@@ -1,0 +1,164 @@
+"""Numerical gradients: the course's helpers plus ``check_op`` / ``check_module``.
+
+Central differences, df/dx_i ~ (f(x + h e_i) - f(x - h e_i)) / 2h, with error O(h^2). Run them
+in float64: in float32 the rounding error of f (~1e-7 relative) divided by 2h swamps everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._validate import invalid_type
+
+__all__ = [
+    "rel_error",
+    "eval_numerical_gradient",
+    "eval_numerical_gradient_array",
+    "check_op",
+    "check_module",
+]
+
+
+def rel_error(x: Any, y: Any) -> float:
+    """max |x - y| / max(1e-8, |x| + |y|), elementwise (the course's definition)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.shape != y.shape:
+        raise ValueError(f"Invalid shape for `y`: expected {x.shape} to match x. Received: y.shape={y.shape}")
+    if x.size == 0:
+        return 0.0
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
+
+
+def eval_numerical_gradient(f: Callable[[np.ndarray], Any], x: np.ndarray, verbose: bool = True,
+                            h: float = 0.00001) -> np.ndarray:
+    """Gradient of a scalar function ``f`` at ``x`` (``x`` is perturbed in place and restored)."""
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
+    while not it.finished:
+        ix = it.multi_index
+        old = x[ix]
+        x[ix] = old + h
+        fxph = float(f(x))
+        x[ix] = old - h
+        fxmh = float(f(x))
+        x[ix] = old
+        grad[ix] = (fxph - fxmh) / (2 * h)
+        if verbose:
+            print(ix, grad[ix])
+        it.iternext()
+    return grad
+
+
+def eval_numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, df: np.ndarray,
+                                  h: float = 1e-5) -> np.ndarray:
+    """Gradient of sum(f(x) * df) at ``x``, for an array-valued ``f`` and upstream gradient ``df``."""
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
+    while not it.finished:
+        ix = it.multi_index
+        old = x[ix]
+        x[ix] = old + h
+        pos = np.array(f(x), dtype=np.float64, copy=True)
+        x[ix] = old - h
+        neg = np.array(f(x), dtype=np.float64, copy=True)
+        x[ix] = old
+        grad[ix] = np.sum((pos - neg) * df) / (2 * h)
+        it.iternext()
+    return grad
+
+
+def _as_float64(name: str, a: Any) -> np.ndarray:
+    if not isinstance(a, np.ndarray):
+        raise invalid_type(name, "a numpy.ndarray", a)
+    return a.astype(np.float64) if a.dtype.kind == "f" else a
+
+
+def check_op(
+    forward: Callable[..., Any],
+    backward: Callable[..., Any],
+    inputs: Mapping[str, np.ndarray],
+    kwargs: Mapping[str, Any] | None = None,
+    *,
+    loss: bool = False,
+    wrt: Sequence[str] | None = None,
+    h: float = 1e-6,
+    rng: np.random.Generator | None = None,
+) -> dict[str, float]:
+    """Worst relative error of each analytic gradient of an ops pair against central differences.
+
+    ``inputs`` maps the forward's positional array arguments, in order, to values (cast to
+    float64). For an ordinary op, ``backward(dout, cache)`` is checked with a random Gaussian
+    ``dout``; for a loss (``loss=True``) the forward returns ``(loss, dx)`` and only the first
+    input is differentiated. ``wrt`` limits which inputs are checked (integer labels never are).
+    """
+    kwargs = dict(kwargs or {})
+    names = list(inputs)
+    arrays = {k: _as_float64(k, v) for k, v in inputs.items()}
+    rng = np.random.default_rng(0) if rng is None else rng
+    if wrt is None:
+        wrt = [k for k in names if arrays[k].dtype.kind == "f"]
+        if loss:
+            wrt = wrt[:1]
+
+    def call() -> Any:
+        return forward(*[arrays[k] for k in names], **kwargs)
+
+    errors: dict[str, float] = {}
+    if loss:
+        _, analytic0 = call()
+        analytic = {names[0]: analytic0}
+        for k in wrt:
+            num = eval_numerical_gradient(lambda _: call()[0], arrays[k], verbose=False, h=h)
+            errors[k] = rel_error(analytic[k], num)
+        return errors
+
+    out, cache = call()
+    dout = rng.standard_normal(np.shape(out))
+    grads = backward(dout, cache)
+    if not isinstance(grads, tuple):
+        grads = (grads,)
+    analytic = dict(zip(names, grads, strict=False))
+    for k in wrt:
+        num = eval_numerical_gradient_array(lambda _: call()[0], arrays[k], dout, h=h)
+        errors[k] = rel_error(analytic[k], num)
+    return errors
+
+
+def check_module(
+    module: Any,
+    *inputs: np.ndarray,
+    h: float = 1e-6,
+    rng: np.random.Generator | None = None,
+    check_inputs: bool = True,
+) -> dict[str, float]:
+    """Worst relative error of a module's input and parameter gradients against central differences.
+
+    The module is cast to float64 in place (``module.double()``); its output is dotted with a
+    random upstream gradient. Keys: ``input0``, ``input1``, ... and parameter names.
+    Stochastic modules must be made deterministic by the caller (eval mode or a fixed mask).
+    """
+    rng = np.random.default_rng(0) if rng is None else rng
+    module.double()
+    xs = [_as_float64(f"input{i}", x) for i, x in enumerate(inputs)]
+    out = module(*xs)
+    dout = rng.standard_normal(np.shape(out))
+    module.zero_grad()
+    dxs = module.backward(dout)
+    if not isinstance(dxs, tuple):
+        dxs = (dxs,)
+    errors: dict[str, float] = {}
+
+    def f(_: np.ndarray) -> np.ndarray:
+        return np.asarray(module(*xs))
+
+    if check_inputs:
+        for i, (x, dx) in enumerate(zip(xs, dxs, strict=False)):
+            if x.dtype.kind == "f" and dx is not None:
+                errors[f"input{i}"] = rel_error(dx, eval_numerical_gradient_array(f, x, dout, h=h))
+    for name, p in module.named_parameters():
+        analytic = p.grad.copy()
+        errors[name] = rel_error(analytic, eval_numerical_gradient_array(f, p.data, dout, h=h))
+    return errors

@@ -1,0 +1,58 @@
+"""``Linear``: y = x W^T + b over the last axis (torch's layout: weight is (out, in))."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._config import get_default_dtype
+from .._validate import check_array, check_dtype_matches, check_int, invalid_shape
+from ..ops.affine import affine_backward, affine_forward
+from . import init
+from .module import Module
+from .parameter import Param
+
+
+class Linear(Module):
+    """Applies y = x W^T + b to the last axis, as ``torch.nn.Linear``.
+
+    Uses :func:`scratchnn.ops.affine_forward` with ``w = weight.T``. Default init is torch's:
+    kaiming_uniform_(a=sqrt(5)) for the weight, U(-1/sqrt(in), 1/sqrt(in)) for the bias.
+
+    Shape:
+        input: (*, in_features);  output: (*, out_features)
+        weight: (out_features, in_features);  bias: (out_features,)
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None, *,
+                 rng: np.random.Generator | None = None) -> None:
+        super().__init__()
+        self.in_features = check_int(in_features, "in_features", low=1)
+        self.out_features = check_int(out_features, "out_features", low=1)
+        dt = get_default_dtype() if dtype is None else np.dtype(dtype)
+        self.weight = Param(np.empty((out_features, in_features), dtype=dt))
+        self.bias = Param(np.empty(out_features, dtype=dt)) if bias else None
+        init._torch_default_linear_(self.weight, self.bias, rng=rng)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        check_array(x, "input")
+        if x.ndim < 1 or x.shape[-1] != self.in_features:
+            raise invalid_shape("input", f"(*, {self.in_features})", x.shape)
+        check_dtype_matches(x, "input", self.weight.dtype, "Linear")
+        x2 = x.reshape(-1, self.in_features)  # (*, in) -> (N, in)
+        b = self.bias.data if self.bias is not None else np.zeros(self.out_features, dtype=x.dtype)
+        out, cache = affine_forward(x2, self.weight.data.T, b)  # (N, in) @ (in, out) -> (N, out)
+        self._save((cache, x.shape))
+        return out.reshape(*x.shape[:-1], self.out_features)  # (N, out) -> (*, out)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        cache, x_shape = self._saved()
+        dx, dw, db = affine_backward(grad_out.reshape(-1, self.out_features), cache)
+        self.weight.grad += dw.T  # (in, out) -> (out, in)
+        if self.bias is not None:
+            self.bias.grad += db
+        return dx.reshape(x_shape)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

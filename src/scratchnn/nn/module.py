@@ -1,0 +1,246 @@
+"""``Module``: the stateful shell around the ops, mirroring ``torch.nn.Module``.
+
+A module's ``forward`` computes its output with an ops pair and keeps the cache; its
+``backward(grad_out)`` feeds the cache to the op's backward, *accumulates* parameter gradients
+into ``Param.grad`` and returns the gradient with respect to its input(s).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .._validate import invalid_shape, invalid_type
+from .parameter import Param
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` returns (torch's name): keys the module has and the dict lacks, and the reverse."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class of every layer, loss and model.
+
+    Subclasses assign ``Param`` and ``Module`` attributes in ``__init__`` (they are registered
+    by name, as in torch), keep running statistics with :meth:`register_buffer`, and
+    implement ``forward`` and ``backward``.
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_cache", None)
+
+    # ---------------------------------------------------------------- registration
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() first")
+        if isinstance(value, Param):
+            self._modules.pop(name, None)
+            self._buffers.pop(name, None)
+            self.__dict__.pop(name, None)
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._parameters.pop(name, None)
+            self._buffers.pop(name, None)
+            self.__dict__.pop(name, None)
+            self._modules[name] = value
+        elif name in self._buffers:
+            if value is not None and not isinstance(value, np.ndarray):
+                raise invalid_type(name, "a numpy.ndarray buffer or None", value)
+            self._buffers[name] = value
+        else:
+            self._parameters.pop(name, None)
+            self._modules.pop(name, None)
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            if store in d and name in d[store]:
+                return d[store][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        for store in (self._parameters, self._buffers, self._modules):
+            if name in store:
+                del store[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, array: np.ndarray | None) -> None:
+        """A non-trainable array saved in ``state_dict`` (running mean, running var, ...)."""
+        if array is not None and not isinstance(array, np.ndarray):
+            raise invalid_type(name, "a numpy.ndarray or None", array)
+        self.__dict__.pop(name, None)
+        self._buffers[name] = array
+
+    # ---------------------------------------------------------------- forward / backward
+    def forward(self, *inputs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
+
+    def backward(self, grad_out: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not implement backward()")
+
+    def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
+        return self.forward(*inputs, **kwargs)
+
+    def _save(self, cache: Any) -> None:
+        """Keep what backward needs (called by forward)."""
+        object.__setattr__(self, "_cache", cache)
+
+    def _saved(self) -> Any:
+        """The cache of the last forward; a clear error if there was none."""
+        if self._cache is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward() was called before forward(): "
+                "call the module on an input first"
+            )
+        return self._cache
+
+    def clear_cache(self) -> None:
+        """Drop the cached activations of this module and its children (frees memory)."""
+        for m in self.modules():
+            object.__setattr__(m, "_cache", None)
+
+    # ---------------------------------------------------------------- traversal
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        yield from self._modules.items()
+
+    def children(self) -> Iterator[Module]:
+        for _, m in self.named_children():
+            yield m
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        yield prefix, self
+        for name, child in self._modules.items():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Param]]:
+        seen: set[int] = set()
+        mods = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for mod_prefix, mod in mods:
+            for name, p in mod._parameters.items():
+                if id(p) in seen:  # shared weights are listed once, as in torch
+                    continue
+                seen.add(id(p))
+                yield (f"{mod_prefix}.{name}" if mod_prefix else name), p
+
+    def parameters(self, recurse: bool = True) -> Iterator[Param]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, np.ndarray]]:
+        mods = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for mod_prefix, mod in mods:
+            for name, b in mod._buffers.items():
+                if b is not None:
+                    yield (f"{mod_prefix}.{name}" if mod_prefix else name), b
+
+    def buffers(self, recurse: bool = True) -> Iterator[np.ndarray]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    # ---------------------------------------------------------------- modes and grads
+    def train(self, mode: bool = True) -> Module:
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.zero_grad()
+
+    def to(self, dtype: Any) -> Module:
+        """Cast every parameter and floating buffer to ``dtype`` in place (torch's ``.to(dtype)``)."""
+        dt = np.dtype(dtype)
+        for m in self.modules():
+            for p in m._parameters.values():
+                p.astype(dt)
+            for name, b in list(m._buffers.items()):
+                if b is not None and b.dtype.kind == "f":
+                    m._buffers[name] = b.astype(dt)
+        self.clear_cache()
+        return self
+
+    def double(self) -> Module:
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        return self.to(np.float32)
+
+    # ---------------------------------------------------------------- state
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """Copies of every parameter and buffer, by dotted name, in torch's order and naming."""
+        out: OrderedDict[str, np.ndarray] = OrderedDict()
+        for prefix, mod in self.named_modules():
+            for name, p in mod._parameters.items():
+                out[f"{prefix}.{name}" if prefix else name] = p.data.copy()
+            for name, b in mod._buffers.items():
+                if b is not None:
+                    out[f"{prefix}.{name}" if prefix else name] = b.copy()
+        return out
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays into the module's parameters and buffers (dtype kept, shapes checked).
+
+        Accepts the module's own ``state_dict()`` or a torch one converted to NumPy
+        (``{k: v.numpy() for k, v in sd.items()}``). With ``strict`` a missing or unexpected
+        key is an error, as in torch.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise invalid_type("state_dict", "a mapping of names to arrays", state_dict)
+        targets: dict[str, tuple[Module, str, bool]] = {}
+        for prefix, mod in self.named_modules():
+            for name in mod._parameters:
+                targets[f"{prefix}.{name}" if prefix else name] = (mod, name, True)
+            for name, b in mod._buffers.items():
+                if b is not None:
+                    targets[f"{prefix}.{name}" if prefix else name] = (mod, name, False)
+        missing = [k for k in targets if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in targets]
+        if strict and (missing or unexpected):
+            raise KeyError(
+                f"Error loading state_dict into {type(self).__name__}: "
+                f"missing keys {missing}, unexpected keys {unexpected}"
+            )
+        for key, (mod, name, is_param) in targets.items():
+            if key not in state_dict:
+                continue
+            value = np.asarray(state_dict[key])
+            current = mod._parameters[name].data if is_param else mod._buffers[name]
+            assert current is not None
+            if value.shape != current.shape:
+                raise invalid_shape(f"state_dict['{key}']", f"{current.shape}", value.shape)
+            current[...] = value  # in place, cast to the module's dtype, as torch's copy_
+        return IncompatibleKeys(missing, unexpected)
+
+    # ---------------------------------------------------------------- printing
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        if self._modules:
+            for name, m in self._modules.items():
+                child = repr(m).replace("\n", "\n  ")
+                lines.append(f"  ({name}): {child}")
+            return "\n".join(lines) + "\n)"
+        return lines[0] + ")"

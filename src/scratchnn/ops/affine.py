@@ -1,0 +1,59 @@
+"""Affine (fully connected) layer, course convention: ``w`` is (D, M).
+
+Derivation: docs/derivations/affine.md
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validate import check_array, invalid_shape
+from .activations import relu_backward, relu_forward
+
+
+def affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, Any]:
+    """out = x_flat @ w + b, with x_flat = x reshaped to (N, D).
+
+    Backward: dx = dout @ w.T (reshaped to x's shape), dw = x_flat.T @ dout, db = sum_n dout.
+
+    Shape:
+        x: (N, d_1, ..., d_k) with D = d_1 * ... * d_k;  w: (D, M);  b: (M,);  out: (N, M)
+    """
+    check_array(x, "x")
+    check_array(w, "w", ndim=2)
+    check_array(b, "b", ndim=1)
+    if x.ndim < 1:
+        raise invalid_shape("x", "(N, d_1, ..., d_k)", x.shape)
+    x_flat = x.reshape(x.shape[0], -1)  # (N, d_1, ..., d_k) -> (N, D)
+    if x_flat.shape[1] != w.shape[0]:
+        raise invalid_shape("w", f"({x_flat.shape[1]}, M) to match x's {x_flat.shape[1]} features", w.shape)
+    if b.shape != (w.shape[1],):
+        raise invalid_shape("b", f"({w.shape[1]},) to match w", b.shape)
+    out = x_flat @ w  # (N, D) @ (D, M) -> (N, M)
+    out += b
+    return out, (x_flat, x.shape, w)
+
+
+def affine_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients of :func:`affine_forward`: (dx, dw, db)."""
+    x_flat, x_shape, w = cache
+    dx = (dout @ w.T).reshape(x_shape)  # (N, M) @ (M, D) -> (N, D) -> x's shape
+    dw = x_flat.T @ dout  # (D, N) @ (N, M) -> (D, M)
+    db = dout.sum(axis=0)  # (N, M) -> (M,)
+    return dx, dw, db
+
+
+def affine_relu_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, Any]:
+    """The course sandwich: relu(affine(x, w, b))."""
+    a, fc_cache = affine_forward(x, w, b)
+    out, relu_cache = relu_forward(a)
+    return out, (fc_cache, relu_cache)
+
+
+def affine_relu_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients of :func:`affine_relu_forward`: (dx, dw, db)."""
+    fc_cache, relu_cache = cache
+    da = relu_backward(dout, relu_cache)
+    return affine_backward(da, fc_cache)

@@ -1,0 +1,30 @@
+"""Test-wide settings: NumPy floating-point errors raise, a fresh seed per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+import scratchnn
+
+
+@pytest.fixture(autouse=True)
+def _numpy_errors_raise() -> Iterator[None]:
+    # overflow, division by zero and invalid operations are bugs in tests, never silent NaNs
+    with np.errstate(all="raise", under="ignore"):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _seeded() -> Iterator[None]:
+    scratchnn.manual_seed(0)
+    scratchnn.set_default_dtype(np.float32)
+    yield
+    scratchnn.set_default_dtype(np.float32)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
