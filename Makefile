@@ -1,0 +1,51 @@
+# Everything a fresh machine needs: `make demo` and `make test` build .venv on their own.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check
+
+.PHONY: demo test bench lint data venv clean
+
+# the library and its runtime dependencies
+$(VENV)/.base: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -e .
+	touch $@
+
+# test tools; torch==2.13.0 (CPU wheel) is a test dependency only
+$(VENV)/.test: $(VENV)/.base
+	$(PIP) install -q -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.base
+
+# find Fashion-MNIST ($$SCRATCHNN_DATA, user cache, Debian package folder) or download it;
+# with no internet on a Debian-like machine, install the dataset-fashion-mnist package
+data: $(VENV)/.base
+	@$(PY) -m scratchnn data fashion-mnist || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then SUDO=""; \
+	  elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+	  else echo "make: get Fashion-MNIST as the message above says, then run 'make demo' again" >&2; exit 1; fi; \
+	  echo "make: installing the Debian package dataset-fashion-mnist"; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq dataset-fashion-mnist >/dev/null && \
+	  $(PY) -m scratchnn data fashion-mnist --no-download; }
+
+demo: data
+	$(PY) -m scratchnn train mlp
+
+test: $(VENV)/.test
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/mypy
+	$(PY) -m pytest
+
+lint: $(VENV)/.test
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy
+
+# benchmarks run with OpenBLAS's own kernel choice (the two variables force an older, slower one)
+bench: $(VENV)/.test
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_mlp.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

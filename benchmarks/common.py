@@ -1,0 +1,46 @@
+"""Shared benchmark plumbing: medians of timed blocks and a report of the BLAS kernels in use.
+
+Each library is timed in its own block, never call by call: OpenBLAS and torch both keep
+spinning thread pools, and interleaving them makes each pay for the other's spinning.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+
+
+def median_time(fn: Callable[[], object], *, warmup: int = 10, repeat: int = 50) -> float:
+    """Median wall time of ``fn()`` in seconds, after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def blas_report() -> str:
+    """Which BLAS NumPy uses (library, kernel architecture, threads) and torch's threads."""
+    from threadpoolctl import threadpool_info
+
+    lines = [f"machine: {platform.machine()}, {os.cpu_count()} CPUs, python {platform.python_version()}"]
+    for pool in threadpool_info():
+        lines.append(
+            f"numpy BLAS: {pool.get('internal_api')} {pool.get('version')} kernel={pool.get('architecture')} "
+            f"threads={pool.get('num_threads')} ({os.path.basename(str(pool.get('filepath')))})"
+        )
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        lines.append(f"{var}={os.environ.get(var, '(unset)')}")
+    try:
+        import torch
+
+        lines.append(f"torch {torch.__version__}: threads={torch.get_num_threads()}")
+    except ImportError:
+        lines.append("torch: not installed")
+    return "\n".join(lines)

@@ -1,0 +1,139 @@
+"""Containers and shape-only layers: Sequential, ModuleList, Identity, Flatten."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from typing import Any, overload
+
+import numpy as np
+
+from .._validate import check_array, check_int, invalid_shape, invalid_type
+from .module import Module
+
+
+class Identity(Module):
+    """out = x; dx = dout. Constructor arguments are accepted and ignored, as in torch."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._save(True)
+        return x
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        self._saved()
+        return grad_out
+
+
+class Flatten(Module):
+    """Flattens axes ``start_dim..end_dim`` into one (torch's defaults keep the batch axis).
+
+    Shape:
+        input: (N, *dims);  output: (N, prod(dims)) with the defaults start_dim=1, end_dim=-1
+    """
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim = check_int(start_dim, "start_dim")
+        self.end_dim = check_int(end_dim, "end_dim")
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        check_array(x, "input", floating=False)
+        start = self.start_dim % x.ndim if x.ndim else 0
+        end = self.end_dim % x.ndim if x.ndim else 0
+        if x.ndim == 0 or start > end:
+            raise invalid_shape("input", f"at least {max(self.start_dim, self.end_dim) + 1} dims with "
+                                f"start_dim={self.start_dim} <= end_dim={self.end_dim}", x.shape)
+        self._save(x.shape)
+        return x.reshape(*x.shape[:start], -1, *x.shape[end + 1:])  # (N, C, H, W) -> (N, C*H*W)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        x_shape = self._saved()
+        return grad_out.reshape(x_shape)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Sequential(Module):
+    """Modules applied in order; backward runs them in reverse. Children are named "0", "1", ...
+
+    or by the keys of an ``OrderedDict`` passed as the only argument (as torch).
+    """
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__()
+        if len(args) == 1 and isinstance(args[0], OrderedDict):
+            items: Iterable[tuple[str, Any]] = args[0].items()
+        else:
+            items = ((str(i), m) for i, m in enumerate(args))
+        for name, m in items:
+            if not isinstance(m, Module):
+                raise invalid_type(f"module {name}", "a scratchnn.nn.Module", m)
+            setattr(self, name, m)
+
+    def forward(self, x: Any) -> Any:
+        for m in self._modules.values():
+            x = m(x)
+        self._save(True)
+        return x
+
+    def backward(self, grad_out: Any) -> Any:
+        self._saved()
+        for m in reversed(self._modules.values()):
+            grad_out = m.backward(grad_out)
+        return grad_out
+
+    def append(self, module: Module) -> Sequential:
+        if not isinstance(module, Module):
+            raise invalid_type("module", "a scratchnn.nn.Module", module)
+        setattr(self, str(len(self._modules)), module)
+        return self
+
+    @overload
+    def __getitem__(self, idx: int) -> Module: ...
+    @overload
+    def __getitem__(self, idx: slice) -> Sequential: ...
+
+    def __getitem__(self, idx: int | slice) -> Module | Sequential:
+        mods = list(self._modules.values())
+        if isinstance(idx, slice):
+            return Sequential(OrderedDict(list(self._modules.items())[idx]))
+        return mods[idx]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered (names "0", "1", ...); it has no forward."""
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        for m in modules or ():
+            self.append(m)
+
+    def append(self, module: Module) -> ModuleList:
+        if not isinstance(module, Module):
+            raise invalid_type("module", "a scratchnn.nn.Module", module)
+        setattr(self, str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for m in modules:
+            self.append(m)
+        return self
+
+    def __getitem__(self, idx: int) -> Module:
+        return list(self._modules.values())[idx]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())

@@ -1,0 +1,133 @@
+"""The module contract (DESIGN.md) checked over every module in one table.
+
+Each row: a factory, an input shape, and an input that the module must reject. Checks: dtype
+kept, grads accumulate with +=, zero_grad, state_dict round trip into a differently initialised
+twin, a clear error on backward before forward and on a wrong input shape, eval deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from scratchnn import nn
+
+Row = tuple[str, Callable[[], nn.Module], tuple[int, ...], tuple[int, ...]]
+
+ROWS: list[Row] = [
+    # (name, factory, good input shape, bad input shape)
+    ("Linear", lambda: nn.Linear(6, 4), (5, 6), (5, 7)),
+    ("Linear-3d", lambda: nn.Linear(6, 4), (2, 3, 6), (2, 3, 5)),
+    ("Sequential", lambda: nn.Sequential(nn.Linear(6, 5), nn.Flatten(), nn.Linear(5, 3)), (4, 6), (4, 2)),
+    ("Flatten", lambda: nn.Sequential(nn.Flatten(), nn.Linear(12, 2)), (2, 3, 4), (2, 3, 5)),
+    ("Identity", lambda: nn.Sequential(nn.Identity(), nn.Linear(3, 2)), (4, 3), (4, 4)),
+]
+
+
+def _input(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    return np.random.default_rng(3).standard_normal(shape).astype(dtype)
+
+
+def _ids(rows: list[Row]) -> list[str]:
+    return [r[0] for r in rows]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name,factory,shape,bad", ROWS, ids=_ids(ROWS))
+def test_dtype_kept(name: str, factory: Callable[[], nn.Module], shape: tuple[int, ...], bad: tuple[int, ...],
+                    dtype: Any) -> None:
+    m = factory().to(dtype)
+    x = _input(shape, dtype)
+    out = m(x)
+    assert out.dtype == dtype
+    dx = m.backward(np.ones_like(out))
+    assert dx.dtype == dtype and dx.shape == x.shape
+    for pname, p in m.named_parameters():
+        assert p.grad.dtype == dtype, pname
+
+
+@pytest.mark.parametrize("name,factory,shape,bad", ROWS, ids=_ids(ROWS))
+def test_grads_accumulate_and_zero_grad(name: str, factory: Callable[[], nn.Module], shape: tuple[int, ...],
+                                        bad: tuple[int, ...]) -> None:
+    m = factory().double()
+    x = _input(shape, np.float64)
+    dout = np.random.default_rng(1).standard_normal(m(x).shape)
+    m.zero_grad()
+    m.backward(dout)
+    once = {k: p.grad.copy() for k, p in m.named_parameters()}
+    assert any(np.abs(g).sum() > 0 for g in once.values())
+    m.backward(dout)
+    for k, p in m.named_parameters():
+        np.testing.assert_allclose(p.grad, 2 * once[k], rtol=1e-12, err_msg=k)
+    m.zero_grad()
+    for k, p in m.named_parameters():
+        assert not p.grad.any(), k
+
+
+@pytest.mark.parametrize("name,factory,shape,bad", ROWS, ids=_ids(ROWS))
+def test_state_dict_round_trip(name: str, factory: Callable[[], nn.Module], shape: tuple[int, ...],
+                               bad: tuple[int, ...]) -> None:
+    a, b = factory(), factory()  # two different random initialisations
+    x = _input(shape, np.float32)
+    a.eval()
+    b.eval()
+    if list(a.parameters()):
+        assert not np.allclose(a(x), b(x))
+    sd = a.state_dict()
+    b.load_state_dict(sd)
+    np.testing.assert_array_equal(a(x), b(x))
+    for k, v in b.state_dict().items():
+        np.testing.assert_array_equal(v, sd[k])
+        assert v is not sd[k]  # state_dict returns copies
+    sd2 = {k: v + 1 for k, v in a.state_dict().items()}
+    np.testing.assert_array_equal(a(x), b(x))  # editing a copy changed nothing
+    del sd2
+
+
+@pytest.mark.parametrize("name,factory,shape,bad", ROWS, ids=_ids(ROWS))
+def test_backward_before_forward_is_a_clear_error(name: str, factory: Callable[[], nn.Module],
+                                                  shape: tuple[int, ...], bad: tuple[int, ...]) -> None:
+    m = factory()
+    with pytest.raises(RuntimeError, match=r"backward\(\) was called before forward\(\)"):
+        m.backward(np.ones((2, 2), np.float32))
+
+
+@pytest.mark.parametrize("name,factory,shape,bad", ROWS, ids=_ids(ROWS))
+def test_wrong_input_shape_is_a_clear_error(name: str, factory: Callable[[], nn.Module], shape: tuple[int, ...],
+                                            bad: tuple[int, ...]) -> None:
+    with pytest.raises(ValueError, match=r"Invalid shape for `input`: expected .* Received: input.shape="):
+        factory()(_input(bad, np.float32))
+
+
+@pytest.mark.parametrize("name,factory,shape,bad", ROWS, ids=_ids(ROWS))
+def test_eval_is_deterministic(name: str, factory: Callable[[], nn.Module], shape: tuple[int, ...],
+                               bad: tuple[int, ...]) -> None:
+    m = factory().eval()
+    x = _input(shape, np.float32)
+    np.testing.assert_array_equal(m(x), m(x))
+
+
+def test_load_state_dict_strict_names_missing_and_unexpected_keys() -> None:
+    m = nn.Sequential(nn.Linear(3, 2))
+    sd = m.state_dict()
+    sd["1.weight"] = sd.pop("0.weight")
+    with pytest.raises(KeyError, match=r"missing keys \['0.weight'\], unexpected keys \['1.weight'\]"):
+        m.load_state_dict(sd)
+    result = m.load_state_dict(sd, strict=False)
+    assert result.missing_keys == ["0.weight"] and result.unexpected_keys == ["1.weight"]
+
+
+def test_load_state_dict_rejects_wrong_shapes() -> None:
+    m = nn.Linear(3, 2)
+    sd = m.state_dict()
+    sd["weight"] = np.zeros((3, 2), np.float32)
+    with pytest.raises(ValueError, match=r"Invalid shape for `state_dict\['weight'\]`: expected \(2, 3\)"):
+        m.load_state_dict(sd)
+
+
+def test_linear_rejects_mismatched_dtype() -> None:
+    with pytest.raises(TypeError, match=r"Invalid dtype for `input`: expected float32"):
+        nn.Linear(3, 2)(np.zeros((1, 3), np.float64))
