@@ -6,6 +6,7 @@ in float64: in float32 the rounding error of f (~1e-7 relative) divided by 2h sw
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -92,7 +93,9 @@ def check_op(
     ``inputs`` maps the forward's positional array arguments, in order, to values (cast to
     float64). For an ordinary op, ``backward(dout, cache)`` is checked with a random Gaussian
     ``dout``; for a loss (``loss=True``) the forward returns ``(loss, dx)`` and only the first
-    input is differentiated. ``wrt`` limits which inputs are checked (integer labels never are).
+    input is differentiated; a loss that takes an upstream gradient ``dloss`` (scratchnn's losses)
+    gets a random one of the loss's shape unless ``kwargs`` gives it, and ``sum(dloss * loss)`` is
+    differentiated. ``wrt`` limits which inputs are checked (integer labels never are).
     """
     kwargs = dict(kwargs or {})
     names = list(inputs)
@@ -108,10 +111,13 @@ def check_op(
 
     errors: dict[str, float] = {}
     if loss:
+        if "dloss" in inspect.signature(forward).parameters and kwargs.get("dloss") is None:
+            kwargs["dloss"] = rng.standard_normal(np.shape(call()[0]))  # random upstream gradient
+        dloss = np.asarray(1.0 if kwargs.get("dloss") is None else kwargs["dloss"])
         _, analytic0 = call()
         analytic = {names[0]: analytic0}
         for k in wrt:
-            num = eval_numerical_gradient(lambda _: call()[0], arrays[k], verbose=False, h=h)
+            num = eval_numerical_gradient_array(lambda _: call()[0], arrays[k], dloss, h=h)
             errors[k] = rel_error(analytic[k], num)
         return errors
 

@@ -1,18 +1,213 @@
-"""Elementwise activations. (Placeholder: relu only; the rest is being written.)"""
+"""Activations: elementwise nonlinearities and softmax, each a forward/backward pair.
+
+Every forward returns ``(out, cache)`` and keeps the input's dtype; every backward takes
+``(dout, cache)`` and returns ``dx``. Derivations: docs/derivations/activations.md
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
+from numpy.polynomial import Chebyshev, Polynomial
+
+from .._validate import check_array, check_choice, check_float, check_int, invalid_shape
 
 
 def relu_forward(x: np.ndarray) -> tuple[np.ndarray, Any]:
-    """out = max(x, 0).  Backward: dx = dout * [x > 0]."""
+    """out = max(x, 0).
+
+    Backward: dx = dout * [x > 0] (the subgradient 0 is taken at x = 0, as torch does).
+
+    Shape:
+        x, out: any shape
+
+    Derivation: docs/derivations/activations.md#relu
+    """
+    check_array(x, "x")
     out = np.maximum(x, 0)
     return out, x
 
 
 def relu_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
+    """Gradient of :func:`relu_forward`: dx."""
     x = cache
     return dout * (x > 0)
+
+
+def leaky_relu_forward(x: np.ndarray, negative_slope: float = 0.01) -> tuple[np.ndarray, Any]:
+    """out = x if x > 0 else negative_slope * x.
+
+    Backward: dx = dout if x > 0 else negative_slope * dout (slope side at x = 0, as torch).
+
+    Shape:
+        x, out: any shape
+
+    Derivation: docs/derivations/activations.md#leaky-relu
+    """
+    check_array(x, "x")
+    slope = check_float(negative_slope, "negative_slope")
+    positive = x > 0
+    out = np.where(positive, x, x * slope)
+    return out, (positive, slope)
+
+
+def leaky_relu_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
+    """Gradient of :func:`leaky_relu_forward`: dx."""
+    positive, slope = cache
+    return np.where(positive, dout, dout * slope)
+
+
+def sigmoid_forward(x: np.ndarray) -> tuple[np.ndarray, Any]:
+    """out = 1 / (1 + exp(-x)), evaluated without overflow for any x.
+
+    Backward: dx = dout * out * (1 - out).
+
+    Shape:
+        x, out: any shape
+
+    Derivation: docs/derivations/activations.md#sigmoid
+    """
+    check_array(x, "x")
+    e = np.exp(-np.abs(x))  # in (0, 1]: never overflows; exp(-x) for x >= 0, exp(x) for x < 0
+    out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return out, out
+
+
+def sigmoid_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
+    """Gradient of :func:`sigmoid_forward`: dx."""
+    out = cache
+    return dout * out * (1 - out)
+
+
+def tanh_forward(x: np.ndarray) -> tuple[np.ndarray, Any]:
+    """out = tanh(x).
+
+    Backward: dx = dout * (1 - out^2).
+
+    Shape:
+        x, out: any shape
+
+    Derivation: docs/derivations/activations.md#tanh
+    """
+    check_array(x, "x")
+    out = np.tanh(x)
+    return out, out
+
+
+def tanh_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
+    """Gradient of :func:`tanh_forward`: dx."""
+    out = cache
+    return dout * (1 - out * out)
+
+
+# ---------------------------------------------------------------------------------------------- GELU
+# NumPy has no erf. For |z| < 2, erf(z) = z * P(z^2) where P interpolates erf(sqrt(t)) / sqrt(t) at
+# Chebyshev nodes on t in [0, 4] (values from the correctly rounded math.erf, computed once at import).
+# That function is entire, so degree 18 reaches ~3e-15 relative error in float64 (degree 10: float32).
+# For |z| >= 2, erfc(z) comes from its continued fraction (Abramowitz & Stegun 7.1.14, even part),
+#   erfc(z) = (2z / sqrt(pi)) e^{-z^2} / (2z^2 + 1 - 1*2 / (2z^2 + 5 - 3*4 / (2z^2 + 9 - ...))),
+# evaluated bottom-up at a fixed depth, which is exact to float64 rounding for z >= 2 at depth 20.
+def _erf_over_z_coefficients(degree: int) -> np.ndarray:
+    def f(t: np.ndarray) -> np.ndarray:
+        z = np.sqrt(t)
+        return np.array([math.erf(v) / v if v > 0 else 2 / math.sqrt(math.pi) for v in z])
+
+    cheb = Chebyshev.interpolate(f, degree, domain=[0, 4])
+    coef: np.ndarray = cheb.convert(kind=Polynomial, domain=[0, 4]).coef  # powers of u = (t - 2) / 2
+    return coef
+
+
+_ERF_POLY = {  # dtype -> (coefficients of P, continued-fraction depth)
+    np.dtype(np.float64): (_erf_over_z_coefficients(18), 20),
+    np.dtype(np.float32): (_erf_over_z_coefficients(10).astype(np.float32), 8),
+}
+
+
+def _normal_cdf(x: np.ndarray) -> np.ndarray:
+    """Phi(x) = (1 + erf(x / sqrt 2)) / 2 in x's dtype; the left tail uses erfc (no cancellation)."""
+    coef, depth = _ERF_POLY.get(x.dtype, _ERF_POLY[np.dtype(np.float64)])
+    z = x * math.sqrt(0.5)
+    az = np.abs(z)
+    u = np.square(np.minimum(az, 2))  # t = z^2 clipped to P's interval [0, 4]; tails are redone below
+    u -= 2
+    u *= 0.5
+    cdf = np.full_like(u, coef[-1])
+    for c in coef[-2::-1]:  # Horner
+        cdf *= u
+        cdf += c
+    cdf *= z  # erf(z) for |z| < 2
+    cdf += 1
+    cdf *= 0.5
+    tail = az >= 2
+    if tail.any():
+        zt = np.minimum(az[tail], 30)  # erfc(30) underflows to 0 in float64: the cap only avoids overflow
+        w = 2 * zt * zt
+        t = w + (4 * depth + 1)
+        for k in range(depth, 0, -1):
+            t = w + (4 * k - 3) - (2 * k - 1) * (2 * k) / t
+        # exp(-z^2) with z = a + b, a = z rounded down to 1/16: a^2 is exact, so the rounding of z^2
+        # (relative error z^2 eps inside exp) is confined to the small term b (z + a)
+        a = np.floor(zt * 16) / 16
+        exp_neg_z2 = np.exp(-a * a) * np.exp(-(zt - a) * (zt + a))
+        half_erfc = (1 / math.sqrt(math.pi)) * zt * exp_neg_z2 / t
+        cdf[tail] = np.where(z[tail] > 0, 1 - half_erfc, half_erfc)
+    return cdf
+
+
+def gelu_forward(x: np.ndarray, approximate: str = "none") -> tuple[np.ndarray, Any]:
+    """out = x * Phi(x), Phi the standard normal CDF (``approximate='none'``), or torch's tanh form
+    out = x/2 * (1 + tanh(k (x + 0.044715 x^3))), k = sqrt(2/pi) (``approximate='tanh'``).
+
+    Backward: exact: dx = dout * (Phi(x) + x phi(x)), phi(x) = exp(-x^2/2) / sqrt(2 pi);
+    tanh: dx = dout * ((1 + t)/2 + x/2 (1 - t^2) k (1 + 3 * 0.044715 x^2)), t the tanh above.
+
+    Shape:
+        x, out: any shape
+
+    Derivation: docs/derivations/activations.md#gelu
+    """
+    check_array(x, "x")
+    check_choice(approximate, "approximate", ("none", "tanh"))
+    if approximate == "tanh":
+        t = np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x))
+        return 0.5 * x * (1 + t), (approximate, x, t)
+    cdf = _normal_cdf(x)
+    return x * cdf, (approximate, x, cdf)
+
+
+def gelu_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
+    """Gradient of :func:`gelu_forward`: dx."""
+    approximate, x, s = cache
+    if approximate == "tanh":
+        k = math.sqrt(2 / math.pi)
+        return dout * (0.5 * (1 + s) + 0.5 * x * (1 - s * s) * k * (1 + 3 * 0.044715 * x * x))
+    pdf = np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+    return dout * (s + x * pdf)
+
+
+# ---------------------------------------------------------------------------------------------- softmax
+def softmax_forward(x: np.ndarray, axis: int = -1) -> tuple[np.ndarray, Any]:
+    """out = exp(x - max x) / sum(exp(x - max x)) along ``axis`` (the shift avoids overflow).
+
+    Backward (Jacobian-vector product): dx = out * (dout - sum(dout * out, axis)).
+
+    Shape:
+        x, out: any shape with at least one axis; the sums run over ``axis``
+
+    Derivation: docs/derivations/activations.md#softmax
+    """
+    check_array(x, "x")
+    if x.ndim == 0:
+        raise invalid_shape("x", "an array with at least one axis", x.shape)
+    axis = check_int(axis, "axis", low=-x.ndim, high=x.ndim - 1)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    out = e / e.sum(axis=axis, keepdims=True)
+    return out, (out, axis)
+
+
+def softmax_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
+    """Gradient of :func:`softmax_forward`: dx."""
+    out, axis = cache
+    return out * (dout - (dout * out).sum(axis=axis, keepdims=True))

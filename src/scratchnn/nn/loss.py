@@ -1,0 +1,191 @@
+"""Loss modules mirroring ``torch.nn``: CrossEntropyLoss, MSELoss, BCEWithLogitsLoss, MultiMarginLoss.
+
+``loss = crit(input, target)`` returns the loss (a scalar of the input's dtype for 'mean'/'sum', an
+array for 'none'); ``dinput = crit.backward(grad_out=None)`` returns the gradient with respect to
+the input, ``grad_out`` being the upstream gradient of the loss (``None`` means 1, the usual case;
+for 'none' an array of the loss's shape). Targets get no gradient.
+
+Differences from torch:
+- the deprecated ``size_average``/``reduce`` are omitted; later arguments are keyword-only, so a
+  positional torch call fails loudly instead of binding wrongly;
+- ``weight``/``pos_weight`` are cast to the input's dtype (torch raises on a mismatch);
+- CrossEntropyLoss takes class-index targets only, not class probabilities.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validate import check_array, check_choice, check_float, check_int, check_labels, invalid_shape, invalid_type
+from ..ops.losses import REDUCTIONS, Loss, bce_with_logits_loss, mse_loss, multi_margin_loss, softmax_loss
+from .module import Module
+
+
+def _check_target(target: Any, shape: tuple[int, ...]) -> np.ndarray:
+    if not isinstance(target, np.ndarray):
+        raise invalid_type("target", "a numpy.ndarray", target)
+    if target.shape != shape:
+        raise invalid_shape("target", f"{shape} to match the input", target.shape)
+    return target
+
+
+def _class_scores(input: Any, max_ndim: int | None, expected: str) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Scores (C,), (N, C) or (N, C, d_1, ..., d_k) as a (M, C) matrix, and the loss's 'none' shape."""
+    check_array(input, "input", finite=True)
+    class_axis = 0 if input.ndim == 1 else 1
+    if input.ndim == 0 or (max_ndim is not None and input.ndim > max_ndim) or input.shape[class_axis] == 0:
+        raise invalid_shape("input", expected + " with C >= 1", input.shape)
+    if input.ndim == 1:
+        return input[None, :], ()  # (C,) -> (1, C): one unbatched sample
+    C = input.shape[1]
+    return np.moveaxis(input, 1, -1).reshape(-1, C), (input.shape[0], *input.shape[2:])  # -> (M, C)
+
+
+class _Loss(Module):
+    """Shared shell: keeps the unit-upstream gradient of forward and scales it in backward."""
+
+    def __init__(self, reduction: str) -> None:
+        super().__init__()
+        self.reduction = check_choice(reduction, "reduction", REDUCTIONS)
+
+    def _finish(self, loss: Loss, dx: np.ndarray, loss_shape: tuple[int, ...], class_axis: int | None) -> Loss:
+        if self.reduction == "none":
+            loss = np.reshape(loss, loss_shape)
+        self._save((dx, loss_shape, class_axis))
+        return loss
+
+    def backward(self, grad_out: Any = None) -> np.ndarray:
+        dx, loss_shape, class_axis = self._saved()
+        if grad_out is None:
+            return dx.copy()
+        g = np.asarray(grad_out)
+        shape = loss_shape if self.reduction == "none" else ()
+        if g.dtype.kind not in "fiu":
+            raise invalid_type("grad_out", "None, a real number or a numpy.ndarray", grad_out)
+        if g.shape not in (shape, ()):
+            raise invalid_shape("grad_out", f"{shape} (the loss's shape) or a scalar", g.shape)
+        g = g.astype(dx.dtype, copy=False)
+        if g.ndim and class_axis is not None:
+            g = np.expand_dims(g, class_axis)  # (N, d_1, ...) -> (N, 1, d_1, ...): one factor per sample
+        # every loss here is a sum of per-sample terms, so dx is linear in each sample's upstream gradient
+        return dx * g
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax cross-entropy over class axis 1, as ``torch.nn.CrossEntropyLoss`` (class-index targets).
+
+    Uses :func:`scratchnn.ops.softmax_loss`: class ``weight``, ``ignore_index``, ``label_smoothing``
+    and ``reduction`` have torch's exact semantics ('mean' divides by the summed weight of the
+    non-ignored targets; all targets ignored gives NaN, as torch).
+
+    Shape:
+        input: (C,), (N, C) or (N, C, d_1, ..., d_k);  target: (), (N,) or (N, d_1, ..., d_k) integer labels
+        weight: (C,);  output: scalar, or the target's shape for 'none'
+    """
+
+    def __init__(
+        self,
+        weight: np.ndarray | None = None,
+        *,
+        ignore_index: int = -100,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
+    ) -> None:
+        super().__init__(reduction)
+        self.register_buffer("weight", None if weight is None else check_array(weight, "weight", ndim=1))
+        self.ignore_index = check_int(ignore_index, "ignore_index")
+        self.label_smoothing = check_float(label_smoothing, "label_smoothing", low=0.0, high=1.0)
+
+    def forward(self, input: np.ndarray, target: np.ndarray) -> Loss:
+        x, loss_shape = _class_scores(input, None, "(C,), (N, C) or (N, C, d_1, ..., d_k)")
+        y = _check_target(target, loss_shape).reshape(-1)
+        check_labels(y, "target", x.shape[0], x.shape[1], self.ignore_index)
+        loss, dx = softmax_loss(
+            x,
+            y,
+            weight=self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
+        )
+        if input.ndim == 1:
+            dx = dx[0]  # (1, C) -> (C,)
+        else:
+            dx = np.moveaxis(dx.reshape(*loss_shape, x.shape[1]), -1, 1)  # (M, C) -> (N, C, d_1, ...)
+        return self._finish(loss, dx, loss_shape, 1)
+
+
+class MultiMarginLoss(_Loss):
+    """Multiclass hinge loss, as ``torch.nn.MultiMarginLoss``: (w[y]/C) sum_{j != y} max(0, margin - x_y + x_j)^p.
+
+    Uses :func:`scratchnn.ops.multi_margin_loss`; 'mean' averages over samples.
+
+    Shape:
+        input: (C,) or (N, C);  target: () or (N,) integer labels;  weight: (C,)
+        output: scalar, or the target's shape for 'none'
+    """
+
+    def __init__(
+        self, p: int = 1, margin: float = 1.0, weight: np.ndarray | None = None, *, reduction: str = "mean"
+    ) -> None:
+        super().__init__(reduction)
+        self.p = int(check_choice(p, "p", (1, 2)))
+        self.margin = check_float(margin, "margin")
+        self.register_buffer("weight", None if weight is None else check_array(weight, "weight", ndim=1))
+
+    def forward(self, input: np.ndarray, target: np.ndarray) -> Loss:
+        x, loss_shape = _class_scores(input, 2, "(C,) or (N, C)")
+        y = _check_target(target, loss_shape).reshape(-1)
+        check_labels(y, "target", x.shape[0], x.shape[1])
+        loss, dx = multi_margin_loss(x, y, p=self.p, margin=self.margin, weight=self.weight, reduction=self.reduction)
+        return self._finish(loss, dx.reshape(input.shape), loss_shape, 0 if input.ndim == 1 else 1)
+
+
+def _check_pair(input: Any, target: Any) -> None:
+    check_array(input, "input", finite=True)
+    check_array(target, "target", finite=True)
+    if target.shape != input.shape:
+        raise invalid_shape("target", f"{input.shape} to match the input", target.shape)
+
+
+class MSELoss(_Loss):
+    """Mean squared error, as ``torch.nn.MSELoss`` (input and target of the same shape).
+
+    Shape:
+        input, target: any shape, the same;  output: scalar, or the input's shape for 'none'
+    """
+
+    def __init__(self, *, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+
+    def forward(self, input: np.ndarray, target: np.ndarray) -> Loss:
+        _check_pair(input, target)
+        loss, dx = mse_loss(input, target, reduction=self.reduction)
+        return self._finish(loss, dx, input.shape, None)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Sigmoid plus binary cross-entropy in one stable step, as ``torch.nn.BCEWithLogitsLoss``.
+
+    ``weight`` rescales each element's loss and ``pos_weight`` the positive term (both broadcast
+    to the input, ``pos_weight`` usually (C,)); see :func:`scratchnn.ops.bce_with_logits_loss`.
+
+    Shape:
+        input, target: any shape, the same;  output: scalar, or the input's shape for 'none'
+    """
+
+    def __init__(
+        self, weight: np.ndarray | None = None, *, reduction: str = "mean", pos_weight: np.ndarray | None = None
+    ) -> None:
+        super().__init__(reduction)
+        self.register_buffer("weight", None if weight is None else check_array(weight, "weight"))
+        self.register_buffer("pos_weight", None if pos_weight is None else check_array(pos_weight, "pos_weight"))
+
+    def forward(self, input: np.ndarray, target: np.ndarray) -> Loss:
+        _check_pair(input, target)
+        loss, dx = bce_with_logits_loss(
+            input, target, weight=self.weight, pos_weight=self.pos_weight, reduction=self.reduction
+        )
+        return self._finish(loss, dx, input.shape, None)

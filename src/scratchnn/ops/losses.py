@@ -1,0 +1,300 @@
+"""Losses: each returns ``(loss, dx)`` in one call, with torch's ``reduction`` semantics.
+
+``reduction`` is ``'mean'`` (the default), ``'sum'`` or ``'none'``. With ``'mean'``/``'sum'`` the loss
+is a scalar of the input's dtype; with ``'none'`` it is an array of per-sample (per-element)
+losses. ``dx`` is the gradient of ``sum(dloss * loss)``: ``dloss`` is the upstream gradient, a scalar
+for ``'mean'``/``'sum'`` or an array of the loss's shape for ``'none'`` (a scalar is broadcast), and
+``None`` means 1, the usual case of a loss at the top of the graph.
+
+Derivations: docs/derivations/softmax_cross_entropy.md, svm.md, mse.md, bce_with_logits.md
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+import numpy as np
+
+from .._validate import (
+    check_array,
+    check_choice,
+    check_float,
+    check_int,
+    check_labels,
+    invalid_shape,
+    invalid_type,
+)
+
+REDUCTIONS = ("mean", "sum", "none")
+Loss: TypeAlias = np.ndarray | np.floating[Any]  # a scalar for 'mean'/'sum', an array for 'none'
+
+
+def _upstream(dloss: Any, shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray:
+    """The upstream gradient as an array of the loss's shape (or 0-d) in the input's dtype."""
+    if dloss is None:
+        return np.ones(shape, dtype=dtype)
+    g = np.asarray(dloss)
+    if g.dtype.kind not in "fiu":
+        raise invalid_type("dloss", "a real number or a numpy.ndarray of the loss's shape", dloss)
+    if g.shape not in (shape, ()):
+        raise invalid_shape("dloss", f"{shape} (the loss's shape) or a scalar", g.shape)
+    return g.astype(dtype, copy=False)
+
+
+def _reduce(losses: np.ndarray, reduction: str, dloss: Any, total: Any = None) -> tuple[Loss, np.ndarray]:
+    """Reduce per-sample losses; also return g = dloss * d(loss)/d(losses), a scalar or losses' shape.
+
+    ``total`` is the mean's divisor (default: the number of losses). A zero divisor gives NaN
+    and zero gradient, as torch's 0/0 does (for example when every target is ignored).
+    """
+    if reduction == "none":
+        return losses, _upstream(dloss, losses.shape, losses.dtype)
+    g = _upstream(dloss, (), losses.dtype)
+    if reduction == "sum":
+        return losses.sum(), g
+    total = losses.size if total is None else total
+    if total == 0:
+        return losses.dtype.type(np.nan), np.zeros_like(g)
+    return losses.sum() / total, g / total
+
+
+def _class_weight(weight: Any, num_classes: int, dtype: np.dtype[Any]) -> np.ndarray | None:
+    """``None`` or a finite (C,) array of per-class weights, cast to the scores' dtype."""
+    if weight is None:
+        return None
+    check_array(weight, "weight", ndim=1, finite=True)
+    if weight.shape != (num_classes,):
+        raise invalid_shape("weight", f"({num_classes},), one weight per class", weight.shape)
+    return weight.astype(dtype, copy=False)
+
+
+def _check_scores(x: Any) -> tuple[int, int]:
+    check_array(x, "x", ndim=2, finite=True)
+    if x.shape[1] == 0:
+        raise invalid_shape("x", "(N, C) with at least one class", x.shape)
+    return x.shape
+
+
+def _per_row(g: np.ndarray) -> np.ndarray:
+    """Per-sample upstream gradient (N,) as a column that scales the rows of dx."""
+    return g.reshape(-1, 1) if g.ndim else g
+
+
+# ---------------------------------------------------------------------------------------------- softmax
+def softmax_loss(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    weight: np.ndarray | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+    dloss: Any = None,
+) -> tuple[Loss, np.ndarray]:
+    """Softmax cross-entropy with torch ``CrossEntropyLoss`` semantics; defaults give the course loss.
+
+    With log-probabilities l = log softmax(x) (a stable log-sum-exp), class weights w (all 1 if
+    ``None``), smoothing e and C classes, sample n with target y_n costs
+
+        L_n = -(1 - e) w[y_n] l[n, y_n] - (e / C) sum_c w[c] l[n, c],   and 0 if y_n == ignore_index.
+
+    'mean' divides sum_n L_n by W = sum of w[y_n] over the non-ignored samples (their count when
+    unweighted), as torch does; W = 0 (every target ignored) gives NaN and a zero gradient, as torch.
+
+    Backward, with p = softmax(x[n]) and g_n the upstream gradient (divided by W for 'mean'):
+    dx[n] = g_n ((1 - e) w[y_n] (p - onehot(y_n)) + (e / C) (sum(w) p - w)), 0 for ignored samples.
+
+    Shape:
+        x: (N, C) scores;  y: (N,) integer labels in [0, C) or ``ignore_index``;  weight: (C,)
+        loss: scalar, or (N,) for 'none';  dx: (N, C)
+
+    Derivation: docs/derivations/softmax_cross_entropy.md
+    """
+    N, C = _check_scores(x)
+    ignore_index = check_int(ignore_index, "ignore_index")
+    check_labels(y, "y", N, C, ignore_index)
+    reduction = check_choice(reduction, "reduction", REDUCTIONS)
+    e = check_float(label_smoothing, "label_smoothing", low=0.0, high=1.0)
+    w = _class_weight(weight, C, x.dtype)
+
+    rows = np.arange(N)
+    keep = y != ignore_index  # (N,)
+    keep_f = keep.astype(x.dtype)
+    target = np.where(keep, y, 0)  # ignored samples point at class 0; their terms are masked below
+    shifted = x - x.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    sum_exp = exp.sum(axis=1, keepdims=True)  # (N, C) -> (N, 1)
+    log_probs = shifted - np.log(sum_exp)
+    probs = exp / sum_exp
+    w_y = keep_f if w is None else keep_f * w[target]  # (N,): each target's weight, 0 if ignored
+    losses = (1 - e) * w_y * -log_probs[rows, target]
+    if e > 0:
+        smooth = -(log_probs.sum(axis=1) if w is None else log_probs @ w)  # (N, C) -> (N,)
+        losses += (e / C) * np.where(keep, smooth, 0)
+    loss, g = _reduce(losses, reduction, dloss, total=w_y.sum())
+
+    coef = (1 - e) * w_y  # (N,): weight of p - onehot(y) in each row's gradient
+    dx = (coef + (e / C) * (C if w is None else w.sum()) * keep_f)[:, None] * probs
+    dx[rows, target] -= coef
+    if e > 0:
+        dx -= (e / C) * (keep_f[:, None] if w is None else keep_f[:, None] * w)
+    dx *= _per_row(g)
+    return loss, dx
+
+
+# ---------------------------------------------------------------------------------------------- margins
+def _margin_loss(
+    x: np.ndarray, y: np.ndarray, p: int, margin: float, w: np.ndarray | None, scale: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-sample hinge losses L_n = scale * w[y_n] * sum_{j != y_n} max(0, margin + x_j - x_{y_n})^p
+    and their gradient dL_n / dx[n] (row n)."""
+    N = x.shape[0]
+    rows = np.arange(N)
+    z = x - x[rows, y][:, None] + margin  # (N, C): margin + x_j - x_y
+    z[rows, y] = 0  # the target class is not in the sum
+    active = z > 0
+    h = np.where(active, z, 0)
+    dh = active.astype(x.dtype) if p == 1 else 2 * h
+    if p == 2:
+        h = h * h
+    row_scale = np.full(N, scale, dtype=x.dtype) if w is None else scale * w[y]  # (N,)
+    losses = row_scale * h.sum(axis=1)  # (N, C) -> (N,)
+    dx = row_scale[:, None] * dh
+    dx[rows, y] -= dx.sum(axis=1)  # d/dx_y of (margin + x_j - x_y) is -1 for every j
+    return losses, dx
+
+
+def svm_loss(x: np.ndarray, y: np.ndarray, *, dloss: Any = None) -> tuple[Loss, np.ndarray]:
+    """The course's multiclass SVM loss: (1/N) sum_n sum_{j != y_n} max(0, x[n, j] - x[n, y_n] + 1).
+
+    Backward: each positive margin adds g/N to dx[n, j] and -g/N to dx[n, y_n] (g = ``dloss``).
+    It equals C * ``multi_margin_loss(x, y)`` (torch's MultiMarginLoss divides by C).
+
+    Shape:
+        x: (N, C) scores;  y: (N,) integer labels in [0, C);  loss: scalar;  dx: (N, C)
+
+    Derivation: docs/derivations/svm.md
+    """
+    N, C = _check_scores(x)
+    check_labels(y, "y", N, C)
+    losses, dx = _margin_loss(x, y, 1, 1.0, None, 1.0)
+    loss, g = _reduce(losses, "mean", dloss)
+    dx *= g
+    return loss, dx
+
+
+def multi_margin_loss(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: np.ndarray | None = None,
+    reduction: str = "mean",
+    dloss: Any = None,
+) -> tuple[Loss, np.ndarray]:
+    """Torch's ``MultiMarginLoss``: L_n = (w[y_n] / C) sum_{j != y_n} max(0, margin - x[n, y_n] + x[n, j])^p.
+
+    The class weight multiplies after the power, as torch computes it; 'mean' divides by N.
+
+    Backward: with z_j = margin - x[n, y_n] + x[n, j] > 0, dx[n, j] = g_n w[y_n] / C * (1 or 2 z_j)
+    for p = 1 or 2, and dx[n, y_n] = -(sum of those over j != y_n).
+
+    Shape:
+        x: (N, C) scores;  y: (N,) integer labels in [0, C);  weight: (C,)
+        loss: scalar, or (N,) for 'none';  dx: (N, C)
+
+    Derivation: docs/derivations/svm.md
+    """
+    N, C = _check_scores(x)
+    check_labels(y, "y", N, C)
+    p = check_int(p, "p", low=1, high=2)
+    margin = check_float(margin, "margin")
+    reduction = check_choice(reduction, "reduction", REDUCTIONS)
+    w = _class_weight(weight, C, x.dtype)
+    losses, dx = _margin_loss(x, y, p, margin, w, 1.0 / C)
+    loss, g = _reduce(losses, reduction, dloss)
+    dx *= _per_row(g)
+    return loss, dx
+
+
+# ---------------------------------------------------------------------------------------------- regression
+def _check_pair(x: Any, y: Any) -> np.ndarray:
+    """Finite floating x and y of the same shape; returns y in x's dtype."""
+    check_array(x, "x", finite=True)
+    check_array(y, "y", finite=True)
+    if y.shape != x.shape:
+        raise invalid_shape("y", f"{x.shape} to match x", y.shape)
+    return y.astype(x.dtype, copy=False)
+
+
+def _check_broadcast_weight(value: Any, name: str, shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray | None:
+    if value is None:
+        return None
+    check_array(value, name, finite=True)
+    try:
+        fits = np.broadcast_shapes(value.shape, shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise invalid_shape(name, f"a shape that broadcasts to the input's {shape}", value.shape)
+    return value.astype(dtype, copy=False)
+
+
+def mse_loss(x: np.ndarray, y: np.ndarray, *, reduction: str = "mean", dloss: Any = None) -> tuple[Loss, np.ndarray]:
+    """Mean squared error, torch's ``MSELoss``: L_i = (x_i - y_i)^2, averaged over all elements.
+
+    Backward: dx = 2 (x - y) g, with g = dloss (divided by the number of elements for 'mean').
+    Only the input's gradient is returned (y is a target).
+
+    Shape:
+        x, y: any shape, the same;  loss: scalar, or x's shape for 'none';  dx: x's shape
+
+    Derivation: docs/derivations/mse.md
+    """
+    y = _check_pair(x, y)
+    reduction = check_choice(reduction, "reduction", REDUCTIONS)
+    diff = x - y
+    loss, g = _reduce(diff * diff, reduction, dloss)
+    return loss, 2 * diff * g
+
+
+def bce_with_logits_loss(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    weight: np.ndarray | None = None,
+    pos_weight: np.ndarray | None = None,
+    reduction: str = "mean",
+    dloss: Any = None,
+) -> tuple[Loss, np.ndarray]:
+    """Binary cross-entropy on logits, torch's ``BCEWithLogitsLoss``, stable for any x:
+
+        L_i = w_i (pw_i y_i softplus(-x_i) + (1 - y_i) softplus(x_i)),   softplus(t) = log(1 + e^t),
+
+    i.e. -w (pw y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))), computed as
+    (1 - y) x + (1 + (pw - 1) y) softplus(-x) with softplus(-x) = log1p(e^{-|x|}) + max(-x, 0).
+
+    Backward: dx = g w ((1 + (pw - 1) y) (sigmoid(x) - 1) + 1 - y), which is g w (sigmoid(x) - y) for pw = 1.
+
+    Shape:
+        x, y: any shape, the same;  weight, pos_weight: broadcastable to x (pos_weight usually (C,))
+        loss: scalar, or x's shape for 'none';  dx: x's shape
+
+    Derivation: docs/derivations/bce_with_logits.md
+    """
+    y = _check_pair(x, y)
+    w = _check_broadcast_weight(weight, "weight", x.shape, x.dtype)
+    pw = _check_broadcast_weight(pos_weight, "pos_weight", x.shape, x.dtype)
+    reduction = check_choice(reduction, "reduction", REDUCTIONS)
+    e = np.exp(-np.abs(x))
+    softplus_neg = np.log1p(e) + np.maximum(-x, 0)  # -log sigmoid(x)
+    sigmoid_neg = np.where(x >= 0, e, 1) / (1 + e)  # 1 - sigmoid(x), without cancellation
+    log_weight = 1 if pw is None else 1 + (pw - 1) * y
+    losses = (1 - y) * x + log_weight * softplus_neg
+    dlosses = (1 - y) - log_weight * sigmoid_neg
+    if w is not None:
+        losses = losses * w
+        dlosses = dlosses * w
+    loss, g = _reduce(losses, reduction, dloss)
+    return loss, dlosses * g
