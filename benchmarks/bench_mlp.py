@@ -15,9 +15,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import blas_report, median_time  # noqa: E402
-
 import scratchnn  # noqa: E402
+from common import blas_report, median_time  # noqa: E402
 from scratchnn import nn, optim  # noqa: E402
 
 SIZES = (784, 512, 256, 10)

@@ -6,11 +6,14 @@ numerical gradients and against PyTorch.
 
 from . import nn, ops
 from ._config import get_default_dtype, get_rng_state, manual_seed, set_default_dtype, set_rng_state
+from .serialization import load, save
 
 __version__ = "0.1.0"
 
 __all__ = [
     "nn",
+    "save",
+    "load",
     "ops",
     "manual_seed",
     "set_default_dtype",

@@ -45,8 +45,7 @@ def get_rng(rng: np.random.Generator | None = None) -> np.random.Generator:
 
 def get_rng_state() -> dict[str, Any]:
     """The default generator's bit-generator state (a JSON-able dict), for checkpoints."""
-    state: dict[str, Any] = default_rng().bit_generator.state
-    return state
+    return dict(default_rng().bit_generator.state)
 
 
 def set_rng_state(state: dict[str, Any]) -> None:

@@ -37,7 +37,7 @@ def eval_numerical_gradient(f: Callable[[np.ndarray], Any], x: np.ndarray, verbo
                             h: float = 0.00001) -> np.ndarray:
     """Gradient of a scalar function ``f`` at ``x`` (``x`` is perturbed in place and restored)."""
     grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
+    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])  # type: ignore[list-item]
     while not it.finished:
         ix = it.multi_index
         old = x[ix]
@@ -57,7 +57,7 @@ def eval_numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.n
                                   h: float = 1e-5) -> np.ndarray:
     """Gradient of sum(f(x) * df) at ``x``, for an array-valued ``f`` and upstream gradient ``df``."""
     grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
+    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])  # type: ignore[list-item]
     while not it.finished:
         ix = it.multi_index
         old = x[ix]

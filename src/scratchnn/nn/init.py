@@ -11,7 +11,7 @@ fan_in = shape[1] * prod(shape[2:]), fan_out = shape[0] * prod(shape[2:]) (torch
 from __future__ import annotations
 
 import math
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 

@@ -1,0 +1,23 @@
+"""Training: the model-agnostic ``Trainer``, callbacks, exact-resume checkpoints, run folders, the course ``Solver``."""
+
+from .callbacks import Callback, EarlyStopping, ModelCheckpoint
+from .checkpoint import load_checkpoint, save_checkpoint
+from .metrics import accuracy
+from .plots import plot_history
+from .run_dir import make_run_dir, read_jsonl
+from .solver import Solver
+from .trainer import Trainer
+
+__all__ = [
+    "Trainer",
+    "Solver",
+    "Callback",
+    "EarlyStopping",
+    "ModelCheckpoint",
+    "save_checkpoint",
+    "load_checkpoint",
+    "make_run_dir",
+    "read_jsonl",
+    "plot_history",
+    "accuracy",
+]

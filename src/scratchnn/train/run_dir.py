@@ -1,0 +1,122 @@
+"""Run folders: one new folder per training run, never reused.
+
+A run folder holds ``config.json`` (what was run), ``metrics.jsonl`` (one JSON line per epoch,
+appended as training goes), ``checkpoints/`` and, at the end, ``curves.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .._validate import invalid_type
+
+if TYPE_CHECKING:
+    from .trainer import Trainer
+
+__all__ = [
+    "make_run_dir",
+    "prepare_run_dir",
+    "trainer_settings",
+    "to_jsonable",
+    "write_json",
+    "append_jsonl",
+    "read_jsonl",
+]
+
+
+def make_run_dir(root: str | os.PathLike[str] = "runs", name: str = "mlp") -> Path:
+    """Create and return a new, empty folder ``root/name-YYYYmmdd-HHMMSS`` (``-2``, ``-3``... if taken)."""
+    if not isinstance(name, str) or not name or os.sep in name:
+        raise invalid_type("name", "a non-empty folder name without path separators", name)
+    root_path = Path(root).expanduser()
+    root_path.mkdir(parents=True, exist_ok=True)
+    base = f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    n = 1
+    while True:
+        path = root_path / (base if n == 1 else f"{base}-{n}")
+        try:
+            path.mkdir()  # exist_ok=False: two runs racing for a name both end up with their own folder
+            return path
+        except FileExistsError:
+            n += 1
+
+
+def prepare_run_dir(path: str | os.PathLike[str], *, resume: bool = False) -> Path:
+    """Check that ``path`` can hold a new run (absent or empty) and create it with ``checkpoints/``.
+
+    With ``resume`` an existing run folder is accepted as it is (its ``metrics.jsonl`` is
+    appended to). Raises ``FileExistsError`` before writing anything otherwise.
+    """
+    p = Path(path).expanduser()
+    if p.exists() and not p.is_dir():
+        raise FileExistsError(f"run_dir {p} exists and is not a folder")
+    if not resume and p.is_dir() and any(p.iterdir()):
+        raise FileExistsError(
+            f"run_dir {p} already holds files; a run folder is never reused, so nothing of an earlier "
+            "run is overwritten. Use scratchnn.train.make_run_dir() for a fresh one, or resume "
+            "with trainer.load_checkpoint() from a checkpoint in that folder."
+        )
+    (p / "checkpoints").mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def to_jsonable(obj: Any) -> Any:
+    """A JSON-able copy: numpy numbers and arrays become Python ones, tuples lists, the rest ``repr``."""
+    if obj is None or isinstance(obj, (bool, int, str)):
+        return obj
+    if isinstance(obj, float):
+        return obj
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    return repr(obj)  # a config record, not something to rebuild objects from
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """Write ``obj`` as indented JSON to a new file (never over an existing one)."""
+    with open(path, "x") as f:
+        json.dump(to_jsonable(obj), f, indent=2)
+        f.write("\n")
+
+
+def append_jsonl(path: Path, entry: Mapping[str, Any]) -> None:
+    """Append one JSON line (non-finite floats as NaN / Infinity, as Python's json writes them)."""
+    with open(path, "a") as f:
+        f.write(json.dumps(to_jsonable(entry)) + "\n")
+
+
+def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The entries of a ``metrics.jsonl`` file, in order."""
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def trainer_settings(trainer: Trainer) -> dict[str, Any]:
+    """What ``config.json`` records about the trainer besides the caller's config."""
+    return {
+        "model": repr(trainer.model),
+        "criterion": repr(trainer.criterion),
+        "optimizer": repr(trainer.optimizer),
+        "scheduler": None if trainer.scheduler is None else type(trainer.scheduler).__name__,
+        "scheduler_interval": trainer.scheduler_interval,
+        "batch_size": trainer.batch_size,
+        "epochs": trainer.epochs,
+        "max_steps": trainer.max_steps,
+        "clip_grad_norm": trainer.clip_grad_norm,
+        "callbacks": [type(cb).__name__ for cb in trainer.callbacks],
+        "metrics": [name for name, _, _ in trainer.metrics],
+    }

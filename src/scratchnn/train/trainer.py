@@ -1,0 +1,298 @@
+"""``Trainer``: the training loop for any scratchnn model, with validation, callbacks and exact resume."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from .._config import get_rng
+from .._validate import check_choice, check_float, check_int, invalid_type
+from ..data.loader import DataLoader
+from ..nn.module import Module
+from ..nn.utils import clip_grad_norm_
+from ..optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
+from ..optim.optimizer import Optimizer
+from . import checkpoint as ckpt
+from .callbacks import Callback, ModelCheckpoint
+from .metrics import Metric, RunningMean, format_entry, resolve_metrics
+from .run_dir import append_jsonl, prepare_run_dir, trainer_settings, write_json
+from .steps import batched_scores, check_fit_data, eval_mode, evaluate_arrays, train_step
+
+__all__ = ["Trainer"]
+
+
+class Trainer:
+    """Train ``model`` with ``optimizer`` on ``criterion``: epochs of shuffled batches without replacement.
+
+    Per step: ``model.train()``, ``logits = model(xb)``, ``loss = criterion(logits, yb)``, zero the
+    grads, ``model.backward(criterion.backward())``, optionally ``clip_grad_norm_``, ``optimizer.step()``
+    and, with ``scheduler_interval='step'``, ``scheduler.step()``. With ``criterion=None`` the model
+    keeps the course contract instead: ``loss, grads = model.loss(xb, yb)`` with grads keyed like
+    ``model.named_parameters()``. After each epoch: validation (eval mode, batched, no backward), a
+    history entry, the epoch scheduler step (``ReduceLROnPlateau`` gets the validation loss, the
+    train loss without validation data) and the callbacks.
+
+    ``epochs`` and ``max_steps`` are totals: ``fit`` trains until either is reached, so a trainer
+    that loaded a checkpoint continues from the saved step (mid-epoch included) to the same end.
+
+    Args:
+        model: a :class:`~scratchnn.nn.Module`.
+        criterion: a loss module (``loss = crit(logits, y)``, ``dlogits = crit.backward()``), or None.
+        optimizer: a :mod:`scratchnn.optim` optimizer over the model's params.
+        scheduler: a :mod:`scratchnn.optim.lr_scheduler` scheduler, or None.
+        scheduler_interval: 'epoch' or 'step': when ``scheduler.step()`` is called.
+        batch_size: samples per training (and evaluation) batch.
+        epochs: total epochs; max_steps: total optimizer steps (None: no limit).
+        clip_grad_norm: max global L2 norm of the gradients (None: no clipping).
+        callbacks: :class:`~scratchnn.train.Callback` objects.
+        run_dir: a new (absent or empty) folder for ``config.json``, ``metrics.jsonl``,
+            ``checkpoints/`` (a :class:`ModelCheckpoint` is added if none is given) and ``curves.png``.
+        config: what to record in ``config.json`` besides the trainer's own settings.
+        verbose: a progress bar per epoch on a terminal and one summary line per epoch.
+        rng: generator for the shuffling; None spawns one from scratchnn's default generator.
+        metrics: metric names or callables ``fn(scores, y) -> float`` ('accuracy' is logged as ``acc``).
+    """
+
+    def __init__(
+        self,
+        model: Module,
+        criterion: Module | None,
+        optimizer: Optimizer,
+        *,
+        scheduler: LRScheduler | None = None,
+        scheduler_interval: str = "epoch",
+        batch_size: int = 128,
+        epochs: int = 10,
+        max_steps: int | None = None,
+        clip_grad_norm: float | None = None,
+        callbacks: Sequence[Callback] = (),
+        run_dir: str | os.PathLike[str] | None = None,
+        config: dict[str, Any] | None = None,
+        verbose: bool = True,
+        rng: np.random.Generator | None = None,
+        metrics: Sequence[str | Metric] = ("accuracy",),
+    ) -> None:
+        if not isinstance(model, Module):
+            raise invalid_type("model", "a scratchnn.nn.Module", model)
+        if criterion is None and not callable(getattr(model, "loss", None)):
+            raise invalid_type("model", "a Module with loss(X, y) -> (loss, grads) when criterion is None", model)
+        if not isinstance(optimizer, Optimizer):
+            raise invalid_type("optimizer", "a scratchnn.optim.Optimizer", optimizer)
+        if scheduler is not None and not isinstance(scheduler, LRScheduler):
+            raise invalid_type("scheduler", "a scratchnn.optim.lr_scheduler scheduler or None", scheduler)
+        self.model, self.criterion, self.optimizer, self.scheduler = model, criterion, optimizer, scheduler
+        self.scheduler_interval = check_choice(scheduler_interval, "scheduler_interval", ("epoch", "step"))
+        if isinstance(scheduler, ReduceLROnPlateau) and scheduler_interval == "step":
+            raise ValueError(
+                "Invalid value for `scheduler_interval`: expected 'epoch' for ReduceLROnPlateau "
+                "(it steps on the validation loss). Received: scheduler_interval='step'"
+            )
+        self.batch_size = check_int(batch_size, "batch_size", low=1)
+        self.epochs = check_int(epochs, "epochs", low=0)
+        self.max_steps = None if max_steps is None else check_int(max_steps, "max_steps", low=0)
+        self.clip_grad_norm = (
+            None if clip_grad_norm is None else check_float(clip_grad_norm, "clip_grad_norm", low=0.0, low_open=True)
+        )
+        self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            if not isinstance(cb, Callback):
+                raise invalid_type("callbacks", "a sequence of scratchnn.train.Callback objects", cb)
+        self.run_dir = None if run_dir is None else Path(run_dir).expanduser()
+        if self.run_dir is not None and not any(isinstance(cb, ModelCheckpoint) for cb in self.callbacks):
+            self.callbacks.append(ModelCheckpoint())
+        self.config = dict(config or {})
+        self.verbose = bool(verbose)
+        self.rng = get_rng(rng) if rng is not None else get_rng().spawn(1)[0]
+        self.metrics = resolve_metrics(metrics)
+        self.history: list[dict[str, Any]] = []
+        self.epoch = 0  # epochs completed
+        self.step = 0  # optimizer steps taken
+        self.stop_training = False
+        self.resumed = False  # set by load_checkpoint
+        self.train_loader: DataLoader | None = None
+        self._batch_in_epoch = 0
+        self._running = RunningMean()  # train loss and metrics over the current epoch so far
+        self._epoch_seconds = 0.0
+        self._loader_state: dict[str, Any] | None = None  # from a checkpoint, applied by the next fit
+        self._resumed_from: Path | None = None
+        self._run_open = False
+
+    # ------------------------------------------------------------------------------------- training
+    def fit(
+        self, X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray | None = None, y_val: np.ndarray | None = None
+    ) -> list[dict[str, Any]]:
+        """Train until ``epochs`` / ``max_steps`` (or a callback stops it); return the history.
+
+        The history is a list with one dict per epoch: ``epoch``, ``step``, ``train_loss`` (mean
+        over the epoch), ``train_<metric>`` (on the training batches as seen, in train mode),
+        ``val_loss`` and ``val_<metric>`` (with validation data), ``lr`` and ``time`` (seconds spent
+        training in the epoch).
+        When training stops mid-epoch, a last entry with ``partial: True`` covers the batches done
+        (it is replaced by the full entry when training continues).
+        """
+        check_fit_data(X_train, y_train, X_val, y_val)
+        self._open_run()
+        loader = DataLoader(X_train, y_train, batch_size=self.batch_size, shuffle=True, rng=self.rng)
+        state = self._loader_state or (self.train_loader.state_dict() if self.train_loader else None)
+        if state is not None and self._batch_in_epoch > 0:  # finish the stopped epoch, in its order
+            loader.load_state_dict(state)
+        self.train_loader, self._loader_state = loader, None
+        self.stop_training = False
+        self._dispatch("on_train_begin")
+        while not self._finished():
+            epoch = self.epoch + 1
+            if self._batch_in_epoch == 0:
+                self._dispatch("on_epoch_begin", epoch)
+            elif self.history and self.history[-1].get("partial"):
+                self.history.pop()  # the epoch that entry covers goes on now
+            if self._run_epoch(loader, epoch):
+                self._end_epoch(epoch, X_val, y_val)
+            else:
+                self._log(self._entry(epoch, X_val, y_val, partial=True))
+                break
+        # not on an exception: a step cut short leaves no consistent state to checkpoint
+        self._dispatch("on_train_end")
+        if self.run_dir is not None and self.history:
+            from .plots import plot_history  # matplotlib is imported only here
+
+            plot_history(self.history, self.run_dir / "curves.png")
+        return self.history
+
+    def _finished(self) -> bool:
+        return (
+            self.stop_training
+            or self.epoch >= self.epochs
+            or (self.max_steps is not None and self.step >= self.max_steps)
+        )
+
+    def _run_epoch(self, loader: DataLoader, epoch: int) -> bool:
+        """Train on the epoch's remaining batches; True when the epoch was completed."""
+        self.model.train()
+        start = time.perf_counter()
+        bar = tqdm(
+            total=len(loader),
+            initial=self._batch_in_epoch,
+            desc=f"Epoch {epoch}/{self.epochs}",
+            leave=False,
+            file=sys.stderr,
+            disable=not (self.verbose and sys.stderr.isatty()),
+        )
+        try:
+            for xb, yb in loader:
+                loss, scores = train_step(self.model, self.criterion, self.optimizer, xb, yb, clip=self._clip)
+                self.step += 1
+                self._batch_in_epoch += 1
+                values = {"loss": loss}
+                if scores is not None:
+                    values.update({key: fn(scores, yb) for _, key, fn in self.metrics})
+                self._running.update(values, len(xb))
+                if self.scheduler is not None and self.scheduler_interval == "step":
+                    self.scheduler.step()
+                bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+                bar.update()
+                self._dispatch("on_batch_end", self.step, {"loss": loss, "batch": self._batch_in_epoch})
+                if self._finished() and self._batch_in_epoch < len(loader):
+                    return False
+        finally:
+            bar.close()
+            self._epoch_seconds += time.perf_counter() - start
+        return True
+
+    def _clip(self) -> None:
+        if self.clip_grad_norm is not None:
+            params = [p for g in self.optimizer.param_groups for p in g["params"]]
+            clip_grad_norm_(params, self.clip_grad_norm)
+
+    def _entry(
+        self, epoch: int, X_val: np.ndarray | None, y_val: np.ndarray | None, partial: bool = False
+    ) -> dict[str, Any]:
+        means = self._running.means()
+        entry: dict[str, Any] = {"epoch": epoch, "step": self.step, "train_loss": means.get("loss")}
+        entry.update({f"train_{k}": v for k, v in means.items() if k != "loss"})
+        if X_val is not None and y_val is not None:
+            val = self.evaluate(X_val, y_val)
+            entry["val_loss"] = val["loss"]
+            entry.update({f"val_{key}": val[name] for name, key, _ in self.metrics})
+        entry["lr"] = float(self.optimizer.param_groups[0]["lr"])
+        entry["time"] = self._epoch_seconds
+        if partial:
+            entry["partial"] = True
+        return entry
+
+    def _end_epoch(self, epoch: int, X_val: np.ndarray | None, y_val: np.ndarray | None) -> None:
+        entry = self._entry(epoch, X_val, y_val)
+        self._log(entry)
+        if self.scheduler is not None and self.scheduler_interval == "epoch":
+            if isinstance(self.scheduler, ReduceLROnPlateau):
+                self.scheduler.step(entry.get("val_loss", entry["train_loss"]))
+            else:
+                self.scheduler.step()
+        self.epoch, self._batch_in_epoch, self._epoch_seconds = epoch, 0, 0.0
+        self._running = RunningMean()
+        self._dispatch("on_epoch_end", epoch, entry)
+
+    def _log(self, entry: dict[str, Any]) -> None:
+        self.history.append(entry)
+        if self.run_dir is not None:
+            append_jsonl(self.run_dir / "metrics.jsonl", entry)
+        if self.verbose:
+            tqdm.write(format_entry(entry, self.epochs), file=sys.stdout)
+
+    def _dispatch(self, hook: str, *args: Any) -> None:
+        checkpointers: list[Callback] = [cb for cb in self.callbacks if isinstance(cb, ModelCheckpoint)]
+        others: list[Callback] = [cb for cb in self.callbacks if not isinstance(cb, ModelCheckpoint)]
+        order = checkpointers + others if hook == "on_train_end" else others + checkpointers
+        for cb in order:
+            getattr(cb, hook)(self, *args)
+
+    # ------------------------------------------------------------------------------------- inference
+    def evaluate(self, X: np.ndarray, y: np.ndarray, batch_size: int | None = None) -> dict[str, float]:
+        """Mean loss and metrics over ``(X, y)`` in eval mode, e.g. ``{'loss': 0.31, 'accuracy': 0.9}``.
+
+        Metrics are keyed by their full names here ('accuracy'), by short names in the history.
+        """
+        bs = self.batch_size if batch_size is None else check_int(batch_size, "batch_size", low=1)
+        with eval_mode(self.model):
+            return evaluate_arrays(self.model, self.criterion, X, y, bs, self.metrics)
+
+    def predict(self, X: np.ndarray, batch_size: int | None = None) -> np.ndarray:
+        """Scores (logits) for ``X``, in eval mode and in batches. Shape: X: (N, *) -> (N, C)."""
+        bs = self.batch_size if batch_size is None else check_int(batch_size, "batch_size", low=1)
+        with eval_mode(self.model):
+            return batched_scores(self.model, self.criterion, X, bs)
+
+    # ------------------------------------------------------------------------------------- state
+    def save_checkpoint(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+        """Save everything needed to continue this training exactly (see :mod:`.checkpoint`)."""
+        ckpt.save_checkpoint(
+            path, self.model, self.optimizer, self.scheduler, trainer=ckpt.trainer_state(self), overwrite=overwrite
+        )
+
+    def load_checkpoint(self, path: str | os.PathLike[str]) -> None:
+        """Load a checkpoint of :meth:`save_checkpoint` into this trainer's (freshly built) objects.
+
+        The next :meth:`fit` continues from the saved step. A ``run_dir`` that already holds the
+        checkpoint's run is accepted by that ``fit`` and its ``metrics.jsonl`` appended to.
+        """
+        data = ckpt.read_checkpoint(path)
+        state = ckpt.check_trainer_state(self, data["trainer"])  # before anything is changed
+        ckpt.restore(data, self.model, self.optimizer, self.scheduler)
+        ckpt.load_trainer_state(self, state)
+        self.resumed, self._resumed_from = True, Path(path).expanduser().resolve()
+
+    # ------------------------------------------------------------------------------------- helpers
+    def _open_run(self) -> None:
+        if self.run_dir is None or self._run_open:
+            return
+        resume = self._resumed_from is not None and self.run_dir.resolve() in self._resumed_from.parents
+        prepare_run_dir(self.run_dir, resume=resume)
+        if not (self.run_dir / "config.json").exists():
+            write_json(self.run_dir / "config.json", {"config": self.config, "trainer": trainer_settings(self)})
+        self._run_open = True
