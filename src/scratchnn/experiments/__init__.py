@@ -1,0 +1,1 @@
+"""Runnable experiments, one file each (``scratchnn train ...`` and, later, ``scratchnn experiment ...``)."""
