@@ -1,0 +1,104 @@
+"""Every module row of the gradient-check table, and the `scratchnn gradcheck` command that prints it.
+
+Each row builds a float64 module (or model) and kink-free inputs; ``check_module`` compares every
+input and parameter gradient with central differences under a random upstream gradient.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from scratchnn import models, nn
+from scratchnn.cli import main
+from scratchnn.gradcheck_specs import F64, away_from_zero
+from scratchnn.gradcheck_table import MODULE_ROWS, OP_ROWS, ModuleRow, Result, print_table, run_all, run_module_row
+
+
+@pytest.mark.parametrize("row", MODULE_ROWS, ids=[row.id for row in MODULE_ROWS])
+def test_gradcheck_module(row: ModuleRow) -> None:
+    module, _ = row.make(np.random.default_rng(0))
+    errors = run_module_row(row)
+    # the input and every parameter were checked
+    assert set(errors) == {"input0"} | {name for name, _ in module.named_parameters()}
+    assert max(errors.values()) < row.tol, errors
+
+
+def test_row_ids_are_unique() -> None:
+    ids = [row.id for row in MODULE_ROWS]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+def test_table_covers_every_module() -> None:
+    """Every Module class in scratchnn.nn and scratchnn.models has a row (itself or inside a Sequential)."""
+    rng = np.random.default_rng(0)
+    covered = {type(m).__name__ for row in MODULE_ROWS for m in row.make(rng)[0].modules()}
+    exported = {getattr(nn, name) for name in nn.__all__} | {getattr(models, name) for name in models.__all__}
+    # ModuleList has no forward, so there is nothing to differentiate
+    wanted = {c.__name__ for c in exported if isinstance(c, type) and issubclass(c, nn.Module)}
+    wanted -= {"Module", "ModuleList"}
+    assert wanted and wanted <= covered, f"modules without a gradcheck row: {sorted(wanted - covered)}"
+
+
+class _ReLUWithoutMask(nn.ReLU):
+    """A wrong backward: passes the upstream gradient through where the input was negative."""
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        self._saved()
+        return grad_out
+
+
+BROKEN = ModuleRow("ReLU-broken", lambda r: (_ReLUWithoutMask(), (away_from_zero(r.standard_normal((3, 5))),)))
+RAISES = ModuleRow("Linear-wrong_shape", lambda r: (nn.Linear(5, 3, dtype=F64, rng=r), (r.standard_normal((4, 6)),)))
+
+
+def test_run_module_row_catches_a_wrong_backward() -> None:
+    assert run_module_row(BROKEN)["input0"] > 0.5
+
+
+def test_run_all_results() -> None:
+    results = run_all(op_rows=OP_ROWS[:1], module_rows=[MODULE_ROWS[0], BROKEN, RAISES])
+    assert [(r.name, r.kind) for r in results] == [
+        (OP_ROWS[0].id, "op"),
+        (MODULE_ROWS[0].id, "module"),
+        ("ReLU-broken", "module"),
+        ("Linear-wrong_shape", "module"),
+    ]
+    assert all(isinstance(r, Result) for r in results)
+    assert [r.passed for r in results] == [True, True, False, False]
+    assert set(results[1].errors) == {"input0", "weight", "bias"}
+    assert results[2].error is None and results[2].errors["input0"] > 0.5
+    assert results[3].errors == {} and results[3].error is not None
+    assert results[3].error.startswith("ValueError: Invalid shape for `input`")
+
+
+def test_print_table_fails_on_a_broken_row() -> None:
+    out = io.StringIO()
+    assert print_table(out, op_rows=OP_ROWS[:2], module_rows=[BROKEN]) == 1  # affine (x, w, b), affine_relu (x, w, b)
+    text = out.getvalue()
+    broken_lines = [line for line in text.splitlines() if line.startswith("ReLU-broken ")]
+    assert len(broken_lines) == 1 and broken_lines[0].split()[-1] == "FAIL"
+    assert "3 checks (7 gradients), 2 passed, 1 FAILED: ReLU-broken" in text.splitlines()[-1]
+
+
+def test_print_table_reports_a_row_that_raises() -> None:
+    out = io.StringIO()
+    assert print_table(out, op_rows=[], module_rows=[MODULE_ROWS[0], RAISES]) == 1
+    text = out.getvalue()
+    assert "Linear-wrong_shape: ValueError: Invalid shape for `input`" in text
+    assert "1 FAILED: Linear-wrong_shape" in text
+
+
+def test_cli_gradcheck_prints_every_row(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["gradcheck"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:2] == ["name", "kind"]
+    rows = [line.split() for line in lines[2:-1]]
+    printed = {(cells[0], cells[1]) for cells in rows}
+    expected = {(row.id, "op") for row in OP_ROWS} | {(row.id, "module") for row in MODULE_ROWS}
+    assert printed == expected
+    assert all(cells[-1] == "ok" and float(cells[3]) < float(cells[4]) for cells in rows)
+    n = len(OP_ROWS) + len(MODULE_ROWS)
+    assert lines[-1].startswith(f"{n} checks ({len(rows)} gradients), {n} passed")
