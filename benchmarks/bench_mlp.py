@@ -28,6 +28,7 @@ def scratchnn_step(x: np.ndarray, y: np.ndarray):  # type: ignore[no-untyped-def
     model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
     crit = nn.CrossEntropyLoss()
     opt = optim.Adam(model.parameters(), lr=1e-3)
+    model.needs_input_grad = False  # the input is data; torch skips its gradient too (as the Trainer does)
 
     def step() -> None:
         opt.zero_grad()

@@ -131,3 +131,23 @@ def test_load_state_dict_rejects_wrong_shapes() -> None:
 def test_linear_rejects_mismatched_dtype() -> None:
     with pytest.raises(TypeError, match=r"Invalid dtype for `input`: expected float32"):
         nn.Linear(3, 2)(np.zeros((1, 3), np.float64))
+
+
+def test_needs_input_grad_false_skips_the_input_gradient_only() -> None:
+    x = _input((4, 6), np.float64)
+    a = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3)).double()
+    b = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3)).double()
+    b.load_state_dict(a.state_dict())
+    dout = np.random.default_rng(2).standard_normal((4, 3))
+    a(x)
+    dx = a.backward(dout)
+    b.needs_input_grad = False
+    b(x)
+    assert b.backward(dout) is None
+    for (name, pa), (_, pb) in zip(a.named_parameters(), b.named_parameters()):
+        np.testing.assert_array_equal(pa.grad, pb.grad, err_msg=name)
+    assert b[0].needs_input_grad  # the first child's own flag is restored after the call
+    b.needs_input_grad = True
+    b.zero_grad()
+    b(x)
+    np.testing.assert_array_equal(b.backward(dout), dx)

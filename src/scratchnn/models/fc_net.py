@@ -146,12 +146,12 @@ class FullyConnectedNet(Module):
         caches.append(cache)
         return scores, caches
 
-    def _grads(self, dscores: np.ndarray, caches: list[Any]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def _grads(self, dscores: np.ndarray, caches: list[Any], need_dX: bool = True) -> tuple[Any, dict[str, Any]]:
         grads: dict[str, np.ndarray] = {}
         L = self.num_layers
-        dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, caches[L - 1])
+        dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, caches[L - 1], need_dx=need_dX or L > 1)
         for i in range(L - 1, 0, -1):
-            dh, grads[f"W{i}"], grads[f"b{i}"] = affine_relu_backward(dh, caches[i - 1])
+            dh, grads[f"W{i}"], grads[f"b{i}"] = affine_relu_backward(dh, caches[i - 1], need_dx=need_dX or i > 1)
         return dh, grads
 
     # ---------------------------------------------------------------- course contract
@@ -167,7 +167,7 @@ class FullyConnectedNet(Module):
         data_loss, dscores = softmax_loss(scores, y)
         weights = [self.params[f"W{i}"] for i in range(1, self.num_layers + 1)]
         reg_loss = 0.5 * self.reg * sum(float(np.sum(w * w)) for w in weights)
-        _, grads = self._grads(dscores, caches)
+        _, grads = self._grads(dscores, caches, need_dX=False)
         for i, w in enumerate(weights, start=1):
             grads[f"W{i}"] += self.reg * w
         return float(data_loss) + reg_loss, grads
@@ -180,7 +180,7 @@ class FullyConnectedNet(Module):
         return scores
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        dX, grads = self._grads(grad_out, self._saved())
+        dX, grads = self._grads(grad_out, self._saved(), need_dX=self.needs_input_grad)
         params = dict(self.named_parameters())
         for k, g in grads.items():
             params[k].grad += g

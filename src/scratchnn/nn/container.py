@@ -82,8 +82,16 @@ class Sequential(Module):
 
     def backward(self, grad_out: Any) -> Any:
         self._saved()
-        for m in reversed(self._modules.values()):
-            grad_out = m.backward(grad_out)
+        mods = list(self._modules.values())
+        if not mods:
+            return grad_out
+        first, first_needs = mods[0], mods[0].needs_input_grad
+        first.needs_input_grad = self.needs_input_grad  # the first child sees our input
+        try:
+            for m in reversed(mods):
+                grad_out = m.backward(grad_out)
+        finally:
+            first.needs_input_grad = first_needs
         return grad_out
 
     def append(self, module: Module) -> Sequential:

@@ -48,11 +48,12 @@ class Linear(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         cache, x_shape = self._saved()
-        dx, dw, db = affine_backward(grad_out.reshape(-1, self.out_features), cache)
-        self.weight.grad += dw.T  # (in, out) -> (out, in)
+        dx, dw, db = affine_backward(grad_out.reshape(-1, self.out_features), cache,
+                                     need_dx=self.needs_input_grad)
+        self.weight.grad += dw.T  # (in, out) -> (out, in), contiguous: dw is laid out like weight.T
         if self.bias is not None:
             self.bias.grad += db
-        return dx.reshape(x_shape)
+        return None if dx is None else dx.reshape(x_shape)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -33,6 +33,10 @@ class Module:
     """
 
     training: bool
+    #: torch's ``ctx.needs_input_grad``: when False, ``backward`` may skip the input gradient and
+    #: return None. The Trainer sets it on the model it trains, whose input is data; a container
+    #: hands it to the child that receives its input.
+    needs_input_grad: bool = True
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())

@@ -36,11 +36,20 @@ def affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     return out, (x_flat, x.shape, w)
 
 
-def affine_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gradients of :func:`affine_forward`: (dx, dw, db)."""
+def affine_backward(dout: np.ndarray, cache: Any, *, need_dx: bool = True) -> tuple[Any, np.ndarray, np.ndarray]:
+    """Gradients of :func:`affine_forward`: (dx, dw, db).
+
+    ``need_dx=False`` skips the input gradient (returns None for it): for a first layer whose input
+    is data it is a third of the layer's backward FLOPs, which torch skips too.
+    ``dw`` comes in the memory layout of ``w``, so accumulating it into a gradient buffer laid out
+    like ``w`` is a contiguous add (``nn.Linear`` passes ``weight.T``, an F-ordered view).
+    """
     x_flat, x_shape, w = cache
-    dx = (dout @ w.T).reshape(x_shape)  # (N, M) @ (M, D) -> (N, D) -> x's shape
-    dw = x_flat.T @ dout  # (D, N) @ (N, M) -> (D, M)
+    dx = (dout @ w.T).reshape(x_shape) if need_dx else None  # (N, M) @ (M, D) -> (N, D) -> x's shape
+    if w.flags.f_contiguous and not w.flags.c_contiguous:
+        dw = (dout.T @ x_flat).T  # (M, N) @ (N, D) -> (M, D), viewed as (D, M)
+    else:
+        dw = x_flat.T @ dout  # (D, N) @ (N, M) -> (D, M)
     db = dout.sum(axis=0)  # (N, M) -> (M,)
     return dx, dw, db
 
@@ -52,8 +61,8 @@ def affine_relu_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np
     return out, (fc_cache, relu_cache)
 
 
-def affine_relu_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gradients of :func:`affine_relu_forward`: (dx, dw, db)."""
+def affine_relu_backward(dout: np.ndarray, cache: Any, *, need_dx: bool = True) -> tuple[Any, np.ndarray, np.ndarray]:
+    """Gradients of :func:`affine_relu_forward`: (dx, dw, db) (``need_dx`` as in :func:`affine_backward`)."""
     fc_cache, relu_cache = cache
     da = relu_backward(dout, relu_cache)
-    return affine_backward(da, fc_cache)
+    return affine_backward(da, fc_cache, need_dx=need_dx)

@@ -67,7 +67,12 @@ def train_step(
         scores = model(xb)
         loss = criterion(scores, yb)
         model.zero_grad()
-        model.backward(criterion.backward(None))  # None: the loss's upstream gradient is 1
+        needs = model.needs_input_grad
+        model.needs_input_grad = False  # the input is data: skip its gradient, as torch does
+        try:
+            model.backward(criterion.backward(None))  # None: the loss's upstream gradient is 1
+        finally:
+            model.needs_input_grad = needs
     if clip is not None:
         clip()
     optimizer.step()
