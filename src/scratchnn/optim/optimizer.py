@@ -1,0 +1,207 @@
+"""``Optimizer``: the base class of every update rule, mirroring ``torch.optim.Optimizer``.
+
+It holds ``param_groups`` (dicts of hyperparameters plus ``'params'``) and ``state`` (per-Param
+dicts of buffers and step counts), and saves both in torch's ``state_dict`` format: params are
+replaced by their index in group order, so the dict fits any optimizer built over params of the
+same shapes.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from .._validate import invalid_shape, invalid_type, invalid_value
+from ..nn.parameter import Param
+
+__all__ = ["Optimizer", "check_bool", "decayed_grad"]
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return copy.deepcopy(value)
+
+
+class Optimizer:
+    """Base class: subclasses check hyperparameters in ``_check_group`` and update in ``_update_group``.
+
+    ``params`` is an iterable of :class:`~scratchnn.nn.Param` or of param-group dicts
+    (``{'params': [...], 'lr': 0.1}``); keys a group leaves out come from ``defaults``.
+    Unlike torch, every Param is updated at each step: scratchnn gradients are zeros, never ``None``.
+    With :func:`scratchnn.optim.set_num_threads` above 1, large params are updated in chunks on
+    threads, bitwise the serial result (the updates are elementwise).
+    """
+
+    def __init__(self, params: Iterable[Param] | Iterable[dict[str, Any]], defaults: dict[str, Any]) -> None:
+        self.defaults: dict[str, Any] = dict(defaults)
+        self._check_group(self.defaults)
+        self.param_groups: list[dict[str, Any]] = []
+        self.state: defaultdict[Param, dict[str, Any]] = defaultdict(dict)  # {} for a param not stepped yet
+        self._scratch: dict[tuple[Param, int], np.ndarray] = {}
+        if isinstance(params, (Param, np.ndarray, dict)):
+            raise invalid_type("params", "an iterable of Params or of param-group dicts", params)
+        items: list[Any] = list(params)
+        if not items:
+            raise invalid_value("params", "a non-empty iterable of Params or param-group dicts", items)
+        groups = items if isinstance(items[0], dict) else [{"params": items}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # ---------------------------------------------------------------- groups
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of params with its own hyperparameters (e.g. a layer to fine-tune)."""
+        if not isinstance(param_group, dict):
+            raise invalid_type("param_group", "a dict with a 'params' key", param_group)
+        if "params" not in param_group:
+            raise invalid_value("param_group", "a dict with a 'params' key", param_group)
+        group = dict(param_group)
+        params = group["params"]
+        if isinstance(params, set):
+            raise invalid_type("params", "an ordered collection of Params (a set's order changes between runs)", params)
+        group["params"] = [params] if isinstance(params, Param) else list(params)
+        for p in group["params"]:
+            if not isinstance(p, Param):
+                raise invalid_type("params", "scratchnn.nn.Param objects", p)
+        for name, default in self.defaults.items():
+            group.setdefault(name, default)
+        self._check_group(group)
+        if len({id(p) for p in group["params"]}) != len(group["params"]):
+            raise invalid_value("params", "each Param once (this group lists one twice)", group["params"])
+        taken = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in taken for p in group["params"]):
+            raise invalid_value("params", "Params that are in no other parameter group", group["params"])
+        self.param_groups.append(group)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        """Validate (and normalise in place) a group's hyperparameters; subclasses override."""
+
+    # ---------------------------------------------------------------- stepping
+    def zero_grad(self) -> None:
+        """Reset every param's gradient to zeros (torch's ``zero_grad(set_to_none=False)``)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.zero_grad()
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every param from its ``.grad``; ``closure`` (re)computes the loss first and is returned."""
+        loss = closure() if closure is not None else None
+        for group in self.param_groups:
+            self._update_group(group)
+        return loss
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not implement _update_group()")
+
+    def _buffer(self, p: Param, slot: int = 0) -> np.ndarray:
+        """A scratch array shaped like ``p`` (kept between steps; not state, never saved)."""
+        buf = self._scratch.get((p, slot))
+        if buf is None or buf.shape != p.data.shape or buf.dtype != p.data.dtype:
+            buf = self._scratch[(p, slot)] = np.empty_like(p.data)
+        return buf
+
+    # ---------------------------------------------------------------- state
+    def state_dict(self) -> dict[str, Any]:
+        """``{'state': {index: {name: array | number}}, 'param_groups': [{..., 'params': [index]}]}`` (copies)."""
+        index: dict[Param, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: _copy(v) for k, v in group.items() if k != "params"}
+            packed["params"] = [index.setdefault(p, len(index)) for p in group["params"]]
+            groups.append(packed)
+        state = {index[p]: {k: _copy(v) for k, v in s.items()} for p, s in self.state.items() if p in index and s}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Load a ``state_dict()`` (ours, a JSON round trip of it, or torch's converted to NumPy).
+
+        Group and param counts and buffer shapes must match; buffers are copied and cast to the
+        param's dtype, as torch does. Hyperparameters (lr, ...) come from the dict.
+        """
+        if not isinstance(state_dict, Mapping) or "state" not in state_dict or "param_groups" not in state_dict:
+            raise invalid_type("state_dict", "a mapping with 'state' and 'param_groups' keys", state_dict)
+        saved_groups = list(state_dict["param_groups"])
+        if len(saved_groups) != len(self.param_groups):
+            raise invalid_value(
+                "len(state_dict['param_groups'])",
+                f"{len(self.param_groups)}, the optimizer's number of parameter groups",
+                len(saved_groups),
+            )
+        by_index: dict[int, Param] = {}
+        new_groups = []
+        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise invalid_value(
+                    f"len(state_dict['param_groups'][{i}]['params'])",
+                    f"{len(group['params'])}, the size of the optimizer's group {i}",
+                    len(saved["params"]),
+                )
+            by_index.update(zip((int(k) for k in saved["params"]), group["params"]))
+            new = {k: _copy(v) for k, v in saved.items() if k != "params"}
+            if isinstance(new.get("betas"), list):  # a JSON round trip turns torch's tuple into a list
+                new["betas"] = tuple(new["betas"])
+            new["params"] = group["params"]
+            self._check_group(new)
+            new_groups.append(new)
+        state: defaultdict[Param, dict[str, Any]] = defaultdict(dict)
+        for key, saved_state in state_dict["state"].items():
+            k = int(key)  # JSON turns the int keys into strings
+            if k not in by_index:
+                raise invalid_value("state_dict['state']", f"keys in [0, {len(by_index)})", k)
+            p = by_index[k]
+            state[p] = {
+                name: self._load_value(p, f"state_dict['state'][{k}]['{name}']", name, v)
+                for name, v in saved_state.items()
+            }
+        self.param_groups = new_groups
+        self.state = state
+
+    @staticmethod
+    def _load_value(p: Param, where: str, name: str, value: Any) -> Any:
+        if name == "step":  # torch keeps it as a float tensor; a count is an int
+            return int(np.asarray(value).item())
+        if value is None:  # torch's SGD before its first step
+            return value
+        arr = np.asarray(value)
+        if arr.shape != p.data.shape:
+            raise invalid_shape(where, f"{p.data.shape} (the param's shape)", arr.shape)
+        return arr.astype(p.data.dtype, copy=True)
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {k}: {group[k]}" for k in sorted(group) if k != "params")
+        return "\n".join(lines) + "\n)"
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """A flag (``amsgrad``, ``nesterov``, ``maximize``, ...); returns it as a Python bool."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise invalid_type(name, "a bool", value)
+    return bool(value)
+
+
+def decayed_grad(
+    grad: np.ndarray, param: np.ndarray, out: np.ndarray | None, weight_decay: float, maximize: bool
+) -> np.ndarray:
+    """The gradient a step follows: ``-grad`` to maximize, plus ``weight_decay * param`` (L2), into ``out``.
+
+    Returns ``grad`` itself when neither applies (``out`` may then be None); ``grad`` is never written.
+    """
+    if weight_decay:
+        assert out is not None
+        np.multiply(param, weight_decay, out=out)
+        if maximize:
+            np.subtract(out, grad, out=out)
+        else:
+            np.add(out, grad, out=out)
+        return out
+    if maximize:
+        assert out is not None
+        return np.negative(grad, out=out)
+    return grad
