@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import nn, ops
+from ._gradcheck_norm import FixedMaskDropout, bn_test_param, fc_norm_net, norm_inputs, norm_module, norm_x
 from .models import FullyConnectedNet
 
 TOL = 1e-7  # worst relative error allowed, unless a row says why it needs more
@@ -90,6 +91,16 @@ def pair_inputs(rng: np.random.Generator, soft_targets: bool) -> dict[str, np.nd
     return {"x": x, "y": y}
 
 
+def distinct(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    """Values 0.1 apart in random order: no two entries of a pooling window tie (max pooling's kink)."""
+    n = int(np.prod(shape))
+    return (rng.permutation(n) - n / 2).reshape(shape) * 0.1
+
+
+def conv_inputs(rng: np.random.Generator, x: tuple[int, ...], w: tuple[int, ...]) -> dict[str, np.ndarray]:
+    return {"x": rng.standard_normal(x), "w": rng.standard_normal(w), "b": rng.standard_normal(w[0])}
+
+
 WEIGHT4 = np.array([0.5, 2.0, 1.0, 0.25])  # class weights for 4 classes
 BCE_WEIGHT_FULL = np.linspace(0.5, 2.0, 12).reshape(4, 3)  # one weight per element of a (4, 3) input
 BCE_WEIGHT_ROW = np.array([[0.5], [2.0], [1.0], [3.0]])  # one per sample, broadcast over the 3 outputs
@@ -99,6 +110,33 @@ OP_ROWS = [
     OpRow("affine", ops.affine_forward, ops.affine_backward,
           lambda r: {"x": r.standard_normal((4, 2, 3)), "w": r.standard_normal((6, 5)), "b": r.standard_normal(5)}),
     OpRow("affine_relu", ops.affine_relu_forward, ops.affine_relu_backward, affine_relu_inputs),
+    # convolution and pooling (ops/conv.py, conv_naive.py, pool.py, pool_naive.py)
+    OpRow("conv_naive", ops.conv_forward_naive, ops.conv_backward_naive,
+          partial(conv_inputs, x=(2, 3, 5, 4), w=(2, 3, 3, 2)), {"conv_param": {"stride": (2, 1), "pad": 1}}),
+    OpRow("conv", ops.conv_forward, ops.conv_backward, partial(conv_inputs, x=(2, 2, 4, 5), w=(3, 2, 2, 3)),
+          {"stride": 1, "padding": (1, 2)}),
+    OpRow("conv-no_bias-stride3", ops.conv_forward, ops.conv_backward,
+          lambda r: {"x": r.standard_normal((1, 2, 7, 6)), "w": r.standard_normal((2, 2, 3, 3))},
+          {"b": None, "stride": 3, "padding": 2}),
+    OpRow("conv_fast", ops.conv_forward_fast, ops.conv_backward_fast,
+          partial(conv_inputs, x=(2, 2, 5, 5), w=(2, 2, 3, 3)), {"conv_param": {"stride": 2, "pad": 0}}),
+    OpRow("max_pool_naive", ops.max_pool_forward_naive, ops.max_pool_backward_naive,
+          lambda r: {"x": distinct(r, 2, 2, 5, 4)}, {"pool_param": {"pool_height": 2, "pool_width": 2, "stride": 1}}),
+    OpRow("max_pool-overlap_pad", ops.max_pool_forward, ops.max_pool_backward, lambda r: {"x": distinct(r, 2, 2, 5, 6)},
+          {"kernel_size": 3, "stride": 2, "padding": 1}),
+    OpRow("max_pool_fast-tiles", ops.max_pool_forward_fast, ops.max_pool_backward_fast,
+          lambda r: {"x": distinct(r, 2, 2, 4, 6)},
+          {"pool_param": {"pool_height": 2, "pool_width": 3, "stride": (2, 3)}}),
+    OpRow("avg_pool_naive", ops.avg_pool_forward_naive, ops.avg_pool_backward_naive,
+          lambda r: {"x": r.standard_normal((2, 2, 5, 4))},
+          {"pool_param": {"pool_height": 3, "pool_width": 2, "stride": 1, "pad": 1}}),
+    OpRow("avg_pool-exclude_pad", ops.avg_pool_forward, ops.avg_pool_backward,
+          lambda r: {"x": r.standard_normal((2, 2, 5, 4))},
+          {"kernel_size": (3, 2), "stride": (2, 1), "padding": 1, "count_include_pad": False}),
+    OpRow("adaptive_avg_pool", ops.adaptive_avg_pool_forward, ops.adaptive_avg_pool_backward,
+          lambda r: {"x": r.standard_normal((2, 2, 5, 7))}, {"output_size": (3, 4)}),
+    OpRow("adaptive_avg_pool-even", ops.adaptive_avg_pool_forward, ops.adaptive_avg_pool_backward,
+          lambda r: {"x": r.standard_normal((2, 2, 6, 4))}, {"output_size": (3, 1)}),
     OpRow("relu", ops.relu_forward, ops.relu_backward, lambda r: {"x": away_from_zero(r.standard_normal((3, 5)))}),
     OpRow("leaky_relu", ops.leaky_relu_forward, ops.leaky_relu_backward,
           lambda r: {"x": away_from_zero(r.standard_normal((3, 5)))}),
@@ -140,6 +178,42 @@ OP_ROWS = [
             (None, POS_WEIGHT3),
         )
     ],
+    # normalization and dropout (inputs: _gradcheck_norm.py); BatchNorm's closed form and graph form both
+    OpRow("batchnorm-train", ops.batchnorm_forward, ops.batchnorm_backward_alt,
+          partial(norm_inputs, shape=(6, 4), param_shape=(4,)), {"bn_param": {"mode": "train"}}),
+    OpRow("batchnorm-train-graph_form", ops.batchnorm_forward, ops.batchnorm_backward,
+          partial(norm_inputs, shape=(6, 4), param_shape=(4,)), {"bn_param": {"mode": "train"}}),
+    OpRow("batchnorm-test", ops.batchnorm_forward, ops.batchnorm_backward_alt,
+          partial(norm_inputs, shape=(6, 4), param_shape=(4,)), {"bn_param": bn_test_param(4)}),
+    OpRow("batchnorm-test-graph_form", ops.batchnorm_forward, ops.batchnorm_backward,
+          partial(norm_inputs, shape=(6, 4), param_shape=(4,)), {"bn_param": bn_test_param(4)}),
+    OpRow("batchnorm-3d-train", ops.batchnorm_forward, ops.batchnorm_backward_alt,
+          partial(norm_inputs, shape=(4, 3, 5), param_shape=(3,)), {"bn_param": {"mode": "train", "momentum": None}}),
+    OpRow("batchnorm-no_affine", ops.batchnorm_forward, ops.batchnorm_backward_alt, partial(norm_x, shape=(6, 4)),
+          {"gamma": None, "beta": None, "bn_param": {"mode": "train"}}),
+    OpRow("batchnorm-untracked-test", ops.batchnorm_forward, ops.batchnorm_backward_alt,
+          partial(norm_inputs, shape=(6, 4), param_shape=(4,)),
+          {"bn_param": {"mode": "test", "track_running_stats": False}}),
+    OpRow("spatial_batchnorm-train", ops.spatial_batchnorm_forward, ops.spatial_batchnorm_backward,
+          partial(norm_inputs, shape=(3, 4, 3, 2), param_shape=(4,)), {"bn_param": {"mode": "train"}}),
+    OpRow("spatial_batchnorm-test", ops.spatial_batchnorm_forward, ops.spatial_batchnorm_backward,
+          partial(norm_inputs, shape=(3, 4, 3, 2), param_shape=(4,)), {"bn_param": bn_test_param(4)}),
+    OpRow("layernorm", ops.layernorm_forward, ops.layernorm_backward,
+          partial(norm_inputs, shape=(4, 5), param_shape=(5,)), {"ln_param": {}}),
+    OpRow("layernorm-normalized_shape_2d", ops.layernorm_forward, ops.layernorm_backward,
+          partial(norm_inputs, shape=(2, 3, 4), param_shape=(3, 4)), {"ln_param": {"eps": 1e-3}}),
+    OpRow("layernorm-no_affine", ops.layernorm_forward, ops.layernorm_backward, partial(norm_x, shape=(2, 3, 4)),
+          {"gamma": None, "beta": None, "ln_param": {"normalized_shape": (3, 4)}}),
+    OpRow("spatial_groupnorm-G3", ops.spatial_groupnorm_forward, ops.spatial_groupnorm_backward,
+          partial(norm_inputs, shape=(2, 6, 3, 2), param_shape=(6,)), {"G": 3, "gn_param": {}}),
+    OpRow("spatial_groupnorm-G1-course_param_shape", ops.spatial_groupnorm_forward, ops.spatial_groupnorm_backward,
+          partial(norm_inputs, shape=(2, 6, 3, 2), param_shape=(1, 6, 1, 1)), {"G": 1, "gn_param": {}}),
+    OpRow("spatial_groupnorm-G6_instance", ops.spatial_groupnorm_forward, ops.spatial_groupnorm_backward,
+          partial(norm_inputs, shape=(2, 6, 3, 2), param_shape=(6,)), {"G": 6, "gn_param": {"eps": 1e-3}}),
+    OpRow("dropout-train-seeded_mask", ops.dropout_forward, ops.dropout_backward,
+          lambda r: {"x": r.standard_normal((4, 5))}, {"dropout_param": {"p": 0.4, "mode": "train", "seed": 0}}),
+    OpRow("dropout-test", ops.dropout_forward, ops.dropout_backward,
+          lambda r: {"x": r.standard_normal((4, 5))}, {"dropout_param": {"p": 0.4, "mode": "test"}}),
 ]  # fmt: skip
 
 
@@ -196,6 +270,13 @@ MODULE_ROWS = [
     ModuleRow("Linear", lambda r: (nn.Linear(5, 3, dtype=F64, rng=r), _randn(r, 4, 5))),
     ModuleRow("Linear-3d_input", lambda r: (nn.Linear(5, 3, dtype=F64, rng=r), _randn(r, 2, 3, 5))),
     ModuleRow("Linear-no_bias", lambda r: (nn.Linear(5, 3, bias=False, dtype=F64, rng=r), _randn(r, 4, 5))),
+    ModuleRow("Conv2d", lambda r: (nn.Conv2d(2, 3, (3, 2), stride=(2, 1), padding=1, dtype=F64, rng=r),
+                                   _randn(r, 2, 2, 5, 4))),
+    ModuleRow("Conv2d-same-no_bias",
+              lambda r: (nn.Conv2d(2, 2, 3, padding="same", bias=False, dtype=F64, rng=r), _randn(r, 1, 2, 4, 5))),
+    ModuleRow("MaxPool2d", lambda r: (nn.MaxPool2d(3, 2, 1), (distinct(r, 2, 2, 5, 6),))),
+    ModuleRow("AvgPool2d", lambda r: (nn.AvgPool2d(2, 1, 1, count_include_pad=False), _randn(r, 2, 2, 4, 3))),
+    ModuleRow("AdaptiveAvgPool2d", lambda r: (nn.AdaptiveAvgPool2d((3, 2)), _randn(r, 2, 2, 5, 4))),
     ModuleRow("ReLU", lambda r: (nn.ReLU(), (away_from_zero(r.standard_normal((3, 5))),))),
     ModuleRow("LeakyReLU", lambda r: (nn.LeakyReLU(), (away_from_zero(r.standard_normal((3, 5))),))),
     ModuleRow("LeakyReLU-slope0.2", lambda r: (nn.LeakyReLU(0.2), (away_from_zero(r.standard_normal((3, 5))),))),
@@ -234,4 +315,28 @@ MODULE_ROWS = [
                          _args(pair_inputs(r, True)))),
     ModuleRow("BCEWithLogitsLoss-none-pos_weight",
               lambda r: (nn.BCEWithLogitsLoss(reduction="none", pos_weight=POS_WEIGHT3), _args(pair_inputs(r, True)))),
+    # normalization and dropout (random affine parameters and running statistics: _gradcheck_norm.py)
+    ModuleRow("BatchNorm1d", lambda r: norm_module(r, nn.BatchNorm1d(4), (6, 4))),
+    ModuleRow("BatchNorm1d-3d", lambda r: norm_module(r, nn.BatchNorm1d(3), (4, 3, 5))),
+    ModuleRow("BatchNorm1d-eval", lambda r: norm_module(r, nn.BatchNorm1d(4), (6, 4), train=False)),
+    ModuleRow("BatchNorm1d-momentum_None-bias_False",
+              lambda r: norm_module(r, nn.BatchNorm1d(4, momentum=None, bias=False), (6, 4))),
+    ModuleRow("BatchNorm1d-affine_False", lambda r: norm_module(r, nn.BatchNorm1d(4, affine=False), (6, 4))),
+    ModuleRow("BatchNorm1d-untracked-eval",
+              lambda r: norm_module(r, nn.BatchNorm1d(4, track_running_stats=False), (6, 4), train=False)),
+    ModuleRow("BatchNorm2d", lambda r: norm_module(r, nn.BatchNorm2d(3), (2, 3, 3, 4))),
+    ModuleRow("BatchNorm2d-eval", lambda r: norm_module(r, nn.BatchNorm2d(3), (2, 3, 3, 4), train=False)),
+    ModuleRow("LayerNorm", lambda r: norm_module(r, nn.LayerNorm(5), (4, 5))),
+    ModuleRow("LayerNorm-2d_shape-bias_False", lambda r: norm_module(r, nn.LayerNorm((3, 4), bias=False), (2, 3, 4))),
+    ModuleRow("LayerNorm-elementwise_affine_False",
+              lambda r: norm_module(r, nn.LayerNorm(5, elementwise_affine=False), (4, 5))),
+    ModuleRow("GroupNorm", lambda r: norm_module(r, nn.GroupNorm(2, 4), (2, 4, 3, 3))),
+    ModuleRow("GroupNorm-1_group-3d", lambda r: norm_module(r, nn.GroupNorm(1, 3), (2, 3, 5))),
+    ModuleRow("GroupNorm-instance-affine_False",
+              lambda r: norm_module(r, nn.GroupNorm(4, 4, affine=False), (2, 4, 3, 2))),
+    ModuleRow("Dropout-eval", lambda r: (nn.Dropout(0.3).eval(), _randn(r, 4, 5))),
+    ModuleRow("Dropout-fixed_mask", lambda r: (FixedMaskDropout(0.3), _randn(r, 4, 5))),
+    ModuleRow("FullyConnectedNet-batchnorm-eval", lambda r: fc_norm_net(r, "batchnorm", 0.0, train=False)),
+    ModuleRow("FullyConnectedNet-layernorm-dropout", lambda r: fc_norm_net(r, "layernorm", 0.3)),
+    ModuleRow("FullyConnectedNet-dropout", lambda r: fc_norm_net(r, None, 0.25)),
 ]  # fmt: skip

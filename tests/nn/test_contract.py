@@ -24,6 +24,22 @@ ROWS: list[Row] = [
     ("Sequential", lambda: nn.Sequential(nn.Linear(6, 5), nn.Flatten(), nn.Linear(5, 3)), (4, 6), (4, 2)),
     ("Flatten", lambda: nn.Sequential(nn.Flatten(), nn.Linear(12, 2)), (2, 3, 4), (2, 3, 5)),
     ("Identity", lambda: nn.Sequential(nn.Identity(), nn.Linear(3, 2)), (4, 3), (4, 4)),
+    # normalization / dropout first (they raise on the bad shape), then a Linear for random parameters; the
+    # train-mode checks see batch statistics and fresh dropout masks, the eval-mode ones running statistics
+    ("BatchNorm1d", lambda: nn.Sequential(nn.BatchNorm1d(6), nn.Linear(6, 4)), (5, 6), (5, 7)),
+    ("BatchNorm1d-3d", lambda: nn.Sequential(nn.BatchNorm1d(3), nn.Flatten(), nn.Linear(12, 2)), (2, 3, 4),
+     (2, 4, 4)),
+    ("BatchNorm2d", lambda: nn.Sequential(nn.BatchNorm2d(3), nn.Flatten(), nn.Linear(12, 2)), (2, 3, 2, 2),
+     (2, 3, 4)),
+    ("LayerNorm", lambda: nn.Sequential(nn.LayerNorm(6), nn.Linear(6, 4)), (5, 6), (5, 7)),
+    ("GroupNorm", lambda: nn.Sequential(nn.GroupNorm(2, 4), nn.Flatten(), nn.Linear(12, 2)), (2, 4, 3), (2, 6, 3)),
+    ("Dropout", lambda: nn.Sequential(nn.Dropout(0.3), nn.Linear(6, 4)), (5, 6), (5, 7)),
+    ("Conv2d", lambda: nn.Conv2d(3, 4, (3, 2), stride=(2, 1), padding=1), (2, 3, 5, 6), (2, 4, 5, 6)),
+    ("MaxPool2d", lambda: nn.Sequential(nn.MaxPool2d(3, 2, 1), nn.Flatten(), nn.Linear(18, 2)), (2, 2, 5, 6),
+     (2, 5, 6)),
+    ("AvgPool2d", lambda: nn.Sequential(nn.AvgPool2d(2), nn.Flatten(), nn.Linear(12, 2)), (2, 2, 5, 6), (2, 5, 6)),
+    ("AdaptiveAvgPool2d", lambda: nn.Sequential(nn.AdaptiveAvgPool2d((2, 3)), nn.Flatten(), nn.Linear(12, 2)),
+     (2, 2, 5, 7), (2, 5, 7)),
 ]
 
 

@@ -15,7 +15,35 @@ from .activations import (
     tanh_forward,
 )
 from .affine import affine_backward, affine_forward, affine_relu_backward, affine_relu_forward
+from .batchnorm import (
+    batchnorm_backward,
+    batchnorm_backward_alt,
+    batchnorm_forward,
+    spatial_batchnorm_backward,
+    spatial_batchnorm_forward,
+)
+from .conv import conv_backward, conv_backward_fast, conv_forward, conv_forward_fast
+from .conv_naive import conv_backward_naive, conv_forward_naive
+from .dropout import dropout_backward, dropout_forward
+from .groupnorm import spatial_groupnorm_backward, spatial_groupnorm_forward
+from .layernorm import layernorm_backward, layernorm_forward
 from .losses import bce_with_logits_loss, mse_loss, multi_margin_loss, softmax_loss, svm_loss
+from .pool import (
+    adaptive_avg_pool_backward,
+    adaptive_avg_pool_forward,
+    avg_pool_backward,
+    avg_pool_forward,
+    max_pool_backward,
+    max_pool_backward_fast,
+    max_pool_forward,
+    max_pool_forward_fast,
+)
+from .pool_naive import (
+    avg_pool_backward_naive,
+    avg_pool_forward_naive,
+    max_pool_backward_naive,
+    max_pool_forward_naive,
+)
 
 __all__ = [
     "affine_forward",
@@ -40,3 +68,16 @@ __all__ = [
     "mse_loss",
     "bce_with_logits_loss",
 ]
+
+# normalization and dropout (ops/batchnorm.py, layernorm.py, groupnorm.py, dropout.py)
+__all__ += ["batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt"]
+__all__ += ["spatial_batchnorm_forward", "spatial_batchnorm_backward"]
+__all__ += ["layernorm_forward", "layernorm_backward", "spatial_groupnorm_forward", "spatial_groupnorm_backward"]
+__all__ += ["dropout_forward", "dropout_backward"]
+
+# convolution and pooling (ops/conv.py, conv_naive.py, pool.py, pool_naive.py)
+__all__ += ["conv_forward_naive", "conv_backward_naive", "conv_forward", "conv_backward"]
+__all__ += ["conv_forward_fast", "conv_backward_fast"]
+__all__ += ["max_pool_forward_naive", "max_pool_backward_naive", "avg_pool_forward_naive", "avg_pool_backward_naive"]
+__all__ += ["max_pool_forward", "max_pool_backward", "max_pool_forward_fast", "max_pool_backward_fast"]
+__all__ += ["avg_pool_forward", "avg_pool_backward", "adaptive_avg_pool_forward", "adaptive_avg_pool_backward"]

@@ -1,0 +1,99 @@
+"""Argument handling shared by the convolution and pooling ops: int-or-pair sizes and output sizes.
+
+Output size along one axis (torch's floor mode): Ho = (H + 2 * pad - HH) // stride + 1.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from .._validate import check_array, invalid_shape, invalid_type, invalid_value
+
+Pair = tuple[int, int]
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def pair(value: Any, name: str, *, low: int = 0) -> Pair:
+    """``value`` as an ``(h, w)`` pair of ints >= ``low``: an int means the same on both axes (torch)."""
+    expected = f"an int >= {low} or a pair (h, w) of them"
+    if _is_int(value):
+        items: tuple[Any, ...] = (value, value)
+    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(_is_int(v) for v in value):
+        items = tuple(value)
+    elif isinstance(value, (tuple, list)):
+        raise invalid_value(name, expected, value)
+    else:
+        raise invalid_type(name, expected, value)
+    if min(items) < low:
+        raise invalid_value(name, expected, value)
+    return int(items[0]), int(items[1])
+
+
+def conv_param_pair(conv_param: Any) -> tuple[Pair, Pair]:
+    """(stride, padding) from the course's ``conv_param`` dict ``{'stride': s, 'pad': p}`` (defaults 1 and 0)."""
+    if not isinstance(conv_param, dict):
+        raise invalid_type("conv_param", "a dict with keys 'stride' and 'pad'", conv_param)
+    return pair(conv_param.get("stride", 1), "stride", low=1), pair(conv_param.get("pad", 0), "pad")
+
+
+def pool_param_args(pool_param: Any) -> tuple[Pair, Pair, Pair]:
+    """(kernel, stride, pad) from the course's ``pool_param`` dict ``{'pool_height', 'pool_width', 'stride'}``.
+
+    ``stride`` defaults to the window (non-overlapping), an optional ``'pad'`` to 0.
+    """
+    expected = "a dict with keys 'pool_height', 'pool_width' and 'stride'"
+    if not isinstance(pool_param, dict):
+        raise invalid_type("pool_param", expected, pool_param)
+    if "pool_height" not in pool_param or "pool_width" not in pool_param:
+        raise invalid_value("pool_param", expected, pool_param)
+    kernel = pair((pool_param["pool_height"], pool_param["pool_width"]), "pool_height/pool_width", low=1)
+    stride = pair(pool_param.get("stride", kernel), "stride", low=1)
+    return kernel, stride, check_pool_padding(pool_param.get("pad", 0), kernel, "pad")
+
+
+def check_pool_padding(padding: Any, kernel: Pair, name: str = "padding") -> Pair:
+    """Pooling padding: at most half the window on each axis (torch), so no window is all padding."""
+    pad = pair(padding, name)
+    if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
+        raise invalid_value(name, f"at most half the kernel size {kernel}, i.e. <= {(kernel[0] // 2, kernel[1] // 2)}",
+                            padding)
+    return pad
+
+
+def check_images(x: Any, name: str = "x") -> np.ndarray:
+    """A floating (N, C, H, W) batch of images; a 3-D array gets a message about the missing batch axis."""
+    check_array(x, name)
+    if x.ndim != 4:
+        hint = " (a single image needs a batch axis: x[None])" if x.ndim == 3 else ""
+        raise invalid_shape(name, f"a 4-D array (N, C, H, W){hint}", x.shape)
+    return x
+
+
+def out_size(x_shape: tuple[int, ...], kernel: Pair, stride: Pair, padding: Pair, name: str = "x") -> Pair:
+    """(Ho, Wo) of a window sliding over the padded (H, W); the padded size must hold one kernel."""
+    H, W = x_shape[-2:]
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    if H + 2 * ph < kh or W + 2 * pw < kw:
+        raise invalid_shape(
+            name,
+            f"a padded size (H + 2*{ph}, W + 2*{pw}) of at least the kernel size ({kh}, {kw}); "
+            f"the padded input is ({H + 2 * ph}, {W + 2 * pw})",
+            x_shape,
+        )
+    return (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+
+
+def valid_range(offset: int, stride: int, pad: int, size: int, n_out: int) -> tuple[int, int, int]:
+    """For kernel offset ``offset``: the outputs ``o in [lo, hi)`` whose input row ``o*stride + offset - pad``
+    lies inside ``[0, size)``, and that first input row (the rest of the window row sits in the padding)."""
+    shift = offset - pad
+    lo = max(0, -(shift // stride)) if shift < 0 else 0  # ceil(-shift / stride) for negative shifts
+    hi = min(n_out, (size - 1 - shift) // stride + 1) if size - 1 - shift >= 0 else 0
+    hi = max(hi, lo)
+    return lo, hi, lo * stride + shift

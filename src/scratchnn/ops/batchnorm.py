@@ -1,0 +1,176 @@
+"""Batch normalization: per-channel statistics over the batch (and any positions), torch's numerics.
+
+One core normalizes a (N, C, S) view over N and S; ``batchnorm_forward`` is it for (N, D) and
+(N, C, L) inputs, ``spatial_batchnorm_forward`` for (N, C, H, W) viewed as (N, C, H*W) (STYLE #7).
+``batchnorm_backward_alt`` is the closed form that the modules use; ``batchnorm_backward`` walks the
+computational graph node by node and is kept as the reference (tests hold them equal).
+
+Derivation: docs/derivations/batchnorm.md
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validate import check_array, check_float, invalid_shape
+from .normalization import (
+    check_affine,
+    check_eps,
+    check_mode,
+    check_param_dict,
+    reduce_except,
+    standardize,
+    standardize_backward,
+)
+
+BN_PARAM_KEYS = ("mode", "eps", "momentum", "running_mean", "running_var", "num_batches_tracked", "track_running_stats")
+
+
+def _batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> tuple[np.ndarray, Any]:
+    """The core on any (N, C, *) input, viewed as (N, C, S)."""
+    bn_param = check_param_dict(bn_param, "bn_param", BN_PARAM_KEYS, writable=True)
+    mode = check_mode(bn_param.get("mode"), "bn_param")
+    eps = check_eps(bn_param.get("eps", 1e-5))
+    momentum = bn_param.get("momentum", 0.1)
+    if momentum is not None:
+        momentum = check_float(momentum, "momentum", low=0.0, high=1.0)
+    track = bool(bn_param.get("track_running_stats", True))
+    N, C = x.shape[:2]
+    x3 = x.reshape(N, C, -1)  # (N, C, *) -> (N, C, S), a view
+    m = N * x3.shape[2]  # values per channel
+    gamma = check_affine(gamma, "gamma", ((C,),), x)
+    beta = check_affine(beta, "beta", ((C,),), x)
+    running_mean: Any = bn_param.get("running_mean", np.zeros(C, dtype=x.dtype)) if track else None
+    running_var: Any = bn_param.get("running_var", np.ones(C, dtype=x.dtype)) if track else None
+    for name, r in (("running_mean", running_mean), ("running_var", running_var)):
+        if r is not None and (check_array(r, f"bn_param['{name}']").shape != (C,)):
+            raise invalid_shape(f"bn_param['{name}']", f"({C},), one value per channel", r.shape)
+        if r is not None and r.dtype != x.dtype:
+            raise TypeError(
+                f"Invalid dtype for `bn_param['{name}']`: expected {x.dtype} to match x. "
+                f"Received: bn_param['{name}'].dtype={r.dtype}"
+            )
+
+    batch_stats = mode == "train" or not track  # torch: no running stats means batch stats in eval too
+    if batch_stats:
+        if m == 1:
+            raise invalid_shape("x", "more than one value per channel to compute batch statistics", x.shape)
+        xhat, inv_std, mean, var = standardize(x3, (0, 2), eps)  # stats: (1, C, 1)
+    else:
+        inv_std = (1 / np.sqrt(running_var + eps)).reshape(1, C, 1)
+        xhat = (x3 - running_mean.reshape(1, C, 1)) * inv_std
+    if mode == "train" and track:
+        # torch's convention: momentum weights the NEW batch; None means the cumulative average 1/n.
+        # var is biased in the forward pass, unbiased (m / (m - 1)) in running_var, as in torch.
+        n = int(bn_param.get("num_batches_tracked", 0)) + 1
+        f = 1.0 / n if momentum is None else momentum
+        bn_param["running_mean"] = (1 - f) * running_mean + f * mean.reshape(C)
+        bn_param["running_var"] = (1 - f) * running_var + f * (var.reshape(C) * (m / (m - 1)))
+        bn_param["num_batches_tracked"] = n
+
+    out = xhat * gamma.reshape(1, C, 1) if gamma is not None else xhat.copy()
+    if beta is not None:
+        out += beta.reshape(1, C, 1)
+    cache = (xhat, inv_std, gamma, beta is not None, batch_stats, x.shape)
+    return out.reshape(x.shape), cache  # (N, C, S) -> x's shape
+
+
+def batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> tuple[np.ndarray, Any]:
+    """out = gamma * (x - mean) / sqrt(var + eps) + beta, per feature, with batch or running statistics.
+
+    ``bn_param`` (the course's dict):
+        mode: 'train' (batch statistics, running statistics updated) or 'test' (running statistics).
+        eps: default 1e-5.
+        momentum: default 0.1, torch's meaning: running = (1 - momentum) * running + momentum * batch.
+            The course's momentum (default 0.9) is the weight of the OLD value, the opposite.
+            None: a cumulative moving average, momentum = 1 / num_batches_tracked.
+        running_mean, running_var: (D,); absent means zeros and ones (torch's init; the course starts
+            running_var at zeros).
+        num_batches_tracked: int, default 0.  track_running_stats: default True; False means batch
+            statistics in both modes and no running statistics (torch).
+    The one side effect, as in the course: in train mode the updated running_mean, running_var and
+    num_batches_tracked are stored into ``bn_param`` as NEW values; the arrays passed in are untouched.
+    The batch variance is biased in the normalization and unbiased (times m / (m - 1)) in running_var.
+
+    Backward (closed form, :func:`batchnorm_backward_alt`), with m = N (* L), xhat the normalized x:
+        dxhat = dout * gamma
+        dx = (1 / sqrt(var + eps)) * (dxhat - mean_m(dxhat) - xhat * mean_m(dxhat * xhat))
+        dgamma = sum_m(dout * xhat);  dbeta = sum_m(dout)
+    In test mode the statistics are constants: dx = dout * gamma / sqrt(running_var + eps).
+    ``gamma`` / ``beta`` may be None (no affine map); their gradients are then None.
+
+    Shape:
+        x, out: (N, D), or (N, C, L) normalized per channel over N and L;  gamma, beta: (D,) / (C,)
+
+    Derivation: docs/derivations/batchnorm.md
+    """
+    check_array(x, "x", ndim=(2, 3))
+    return _batchnorm_forward(x, gamma, beta, bn_param)
+
+
+def batchnorm_backward_alt(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, Any, Any]:
+    """Gradients of :func:`batchnorm_forward` in the closed form: (dx, dgamma, dbeta). The one the modules use."""
+    xhat, inv_std, gamma, has_beta, batch_stats, x_shape = cache
+    N, C = x_shape[:2]
+    dout3 = dout.reshape(N, C, -1)  # x's shape -> (N, C, S)
+    dbeta = dout3.sum(axis=(0, 2)) if has_beta else None
+    dgamma = reduce_except(dout3 * xhat, 1) if gamma is not None else None
+    dxhat = dout3 * gamma.reshape(1, C, 1) if gamma is not None else dout3
+    if batch_stats:
+        dx = standardize_backward(dxhat, xhat, inv_std, (0, 2))
+    else:
+        dx = dxhat * inv_std
+    return dx.reshape(x_shape), dgamma, dbeta  # (N, C, S) -> x's shape
+
+
+def batchnorm_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, Any, Any]:
+    """Gradients of :func:`batchnorm_forward` by walking the computational graph (the reference).
+
+    Graph: mu = mean(x); xc = x - mu; var = mean(xc^2); std = sqrt(var + eps); istd = 1 / std;
+    xhat = xc * istd; out = gamma * xhat + beta. Each node's gradient is its local derivative times
+    the gradient of the nodes it feeds. The node values xc and std are re-formed from the cached
+    xhat and istd (the closed form, which the modules use, needs only those two).
+    """
+    xhat, inv_std, gamma, has_beta, batch_stats, x_shape = cache
+    N, C = x_shape[:2]
+    dout3 = dout.reshape(N, C, -1)  # x's shape -> (N, C, S)
+    m = N * dout3.shape[2]
+    dbeta = dout3.sum(axis=(0, 2)) if has_beta else None
+    dgamma = (dout3 * xhat).sum(axis=(0, 2)) if gamma is not None else None
+    dxhat = dout3 * gamma.reshape(1, C, 1) if gamma is not None else dout3
+    if not batch_stats:  # mu and std are constants (running statistics)
+        return (dxhat * inv_std).reshape(x_shape), dgamma, dbeta
+    std = 1 / inv_std  # (1, C, 1)
+    xc = xhat * std
+    distd = (dxhat * xc).sum(axis=(0, 2), keepdims=True)  # xhat = xc * istd
+    dxc = dxhat * inv_std
+    dstd = -distd / (std * std)  # istd = 1 / std
+    dvar = dstd * 0.5 * inv_std  # std = sqrt(var + eps): d std / d var = 1 / (2 std)
+    dxc += (2 / m) * xc * dvar  # var = mean(xc^2)
+    dmu = -dxc.sum(axis=(0, 2), keepdims=True)  # xc = x - mu
+    dx = dxc + dmu / m  # mu = mean(x)
+    return dx.reshape(x_shape), dgamma, dbeta  # (N, C, S) -> x's shape
+
+
+def spatial_batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> tuple[np.ndarray, Any]:
+    """BatchNorm per channel over (N, H, W): :func:`batchnorm_forward` on the (N, C, H*W) view.
+
+    One mean, one variance and one pair of running statistics per channel (the course's version
+    transposed to (N*H*W, C) for the same per-channel statistics; its known bug was normalizing per
+    pixel). ``bn_param``, the formulas and the side effect are those of :func:`batchnorm_forward`
+    with m = N * H * W values per channel.
+
+    Shape:
+        x, out: (N, C, H, W);  gamma, beta: (C,);  running_mean, running_var: (C,)
+
+    Derivation: docs/derivations/batchnorm.md#spatial-batchnorm
+    """
+    check_array(x, "x", ndim=4)
+    return _batchnorm_forward(x, gamma, beta, bn_param)
+
+
+def spatial_batchnorm_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, Any, Any]:
+    """Gradients of :func:`spatial_batchnorm_forward`: (dx, dgamma, dbeta), the closed form."""
+    return batchnorm_backward_alt(dout, cache)

@@ -1,0 +1,144 @@
+"""Fast 2-D convolution: im2col by strided copies, one batched GEMM, col2im over kernel offsets only.
+
+The only Python loops run over the HH * WW kernel offsets (9 for a 3x3 kernel), never over images
+or output positions. Derivation: docs/derivations/conv.md
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._spatial import Pair, conv_param_pair, out_size, pair, valid_range
+from .conv_naive import check_conv_args
+
+
+def im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, out: np.ndarray | None = None) -> np.ndarray:
+    """cols[n, (c, p, q), (i, j)] = xpad[n, c, i*sh + p, j*sw + q]: every receptive field as a column.
+
+    One strided copy per kernel offset (p, q); entries that fall into the zero padding are set to 0
+    without building a padded copy of x. ``out`` is a workspace of the result's shape and dtype to
+    fill instead of allocating one.
+
+    Shape:
+        x: (N, C, H, W);  cols: (N, C*HH*WW, Ho*Wo)
+    """
+    N, C, H, W = x.shape
+    (HH, WW), (sh, sw), (ph, pw) = kernel, stride, padding
+    Ho, Wo = out_size(x.shape, kernel, stride, padding)
+    if out is None or out.shape != (N, C * HH * WW, Ho * Wo) or out.dtype != x.dtype:
+        out = np.empty((N, C * HH * WW, Ho * Wo), dtype=x.dtype)
+    cols = out.reshape(N, C, HH, WW, Ho, Wo)  # a view: (N, C*HH*WW, Ho*Wo) -> (N, C, HH, WW, Ho, Wo)
+    for p in range(HH):
+        i0, i1, r0 = valid_range(p, sh, ph, H, Ho)
+        for q in range(WW):
+            j0, j1, s0 = valid_range(q, sw, pw, W, Wo)
+            dst = cols[:, :, p, q]  # (N, C, Ho, Wo)
+            if i1 <= i0 or j1 <= j0:  # this offset sees only padding
+                dst[...] = 0
+                continue
+            rows, cols_ = slice(r0, r0 + (i1 - i0 - 1) * sh + 1, sh), slice(s0, s0 + (j1 - j0 - 1) * sw + 1, sw)
+            dst[:, :, i0:i1, j0:j1] = x[:, :, rows, cols_]  # (N, C, i1 - i0, j1 - j0)
+            if i0 > 0 or i1 < Ho or j0 > 0 or j1 < Wo:  # this offset reaches into the padding
+                dst[:, :, :i0] = 0
+                dst[:, :, i1:] = 0
+                dst[:, :, i0:i1, :j0] = 0
+                dst[:, :, i0:i1, j1:] = 0
+    return out
+
+
+def col2im(cols: np.ndarray, x_shape: tuple[int, ...], kernel: Pair, stride: Pair, padding: Pair) -> np.ndarray:
+    """The adjoint of :func:`im2col`: dx[n, c, i*sh + p - ph, j*sw + q - pw] += cols[n, (c, p, q), (i, j)].
+
+    One strided add per kernel offset; entries that came from the padding are dropped.
+
+    Shape:
+        cols: (N, C*HH*WW, Ho*Wo);  dx: x_shape = (N, C, H, W)
+    """
+    N, C, H, W = x_shape
+    (HH, WW), (sh, sw), (ph, pw) = kernel, stride, padding
+    Ho, Wo = out_size(x_shape, kernel, stride, padding)
+    cols6 = cols.reshape(N, C, HH, WW, Ho, Wo)  # (N, C*HH*WW, Ho*Wo) -> (N, C, HH, WW, Ho, Wo)
+    # windows that tile x exactly (stride == kernel, no padding) write each dx entry once: no zeroing, no adds
+    tiles = (sh, sw) == (HH, WW) and (ph, pw) == (0, 0) and (Ho * HH, Wo * WW) == (H, W)
+    dx = np.empty(x_shape, dtype=cols.dtype) if tiles else np.zeros(x_shape, dtype=cols.dtype)
+    for p in range(HH):
+        i0, i1, r0 = valid_range(p, sh, ph, H, Ho)
+        for q in range(WW):
+            j0, j1, s0 = valid_range(q, sw, pw, W, Wo)
+            if i1 <= i0 or j1 <= j0:
+                continue
+            dst = dx[:, :, r0 : r0 + (i1 - i0 - 1) * sh + 1 : sh, s0 : s0 + (j1 - j0 - 1) * sw + 1 : sw]
+            if tiles:
+                dst[...] = cols6[:, :, p, q]
+            else:
+                dst += cols6[:, :, p, q, i0:i1, j0:j1]
+    return dx
+
+
+def conv_forward(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Any = 1, padding: Any = 0,
+    *, workspace: np.ndarray | None = None,
+) -> tuple[np.ndarray, Any]:
+    """out[n, f] = w_flat[f] @ cols[n] + b[f], cols = im2col(x): one batched GEMM over the images.
+
+    Same function as :func:`scratchnn.ops.conv_forward_naive` (cross-correlation, zero padding);
+    ``stride`` and ``padding`` are ints or (h, w) pairs; ``b=None`` means no bias. ``workspace`` is an
+    optional array of the cols' shape and dtype to reuse (a module passes the cols of its previous
+    call, which it no longer needs).
+
+    Backward (:func:`conv_backward`): dw = sum_n dout[n] @ cols[n]^T, db = sum_{n,i,j} dout,
+    dx = col2im(w_flat^T @ dout[n]) -- a full convolution of dout with the flipped kernel.
+
+    Shape:
+        x: (N, C, H, W);  w: (F, C, HH, WW);  b: (F,);  out: (N, F, Ho, Wo)
+        with Ho = (H + 2*pad_h - HH) // stride_h + 1 and Wo likewise.
+    """
+    check_conv_args(x, w, b)
+    stride, padding = pair(stride, "stride", low=1), pair(padding, "padding")
+    N = x.shape[0]
+    F, C, HH, WW = w.shape
+    Ho, Wo = out_size(x.shape, (HH, WW), stride, padding)
+    cols = im2col(x, (HH, WW), stride, padding, out=workspace)  # (N, C*HH*WW, Ho*Wo)
+    w_flat = w.reshape(F, C * HH * WW)  # (F, C, HH, WW) -> (F, K)
+    out = np.matmul(w_flat, cols)  # (F, K) @ (N, K, Ho*Wo) -> (N, F, Ho*Wo)
+    if b is not None:
+        out += b[:, None]
+    return out.reshape(N, F, Ho, Wo), (cols, x.shape, w, b is not None, stride, padding)
+
+
+def conv_backward(
+    dout: np.ndarray, cache: Any, *, need_dx: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+    """Gradients of :func:`conv_forward`: (dx, dw, db); db is None without a bias.
+
+    ``need_dx=False`` skips the input gradient (returns None): a first layer's input is data, and
+    its gradient is half of the layer's backward.
+
+    Shape:
+        dout: (N, F, Ho, Wo);  dx: (N, C, H, W);  dw: (F, C, HH, WW);  db: (F,)
+    """
+    cols, x_shape, w, has_bias, stride, padding = cache
+    F, C, HH, WW = w.shape
+    N = dout.shape[0]
+    dout3 = dout.reshape(N, F, -1)  # (N, F, Ho, Wo) -> (N, F, Ho*Wo)
+    db = dout3.sum(axis=(0, 2)) if has_bias else None  # (N, F, L) -> (F,)
+    dw = np.matmul(dout3, cols.transpose(0, 2, 1)).sum(axis=0)  # (N, F, L) @ (N, L, K) -> (N, F, K) -> (F, K)
+    dx = None
+    if need_dx:
+        dcols = np.matmul(w.reshape(F, -1).T, dout3)  # (K, F) @ (N, F, L) -> (N, K, L)
+        dx = col2im(dcols, x_shape, (HH, WW), stride, padding)  # (N, K, L) -> (N, C, H, W)
+    return dx, dw.reshape(w.shape), db
+
+
+def conv_forward_fast(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, conv_param: dict[str, Any]) -> tuple[
+        np.ndarray, Any]:
+    """The course's name for :func:`conv_forward`, taking ``conv_param = {'stride': s, 'pad': p}``."""
+    stride, padding = conv_param_pair(conv_param)
+    return conv_forward(x, w, b, stride, padding)
+
+
+def conv_backward_fast(dout: np.ndarray, cache: Any) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+    """The course's name for :func:`conv_backward`: (dx, dw, db)."""
+    return conv_backward(dout, cache)
