@@ -10,6 +10,17 @@ import pytest
 import scratchnn
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _torch_one_thread() -> None:
+    # the twin tests run tiny kernels: torch's thread hand-offs cost more than they save (8x on a busy
+    # 2-core machine). Import lazily: the library itself never needs torch.
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(1)
+
+
 @pytest.fixture(autouse=True)
 def _numpy_errors_raise() -> Iterator[None]:
     # overflow, division by zero and invalid operations are bugs in tests, never silent NaNs
