@@ -7,8 +7,9 @@ into ``Param.grad`` and returns the gradient with respect to its input(s).
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -22,6 +23,20 @@ class IncompatibleKeys(NamedTuple):
 
     missing_keys: list[str]
     unexpected_keys: list[str]
+
+
+class RemovableHandle:
+    """What ``register_forward_hook`` returns: ``handle.remove()`` unregisters the hook (torch's name)."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks: OrderedDict[int, Any], hook: Any) -> None:
+        self.id = next(RemovableHandle._ids)
+        self._hooks = hooks
+        hooks[self.id] = hook
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
 
 
 class Module:
@@ -44,6 +59,7 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_cache", None)
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
 
     # ---------------------------------------------------------------- registration
     def __setattr__(self, name: str, value: Any) -> None:
@@ -97,7 +113,21 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not implement backward()")
 
     def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
-        return self.forward(*inputs, **kwargs)
+        out = self.forward(*inputs, **kwargs)
+        if self._forward_hooks:
+            for hook in tuple(self._forward_hooks.values()):
+                result = hook(self, inputs, out)
+                if result is not None:  # a hook may replace the output, as in torch
+                    out = result
+        return out
+
+    def register_forward_hook(self, hook: Callable[[Module, tuple[Any, ...], Any], Any]) -> RemovableHandle:
+        """Call ``hook(module, inputs, output)`` after every ``module(...)`` (torch's name and semantics).
+
+        A hook that returns something other than None replaces the output. Returns a handle whose
+        ``remove()`` unregisters the hook. Hooks run on ``module(x)``, not on ``module.forward(x)``.
+        """
+        return RemovableHandle(self._forward_hooks, hook)
 
     def _save(self, cache: Any) -> None:
         """Keep what backward needs (called by forward)."""
