@@ -43,7 +43,7 @@ EXPERIMENTS: dict[str, ExperimentInfo] = {
         "scratchnn.experiments.momentum",
         "heavy-ball momentum on least squares: predicted (eigenvalue) against measured convergence rates",
         "~5 s",
-        "~40 s",
+        "~15 s",
     ),
 }
 
