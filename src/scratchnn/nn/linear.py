@@ -46,7 +46,8 @@ class Linear(Module):
         self._save((cache, x.shape))
         return out.reshape(*x.shape[:-1], self.out_features)  # (N, out) -> (*, out)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
+        """dx (None when ``needs_input_grad`` is False); weight.grad += dout^T x, bias.grad += sum dout."""
         cache, x_shape = self._saved()
         dx, dw, db = affine_backward(grad_out.reshape(-1, self.out_features), cache,
                                      need_dx=self.needs_input_grad)
