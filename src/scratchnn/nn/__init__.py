@@ -1,6 +1,6 @@
 """Modules mirroring ``torch.nn``: same names, arguments, defaults, parameter and buffer names."""
 
-from . import init
+from . import init, utils
 from .activation import GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .container import Flatten, Identity, ModuleList, Sequential
 from .conv import Conv2d
@@ -12,7 +12,7 @@ from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .parameter import Param
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 
-__all__ = ["init", "Module", "Param", "Linear", "Sequential", "ModuleList", "Identity", "Flatten"]
+__all__ = ["init", "utils", "Module", "Param", "Linear", "Sequential", "ModuleList", "Identity", "Flatten"]
 
 # activations and losses (nn/activation.py, nn/loss.py)
 __all__ += ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax"]
