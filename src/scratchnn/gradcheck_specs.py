@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import nn, ops
+from ._gradcheck_cnn import three_layer_convnet
 from ._gradcheck_norm import FixedMaskDropout, bn_test_param, fc_norm_net, norm_inputs, norm_module, norm_x
 from .models import FullyConnectedNet
 
@@ -291,6 +292,7 @@ MODULE_ROWS = [
     ModuleRow("Identity", lambda r: (nn.Identity(), _randn(r, 3, 4))),
     ModuleRow("Sequential-Linear-ReLU-Linear", relu_mlp),
     ModuleRow("FullyConnectedNet", fc_net),
+    ModuleRow("ThreeLayerConvNet", three_layer_convnet),  # kinks kept away: _gradcheck_cnn.py
     # losses: (input, target); check_module differentiates the input only (the target is input1, never checked)
     ModuleRow("CrossEntropyLoss", lambda r: (nn.CrossEntropyLoss(), _args(class_inputs(r, None)))),
     ModuleRow("CrossEntropyLoss-sum-weight-ignore-ls0.2",

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from scratchnn import nn
+from scratchnn import models, nn
 
 Row = tuple[str, Callable[[], nn.Module], tuple[int, ...], tuple[int, ...]]
 
@@ -40,6 +40,9 @@ ROWS: list[Row] = [
     ("AvgPool2d", lambda: nn.Sequential(nn.AvgPool2d(2), nn.Flatten(), nn.Linear(12, 2)), (2, 2, 5, 6), (2, 5, 6)),
     ("AdaptiveAvgPool2d", lambda: nn.Sequential(nn.AdaptiveAvgPool2d((2, 3)), nn.Flatten(), nn.Linear(12, 2)),
      (2, 2, 5, 7), (2, 5, 7)),
+    # models are Modules too (models/convnet.py): conv-BN-ReLU-pool blocks, dropout, a hidden Linear
+    ("ConvNet", lambda: models.ConvNet(2, 3, channels=[3, 4], input_size=(5, 6), hidden=[4], dropout=0.3),
+     (2, 2, 5, 6), (2, 3, 5, 6)),
 ]
 
 

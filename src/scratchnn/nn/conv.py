@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._config import get_default_dtype
-from .._validate import check_dtype_matches, check_int, invalid_shape, invalid_value
+from .._validate import check_choice, check_dtype_matches, check_int, invalid_shape, invalid_value
 from ..ops._spatial import check_images, out_size, pair
 from ..ops.conv import conv_backward, conv_forward
 from . import init
@@ -37,10 +37,21 @@ class Conv2d(Module):
         weight: (C_out, C_in, kernel_size[0], kernel_size[1]);  bias: (C_out,)
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
-                 stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] | str = 0,
-                 dilation: int | tuple[int, int] = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", dtype: Any = None, *, rng: np.random.Generator | None = None) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] | str = 0,
+        dilation: int | tuple[int, int] = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        dtype: Any = None,
+        *,
+        rng: np.random.Generator | None = None,
+    ) -> None:
         super().__init__()
         self.in_channels = check_int(in_channels, "in_channels", low=1)
         self.out_channels = check_int(out_channels, "out_channels", low=1)
@@ -49,7 +60,7 @@ class Conv2d(Module):
         self.padding: tuple[int, int] | str = self._padding(padding)
         self.dilation = pair(dilation, "dilation", low=1)
         self.groups = check_int(groups, "groups", low=1)
-        self.padding_mode = padding_mode
+        self.padding_mode = check_choice(padding_mode, "padding_mode", ("zeros", "reflect", "replicate", "circular"))
         if self.dilation != (1, 1):
             raise _not_implemented("dilation", dilation, "1")
         if self.groups != 1:
@@ -67,8 +78,9 @@ class Conv2d(Module):
         if padding not in ("valid", "same"):
             raise invalid_value("padding", "an int, a pair (h, w), 'valid' or 'same'", padding)
         if padding == "same" and self.stride != (1, 1):
-            raise invalid_value("padding", "an int or a pair with stride != 1 ('same' needs stride=1, as in torch)",
-                                padding)
+            raise invalid_value(
+                "padding", "an int or a pair with stride != 1 ('same' needs stride=1, as in torch)", padding
+            )
         if padding == "same" and (self.kernel_size[0] % 2 == 0 or self.kernel_size[1] % 2 == 0):
             raise NotImplementedError(
                 f"Conv2d(padding='same') with the even kernel_size={self.kernel_size} needs asymmetric padding, "
@@ -89,8 +101,7 @@ class Conv2d(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         check_images(x, "input")
         if x.shape[1] != self.in_channels:
-            raise invalid_shape("input", f"(N, {self.in_channels}, H, W) with in_channels={self.in_channels}",
-                                x.shape)
+            raise invalid_shape("input", f"(N, {self.in_channels}, H, W) with in_channels={self.in_channels}", x.shape)
         check_dtype_matches(x, "input", self.weight.dtype, "Conv2d")
         out_size(x.shape, self.kernel_size, self.stride, self._pad, "input")
         previous = self._cache

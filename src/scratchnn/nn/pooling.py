@@ -30,20 +30,27 @@ def _not_implemented(cls: str, option: str, value: Any, default: str) -> NotImpl
 
 
 class _Pool2d(Module):
-    """Validates and stores kernel_size, stride (default: kernel_size) and padding (at most half the kernel)."""
+    """Validates and stores kernel_size, stride (default: kernel_size) and padding (at most half the kernel).
+
+    The attributes keep the values as given, as torch's do (``MaxPool2d(2).stride == 2``); the
+    private pairs ``_kernel``, ``_stride``, ``_padding`` feed the ops.
+    """
 
     def __init__(self, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool) -> None:
         super().__init__()
-        self.kernel_size = pair(kernel_size, "kernel_size", low=1)
-        self.stride = self.kernel_size if stride is None else pair(stride, "stride", low=1)
-        self.padding = check_pool_padding(padding, self.kernel_size)
+        self._kernel = pair(kernel_size, "kernel_size", low=1)
+        self._stride = self._kernel if stride is None else pair(stride, "stride", low=1)
+        self._padding = check_pool_padding(padding, self._kernel)
         if ceil_mode:
             raise _not_implemented(type(self).__name__, "ceil_mode", ceil_mode, "False")
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
         self.ceil_mode = False
 
     def _check(self, x: np.ndarray) -> None:
         check_images(x, "input")
-        out_size(x.shape, self.kernel_size, self.stride, self.padding, "input")
+        out_size(x.shape, self._kernel, self._stride, self._padding, "input")
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -60,25 +67,34 @@ class MaxPool2d(_Pool2d):
         input: (N, C, H, W);  output: (N, C, Ho, Wo), Ho = (H + 2*padding[0] - kernel_size[0]) // stride[0] + 1
     """
 
-    def __init__(self, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
-                 padding: int | tuple[int, int] = 0, dilation: int | tuple[int, int] = 1,
-                 return_indices: bool = False, ceil_mode: bool = False) -> None:
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] | None = None,
+        padding: int | tuple[int, int] = 0,
+        dilation: int | tuple[int, int] = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+    ) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode)
-        self.dilation = pair(dilation, "dilation", low=1)
-        if self.dilation != (1, 1):
+        if pair(dilation, "dilation", low=1) != (1, 1):
             raise _not_implemented("MaxPool2d", "dilation", dilation, "1")
         if return_indices:
             raise _not_implemented("MaxPool2d", "return_indices", return_indices, "False")
+        self.dilation = dilation
         self.return_indices = False
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._check(x)
-        out, cache = max_pool_forward(x, self.kernel_size, self.stride, self.padding)
+        out, cache = max_pool_forward(x, self._kernel, self._stride, self._padding)
         self._save(cache)
         return out
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         return max_pool_backward(grad_out, self._saved())
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, dilation={self.dilation}, ceil_mode={self.ceil_mode}"
 
 
 class AvgPool2d(_Pool2d):
@@ -90,20 +106,33 @@ class AvgPool2d(_Pool2d):
         input: (N, C, H, W);  output: (N, C, Ho, Wo), Ho = (H + 2*padding[0] - kernel_size[0]) // stride[0] + 1
     """
 
-    def __init__(self, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
-                 padding: int | tuple[int, int] = 0, ceil_mode: bool = False, count_include_pad: bool = True,
-                 divisor_override: int | None = None) -> None:
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] | None = None,
+        padding: int | tuple[int, int] = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+    ) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode)
         if not isinstance(count_include_pad, bool):
             raise invalid_type("count_include_pad", "a bool", count_include_pad)
         self.count_include_pad = count_include_pad
-        self.divisor_override = None if divisor_override is None else check_int(divisor_override, "divisor_override",
-                                                                                 low=1)
+        self.divisor_override = (
+            None if divisor_override is None else check_int(divisor_override, "divisor_override", low=1)
+        )
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._check(x)
-        out, cache = avg_pool_forward(x, self.kernel_size, self.stride, self.padding,
-                                      count_include_pad=self.count_include_pad, divisor_override=self.divisor_override)
+        out, cache = avg_pool_forward(
+            x,
+            self._kernel,
+            self._stride,
+            self._padding,
+            count_include_pad=self.count_include_pad,
+            divisor_override=self.divisor_override,
+        )
         self._save(cache)
         return out
 

@@ -61,8 +61,9 @@ def check_pool_padding(padding: Any, kernel: Pair, name: str = "padding") -> Pai
     """Pooling padding: at most half the window on each axis (torch), so no window is all padding."""
     pad = pair(padding, name)
     if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
-        raise invalid_value(name, f"at most half the kernel size {kernel}, i.e. <= {(kernel[0] // 2, kernel[1] // 2)}",
-                            padding)
+        raise invalid_value(
+            name, f"at most half the kernel size {kernel}, i.e. <= {(kernel[0] // 2, kernel[1] // 2)}", padding
+        )
     return pad
 
 

@@ -1,4 +1,4 @@
-"""Fast 2-D convolution: im2col by strided copies, one batched GEMM, col2im over kernel offsets only.
+"""Fast 2-D convolution: im2col by strided copies, one GEMM for the batch, col2im over kernel offsets only.
 
 The only Python loops run over the HH * WW kernel offsets (9 for a 3x3 kernel), never over images
 or output positions. Derivation: docs/derivations/conv.md
@@ -14,82 +14,98 @@ from ._spatial import Pair, conv_param_pair, out_size, pair, valid_range
 from .conv_naive import check_conv_args
 
 
-def im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, out: np.ndarray | None = None) -> np.ndarray:
-    """cols[n, (c, p, q), (i, j)] = xpad[n, c, i*sh + p, j*sw + q]: every receptive field as a column.
+def im2col(
+    x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, *, bias_row: bool = False, out: np.ndarray | None = None
+) -> np.ndarray:
+    """cols[(c, p, q), (n, i, j)] = xpad[n, c, i*sh + p, j*sw + q]: every receptive field as a column.
 
     One strided copy per kernel offset (p, q); entries that fall into the zero padding are set to 0
-    without building a padded copy of x. ``out`` is a workspace of the result's shape and dtype to
-    fill instead of allocating one.
+    without building a padded copy of x. Images sit side by side along the columns, so a convolution
+    of the whole batch is ONE matrix product (64 small per-image products each wake BLAS's threads).
+    ``bias_row`` appends a row of ones (the bias then rides in the GEMM). ``out`` is a workspace of
+    the result's shape and dtype to fill instead of allocating one.
 
     Shape:
-        x: (N, C, H, W);  cols: (N, C*HH*WW, Ho*Wo)
+        x: (N, C, H, W);  cols: (C*HH*WW [+ 1], N*Ho*Wo)
     """
     N, C, H, W = x.shape
     (HH, WW), (sh, sw), (ph, pw) = kernel, stride, padding
     Ho, Wo = out_size(x.shape, kernel, stride, padding)
-    if out is None or out.shape != (N, C * HH * WW, Ho * Wo) or out.dtype != x.dtype:
-        out = np.empty((N, C * HH * WW, Ho * Wo), dtype=x.dtype)
-    cols = out.reshape(N, C, HH, WW, Ho, Wo)  # a view: (N, C*HH*WW, Ho*Wo) -> (N, C, HH, WW, Ho, Wo)
+    shape = (C * HH * WW + bias_row, N * Ho * Wo)
+    if out is None or out.shape != shape or out.dtype != x.dtype:
+        out = np.empty(shape, dtype=x.dtype)
+    cols = out[: C * HH * WW].reshape(C, HH, WW, N, Ho, Wo)  # a view: (C*HH*WW, N*Ho*Wo) -> (C, HH, WW, N, Ho, Wo)
+    xt = x.transpose(1, 0, 2, 3)  # a view: (N, C, H, W) -> (C, N, H, W)
     for p in range(HH):
         i0, i1, r0 = valid_range(p, sh, ph, H, Ho)
         for q in range(WW):
             j0, j1, s0 = valid_range(q, sw, pw, W, Wo)
-            dst = cols[:, :, p, q]  # (N, C, Ho, Wo)
+            dst = cols[:, p, q]  # (C, N, Ho, Wo)
             if i1 <= i0 or j1 <= j0:  # this offset sees only padding
                 dst[...] = 0
                 continue
-            rows, cols_ = slice(r0, r0 + (i1 - i0 - 1) * sh + 1, sh), slice(s0, s0 + (j1 - j0 - 1) * sw + 1, sw)
-            dst[:, :, i0:i1, j0:j1] = x[:, :, rows, cols_]  # (N, C, i1 - i0, j1 - j0)
+            rows, columns = slice(r0, r0 + (i1 - i0 - 1) * sh + 1, sh), slice(s0, s0 + (j1 - j0 - 1) * sw + 1, sw)
+            dst[:, :, i0:i1, j0:j1] = xt[:, :, rows, columns]  # (C, N, i1 - i0, j1 - j0)
             if i0 > 0 or i1 < Ho or j0 > 0 or j1 < Wo:  # this offset reaches into the padding
                 dst[:, :, :i0] = 0
                 dst[:, :, i1:] = 0
                 dst[:, :, i0:i1, :j0] = 0
                 dst[:, :, i0:i1, j1:] = 0
+    if bias_row:
+        out[-1] = 1
     return out
 
 
 def col2im(cols: np.ndarray, x_shape: tuple[int, ...], kernel: Pair, stride: Pair, padding: Pair) -> np.ndarray:
-    """The adjoint of :func:`im2col`: dx[n, c, i*sh + p - ph, j*sw + q - pw] += cols[n, (c, p, q), (i, j)].
+    """The adjoint of :func:`im2col`: dx[n, c, i*sh + p - ph, j*sw + q - pw] += cols[(c, p, q), (n, i, j)].
 
     One strided add per kernel offset; entries that came from the padding are dropped.
 
     Shape:
-        cols: (N, C*HH*WW, Ho*Wo);  dx: x_shape = (N, C, H, W)
+        cols: (C*HH*WW, N*Ho*Wo);  dx: x_shape = (N, C, H, W)
     """
     N, C, H, W = x_shape
     (HH, WW), (sh, sw), (ph, pw) = kernel, stride, padding
     Ho, Wo = out_size(x_shape, kernel, stride, padding)
-    cols6 = cols.reshape(N, C, HH, WW, Ho, Wo)  # (N, C*HH*WW, Ho*Wo) -> (N, C, HH, WW, Ho, Wo)
-    # windows that tile x exactly (stride == kernel, no padding) write each dx entry once: no zeroing, no adds
-    tiles = (sh, sw) == (HH, WW) and (ph, pw) == (0, 0) and (Ho * HH, Wo * WW) == (H, W)
-    dx = np.empty(x_shape, dtype=cols.dtype) if tiles else np.zeros(x_shape, dtype=cols.dtype)
+    cols6 = cols.reshape(C, HH, WW, N, Ho, Wo)  # (C*HH*WW, N*Ho*Wo) -> (C, HH, WW, N, Ho, Wo)
+    # windows that do not overlap (stride >= kernel) put each dx entry in at most one window: write, no adds;
+    # if they also tile x exactly (stride == kernel, no padding), every entry is written: no zeroing either
+    disjoint = sh >= HH and sw >= WW
+    covering = (sh, sw) == (HH, WW) and (ph, pw) == (0, 0) and (Ho * HH, Wo * WW) == (H, W)
+    dx = np.empty(x_shape, dtype=cols.dtype) if covering else np.zeros(x_shape, dtype=cols.dtype)
+    dxt = dx.transpose(1, 0, 2, 3)  # a view: (N, C, H, W) -> (C, N, H, W)
     for p in range(HH):
         i0, i1, r0 = valid_range(p, sh, ph, H, Ho)
         for q in range(WW):
             j0, j1, s0 = valid_range(q, sw, pw, W, Wo)
             if i1 <= i0 or j1 <= j0:
                 continue
-            dst = dx[:, :, r0 : r0 + (i1 - i0 - 1) * sh + 1 : sh, s0 : s0 + (j1 - j0 - 1) * sw + 1 : sw]
-            if tiles:
-                dst[...] = cols6[:, :, p, q]
+            rows, columns = slice(r0, r0 + (i1 - i0 - 1) * sh + 1, sh), slice(s0, s0 + (j1 - j0 - 1) * sw + 1, sw)
+            if disjoint:
+                dxt[:, :, rows, columns] = cols6[:, p, q, :, i0:i1, j0:j1]
             else:
-                dst += cols6[:, :, p, q, i0:i1, j0:j1]
+                dxt[:, :, rows, columns] += cols6[:, p, q, :, i0:i1, j0:j1]  # (C, N, i1 - i0, j1 - j0)
     return dx
 
 
 def conv_forward(
-    x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Any = 1, padding: Any = 0,
-    *, workspace: np.ndarray | None = None,
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None,
+    stride: Any = 1,
+    padding: Any = 0,
+    *,
+    workspace: np.ndarray | None = None,
 ) -> tuple[np.ndarray, Any]:
-    """out[n, f] = w_flat[f] @ cols[n] + b[f], cols = im2col(x): one batched GEMM over the images.
+    """out[n, f] = w_flat[f] @ cols[:, n] + b[f], cols = im2col(x): one GEMM for the whole batch.
 
     Same function as :func:`scratchnn.ops.conv_forward_naive` (cross-correlation, zero padding);
     ``stride`` and ``padding`` are ints or (h, w) pairs; ``b=None`` means no bias. ``workspace`` is an
     optional array of the cols' shape and dtype to reuse (a module passes the cols of its previous
     call, which it no longer needs).
 
-    Backward (:func:`conv_backward`): dw = sum_n dout[n] @ cols[n]^T, db = sum_{n,i,j} dout,
-    dx = col2im(w_flat^T @ dout[n]) -- a full convolution of dout with the flipped kernel.
+    Backward (:func:`conv_backward`): with G = dout as (F, N*Ho*Wo), dw = G @ cols^T,
+    db = G @ 1, dx = col2im(w_flat^T @ G) -- a full convolution of dout with the flipped kernel.
 
     Shape:
         x: (N, C, H, W);  w: (F, C, HH, WW);  b: (F,);  out: (N, F, Ho, Wo)
@@ -100,12 +116,14 @@ def conv_forward(
     N = x.shape[0]
     F, C, HH, WW = w.shape
     Ho, Wo = out_size(x.shape, (HH, WW), stride, padding)
-    cols = im2col(x, (HH, WW), stride, padding, out=workspace)  # (N, C*HH*WW, Ho*Wo)
+    has_bias = b is not None
+    cols = im2col(x, (HH, WW), stride, padding, bias_row=has_bias, out=workspace)  # (K [+ 1], N*Ho*Wo)
     w_flat = w.reshape(F, C * HH * WW)  # (F, C, HH, WW) -> (F, K)
-    out = np.matmul(w_flat, cols)  # (F, K) @ (N, K, Ho*Wo) -> (N, F, Ho*Wo)
     if b is not None:
-        out += b[:, None]
-    return out.reshape(N, F, Ho, Wo), (cols, x.shape, w, b is not None, stride, padding)
+        w_flat = np.concatenate([w_flat, b[:, None]], axis=1)  # (F, K + 1): the bias meets the row of ones
+    out = w_flat @ cols  # (F, K [+ 1]) @ (K [+ 1], N*Ho*Wo) -> (F, N*Ho*Wo)
+    out = np.ascontiguousarray(out.reshape(F, N, Ho, Wo).transpose(1, 0, 2, 3))  # (F, N, Ho, Wo) -> (N, F, Ho, Wo)
+    return out, (cols, x.shape, w, has_bias, stride, padding)
 
 
 def conv_backward(
@@ -121,19 +139,21 @@ def conv_backward(
     """
     cols, x_shape, w, has_bias, stride, padding = cache
     F, C, HH, WW = w.shape
-    N = dout.shape[0]
-    dout3 = dout.reshape(N, F, -1)  # (N, F, Ho, Wo) -> (N, F, Ho*Wo)
-    db = dout3.sum(axis=(0, 2)) if has_bias else None  # (N, F, L) -> (F,)
-    dw = np.matmul(dout3, cols.transpose(0, 2, 1)).sum(axis=0)  # (N, F, L) @ (N, L, K) -> (N, F, K) -> (F, K)
+    K = C * HH * WW
+    g = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(F, -1)  # (N, F, Ho, Wo) -> (F, N*Ho*Wo)
+    dw_full = g @ cols.T  # (F, N*Ho*Wo) @ (N*Ho*Wo, K [+ 1]) -> (F, K [+ 1]); the ones row gives db
+    dw = np.ascontiguousarray(dw_full[:, :K]).reshape(w.shape)  # (F, K) -> (F, C, HH, WW)
+    db = dw_full[:, K].copy() if has_bias else None  # (F,)
     dx = None
     if need_dx:
-        dcols = np.matmul(w.reshape(F, -1).T, dout3)  # (K, F) @ (N, F, L) -> (N, K, L)
-        dx = col2im(dcols, x_shape, (HH, WW), stride, padding)  # (N, K, L) -> (N, C, H, W)
-    return dx, dw.reshape(w.shape), db
+        dcols = w.reshape(F, K).T @ g  # (K, F) @ (F, N*Ho*Wo) -> (K, N*Ho*Wo)
+        dx = col2im(dcols, x_shape, (HH, WW), stride, padding)  # (K, N*Ho*Wo) -> (N, C, H, W)
+    return dx, dw, db
 
 
-def conv_forward_fast(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, conv_param: dict[str, Any]) -> tuple[
-        np.ndarray, Any]:
+def conv_forward_fast(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray | None, conv_param: dict[str, Any]
+) -> tuple[np.ndarray, Any]:
     """The course's name for :func:`conv_forward`, taking ``conv_param = {'stride': s, 'pad': p}``."""
     stride, padding = conv_param_pair(conv_param)
     return conv_forward(x, w, b, stride, padding)

@@ -43,12 +43,16 @@ def _windows(xp: np.ndarray, kernel: Pair, stride: Pair, out_hw: Pair) -> Iterat
             yield xp[:, :, p : p + (Ho - 1) * sh + 1 : sh, q : q + (Wo - 1) * sw + 1 : sw]  # (N, C, Ho, Wo)
 
 
-def _tiles(kernel: Pair, stride: Pair, padded_hw: tuple[int, ...], out_hw: Pair) -> bool:
-    """Windows that cover every (padded) input entry exactly once."""
-    return stride == kernel and (out_hw[0] * kernel[0], out_hw[1] * kernel[1]) == tuple(padded_hw)
+def _layout(kernel: Pair, stride: Pair, padded_hw: tuple[int, ...], out_hw: tuple[int, ...]) -> tuple[bool, bool]:
+    """(disjoint, covering): windows never overlap (each input entry gets at most one write, no adds);
+    and they also cover every padded input entry (so the gradient buffer needs no zeroing)."""
+    disjoint = stride[0] >= kernel[0] and stride[1] >= kernel[1]
+    covering = disjoint and (out_hw[0] * stride[0], out_hw[1] * stride[1]) == tuple(padded_hw) and stride == kernel
+    return disjoint, covering
 
 
 def _unpad(dxp: np.ndarray, padding: Pair) -> np.ndarray:
+    """dx from the gradient of the padded input (a copy without the border)."""
     (ph, pw) = padding
     if (ph, pw) == (0, 0):
         return dxp
@@ -59,9 +63,12 @@ def max_pool_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, paddin
     """out[n, c, i, j] = max_{p, q} xpad[n, c, i*sh + p, j*sw + q] (xpad: x padded with -inf, as torch).
 
     ``kernel_size``, ``stride`` (default: the kernel) and ``padding`` are ints or (h, w) pairs. The
-    cache keeps, per output, the offset p*WW + q of the FIRST maximum of its window (torch's choice).
+    maximum is an elementwise ``np.maximum`` over the HH*WW strided views, one per window offset.
 
-    Backward (:func:`max_pool_backward`): dx at that argmax += dout[n, c, i, j], zero elsewhere.
+    Backward (:func:`max_pool_backward`): dout[n, c, i, j] goes to the FIRST entry of its window, in
+    row-major order, that equals the maximum (torch's choice on ties); zero elsewhere. The cache
+    keeps x and the returned out by reference (modify neither in place before backward). A window
+    holding a NaN outputs NaN and, unlike torch's, passes no gradient back.
 
     Shape:
         x: (N, C, H, W);  out: (N, C, Ho, Wo), Ho = (H + 2*pad_h - HH) // stride_h + 1, Wo likewise
@@ -70,39 +77,48 @@ def max_pool_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, paddin
     xp = _padded(x, padding, -np.inf)
     views = _windows(xp, kernel, stride, out_hw)
     out = next(views).copy()  # (N, C, Ho, Wo)
-    arg = np.zeros(out.shape, dtype=np.uint8 if kernel[0] * kernel[1] <= 255 else np.int32)
-    greater = np.empty(out.shape, dtype=bool)
-    for k, view in enumerate(views, start=1):
-        np.greater(view, out, out=greater)  # strictly greater: on ties the earlier offset keeps the maximum
-        np.copyto(out, view, where=greater)
-        np.copyto(arg, k, where=greater)
-    return out, (arg, x.shape, kernel, stride, padding)
+    for view in views:
+        np.maximum(out, view, out=out)
+    return out, (xp, out, kernel, stride, padding)
 
 
 def max_pool_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`max_pool_forward`: each dout[n, c, i, j] goes to its window's first argmax.
 
+    Offsets are visited in row-major order; ``left`` holds the gradient of the windows whose maximum
+    has not been found yet, so a tie later in the window gets nothing.
+
     Shape:
         dout: (N, C, Ho, Wo);  dx: (N, C, H, W)
     """
-    arg, x_shape, kernel, stride, (ph, pw) = cache
-    N, C, H, W = x_shape
-    padded_hw = (H + 2 * ph, W + 2 * pw)
-    tiles = _tiles(kernel, stride, padded_hw, dout.shape[2:])
-    dxp = (np.empty if tiles else np.zeros)((N, C, *padded_hw), dtype=dout.dtype)
-    hit = np.empty(arg.shape, dtype=bool)
-    for k, dst in enumerate(_windows(dxp, kernel, stride, dout.shape[2:])):
-        np.equal(arg, k, out=hit)
-        if tiles:
-            np.multiply(dout, hit, out=dst)  # each dx entry is in one window: write, no accumulation
+    xp, out, kernel, stride, padding = cache
+    out_hw = dout.shape[2:]
+    disjoint, covering = _layout(kernel, stride, xp.shape[2:], out_hw)
+    dxp = (np.empty if covering else np.zeros)(xp.shape, dtype=dout.dtype)
+    left = dout.copy()  # (N, C, Ho, Wo)
+    hit = np.empty(out.shape, dtype=bool)
+    taken = np.empty_like(left)
+    last = kernel[0] * kernel[1] - 1
+    for k, (view, dst) in enumerate(zip(_windows(xp, kernel, stride, out_hw), _windows(dxp, kernel, stride, out_hw))):
+        np.equal(view, out, out=hit)
+        np.multiply(left, hit, out=taken)  # contiguous: the strided view is touched once, below
+        if disjoint:  # each dx entry is in at most one window: write, no accumulation
+            dst[...] = taken
         else:
-            dst += dout * hit
-    return _unpad(dxp, (ph, pw))
+            dst += taken
+        if k < last:
+            left -= taken  # exact: left - left * 1 = 0 where this offset took the gradient
+    return _unpad(dxp, padding)
 
 
 def avg_pool_forward(
-    x: np.ndarray, kernel_size: Any, stride: Any = None, padding: Any = 0, *,
-    count_include_pad: bool = True, divisor_override: int | None = None,
+    x: np.ndarray,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    *,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
 ) -> tuple[np.ndarray, Any]:
     """out[n, c, i, j] = sum_{p, q} xpad[n, c, i*sh + p, j*sw + q] / d[i, j] (xpad zero-padded).
 
@@ -128,19 +144,27 @@ def avg_pool_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     divisor, x_shape, kernel, stride, (ph, pw) = cache
     N, C, H, W = x_shape
     padded_hw = (H + 2 * ph, W + 2 * pw)
-    tiles = _tiles(kernel, stride, padded_hw, dout.shape[2:])
+    disjoint, covering = _layout(kernel, stride, padded_hw, dout.shape[2:])
     share = dout / divisor  # (N, C, Ho, Wo)
-    dxp = (np.empty if tiles else np.zeros)((N, C, *padded_hw), dtype=dout.dtype)
+    dxp = (np.empty if covering else np.zeros)((N, C, *padded_hw), dtype=dout.dtype)
     for dst in _windows(dxp, kernel, stride, dout.shape[2:]):
-        if tiles:
+        if disjoint:
             dst[...] = share
         else:
             dst += share
     return _unpad(dxp, (ph, pw))
 
 
-def _divisor(x_shape: tuple[int, ...], kernel: Pair, stride: Pair, padding: Pair, out_hw: Pair,
-             count_include_pad: bool, divisor_override: int | None, dtype: Any) -> Any:
+def _divisor(
+    x_shape: tuple[int, ...],
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair,
+    out_hw: Pair,
+    count_include_pad: bool,
+    divisor_override: int | None,
+    dtype: Any,
+) -> Any:
     """The average's divisor: a Python int, or an (Ho, Wo) array of in-bounds counts."""
     if divisor_override is not None:
         return divisor_override
