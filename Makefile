@@ -45,7 +45,7 @@ lint: $(VENV)/.test
 
 # benchmarks run with OpenBLAS's own kernel choice (the two variables force an older, slower one)
 bench: $(VENV)/.test
-	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_mlp.py
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
