@@ -45,6 +45,24 @@ EXPERIMENTS: dict[str, ExperimentInfo] = {
         "~5 s",
         "~15 s",
     ),
+    "batchnorm": ExperimentInfo(
+        "scratchnn.experiments.batchnorm",
+        "an 8-layer net at 20 weight scales from 1e-4 to 1, with and without BatchNorm (the course's sweep)",
+        "~10 s",
+        "~2 min",
+    ),
+    "batchnorm-batchsize": ExperimentInfo(
+        "scratchnn.experiments.batchnorm_batchsize",
+        "BatchNorm at batch sizes 5 to 200 against LayerNorm and no normalization, on an 8-layer net",
+        "~5 s",
+        "~2 min",
+    ),
+    "dropout": ExperimentInfo(
+        "scratchnn.experiments.dropout",
+        "train and validation accuracy at dropout p = 0, 0.25, 0.5, 0.75 on 500 samples: the generalization gap",
+        "~3 s",
+        "~40 s",
+    ),
 }
 
 
