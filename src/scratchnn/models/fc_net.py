@@ -48,7 +48,8 @@ class ParamDict(MutableMapping[str, np.ndarray]):
         return dict(self._module.named_parameters())
 
     def __getitem__(self, key: str) -> np.ndarray:
-        return self._params()[key].data
+        own = self._module._parameters  # the course models' params are top-level: no tree walk per lookup
+        return own[key].data if key in own else self._params()[key].data
 
     def __setitem__(self, key: str, value: np.ndarray) -> None:
         params = self._params()
