@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train a model and write a run folder")
     train_sub = train.add_subparsers(dest="model", required=True, metavar="MODEL")
     _add_train_mlp(train_sub)
+    from .experiments.cnn import add_parser as add_train_cnn
+
+    add_train_cnn(train_sub)
 
     sub.add_parser("gradcheck", help="check every op and module against numerical gradients (float64)",
                    description="Print a table of every op and module with its worst relative gradient error.")
@@ -113,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("name", choices=("fashion-mnist", "mnist", "cifar10"))
     data.add_argument("--root", default=None, metavar="DIR", help="look here first")
     data.add_argument("--no-download", action="store_true", help="only look, never download")
+
+    from .experiments.cli import add_parser as add_experiment_parser
+
+    add_experiment_parser(sub)
     return parser
 
 
@@ -121,6 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "train":
+            if args.model == "cnn":
+                from .experiments.cnn import run_from_args as run_train_cnn
+
+                return run_train_cnn(args)
             from .experiments.mlp import run_from_args
 
             return run_from_args(args)
@@ -128,6 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .gradcheck_table import print_table
 
             return print_table()
+        if args.command == "experiment":
+            from .experiments.cli import run_from_args as run_experiment_from_args
+
+            return run_experiment_from_args(args)
         if args.command == "data":
             from .data import ensure_dataset
 

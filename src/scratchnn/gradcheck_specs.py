@@ -20,7 +20,7 @@ import numpy as np
 from . import nn, ops
 from ._gradcheck_cnn import three_layer_convnet
 from ._gradcheck_norm import FixedMaskDropout, bn_test_param, fc_norm_net, norm_inputs, norm_module, norm_x
-from .models import FullyConnectedNet
+from .models import ConvNet, FullyConnectedNet
 
 TOL = 1e-7  # worst relative error allowed, unless a row says why it needs more
 # Central-difference step: the error is ~h^2 |f'''| / 6 (truncation) + eps |f| / h (rounding); h = 1e-5
@@ -293,6 +293,9 @@ MODULE_ROWS = [
     ModuleRow("Sequential-Linear-ReLU-Linear", relu_mlp),
     ModuleRow("FullyConnectedNet", fc_net),
     ModuleRow("ThreeLayerConvNet", three_layer_convnet),  # kinks kept away: _gradcheck_cnn.py
+    # eval mode: BatchNorm is then a fixed affine map and dropout the identity, so the check is deterministic
+    ModuleRow("ConvNet-eval", lambda r: (ConvNet(1, 3, channels=(2,), input_size=(6, 6), rng=r).eval(),
+                                         _randn(r, 2, 1, 6, 6))),
     # losses: (input, target); check_module differentiates the input only (the target is input1, never checked)
     ModuleRow("CrossEntropyLoss", lambda r: (nn.CrossEntropyLoss(), _args(class_inputs(r, None)))),
     ModuleRow("CrossEntropyLoss-sum-weight-ignore-ls0.2",

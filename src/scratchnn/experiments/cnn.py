@@ -1,0 +1,275 @@
+"""``scratchnn train cnn``: a ConvNet (conv - BatchNorm - ReLU - pool blocks) on Fashion-MNIST, end to end.
+
+Loads the images, standardizes them with the training set's mean and std, holds out a validation
+split, trains with the Trainer (progress bar, metrics, checkpoints, curves), restores the weights
+of the best validation epoch, evaluates on the test set and writes ``results.json`` (with the
+confusion matrix), ``confusion_matrix.png`` and ``filters.png`` (the first layer's filters) next
+to ``config.json`` and ``metrics.jsonl`` in a new run folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import _config
+
+__all__ = ["add_parser", "run_from_args"]
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
+DATASETS = ("fashion-mnist", "mnist", "synthetic")  # see cnn_data.load_images
+
+
+def _number(kind: type, low: float, low_open: bool, what: str) -> Any:
+    def parse(text: str) -> Any:
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, received {text!r}") from None
+        if not (v > low if low_open else v >= low) or v == float("inf"):
+            raise argparse.ArgumentTypeError(f"expected {what}, received {text!r}")
+        return v
+
+    return parse
+
+
+def _probability(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1), received {text!r}") from None
+    if not 0.0 <= v < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1), received {text!r}")
+    return v
+
+
+_positive_int = _number(int, 0, True, "a positive integer")
+_nonneg_int = _number(int, 0, False, "a non-negative integer")
+_positive_float = _number(float, 0.0, True, "a positive number")
+_nonneg_float = _number(float, 0.0, False, "a non-negative number")
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``cnn`` to the subcommands of ``scratchnn train``."""
+    p = subparsers.add_parser(
+        "cnn",
+        help="train a convolutional network (ConvNet: conv-BN-ReLU-pool blocks)",
+        description="Train a convolutional network written from scratch and report test accuracy. Writes a run "
+        "folder with config.json, metrics.jsonl, checkpoints/, curves.png, results.json (with the confusion "
+        "matrix), confusion_matrix.png and filters.png (the first layer's filters).",
+    )
+    p.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        default="fashion-mnist",
+        help="fashion-mnist (default), mnist, or synthetic (oriented bars on noise, 12x12, no download)",
+    )
+    p.add_argument(
+        "--data-root",
+        default=None,
+        metavar="DIR",
+        help="folder holding the dataset files (default: $SCRATCHNN_DATA, the user cache, "
+        "the Debian package folder, then download)",
+    )
+    p.add_argument(
+        "--channels",
+        type=_positive_int,
+        nargs="+",
+        default=[32, 64],
+        metavar="C",
+        help="output channels of each conv-BN-ReLU-pool block (default: 32 64)",
+    )
+    p.add_argument("--kernel-size", type=_positive_int, default=3, help="odd side of the conv kernels (default: 3)")
+    p.add_argument(
+        "--hidden",
+        type=_positive_int,
+        nargs="*",
+        default=[],
+        metavar="H",
+        help="hidden Linear-ReLU layers of the classifier (default: none, one Linear layer)",
+    )
+    p.add_argument(
+        "--flip",
+        action="store_true",
+        help="data augmentation: each epoch, mirror a random half of the training images left-right",
+    )
+    p.add_argument("--no-batchnorm", action="store_true", help="no BatchNorm2d after the convolutions")
+    p.add_argument("--pool", choices=("max", "avg"), default="max", help="2x2 pooling of each block (default: max)")
+    p.add_argument(
+        "--dropout", type=_probability, default=0.25, help="drop probability before each Linear layer (default: 0.25)"
+    )
+    p.add_argument(
+        "--label-smoothing",
+        type=_probability,
+        default=0.0,
+        help="weight of the uniform distribution mixed into the targets of the loss (default: 0; the train "
+        "and validation losses include it, the test loss does not)",
+    )
+    p.add_argument(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        default="adamw",
+        help="optimizer (default: adamw); momentum/nesterov are SGD with momentum 0.9",
+    )
+    p.add_argument("--lr", type=_positive_float, default=2e-3, help="peak learning rate (default: 2e-3)")
+    p.add_argument(
+        "--weight-decay",
+        type=_nonneg_float,
+        default=0.05,
+        help="weight decay (decoupled for adamw, L2 otherwise; default: 0.05)",
+    )
+    p.add_argument(
+        "--schedule",
+        choices=("none", "cosine", "step"),
+        default="cosine",
+        help="learning-rate schedule over the run (default: cosine, per step)",
+    )
+    p.add_argument("--epochs", type=_positive_int, default=8, help="training epochs (default: 8)")
+    p.add_argument("--batch-size", type=_positive_int, default=128, help="minibatch size (default: 128)")
+    p.add_argument(
+        "--val-size",
+        type=_nonneg_int,
+        default=5000,
+        help="training samples held out for validation and best-epoch selection (default: 5000)",
+    )
+    p.add_argument(
+        "--limit",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="use only the first N training samples (quick runs)",
+    )
+    p.add_argument("--seed", type=_nonneg_int, default=0, help="seed for init, dropout and shuffling (default: 0)")
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="run folder to create (must not exist; default: runs/cnn-<timestamp>)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    """Run ``scratchnn train cnn`` with parsed flags; returns the exit status."""
+    from ..data import train_val_split
+    from ..models import ConvNet
+    from ..nn import CrossEntropyLoss
+    from ..optim.lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
+    from ..train import Callback, EarlyStopping, Trainer, make_run_dir
+    from ..train.plots_cnn import confusion_matrix, plot_confusion_matrix, plot_filters
+    from .cnn_data import RandomHorizontalFlip, load_images
+    from .mlp import make_optimizer
+
+    if args.out and Path(args.out).exists() and (not Path(args.out).is_dir() or any(Path(args.out).iterdir())):
+        raise FileExistsError(
+            f"run folder {args.out} already exists and is not empty; a run folder is never "
+            "reused (nothing was written): pass a new --out, or omit it for runs/cnn-<time>"
+        )
+    if args.kernel_size % 2 == 0:
+        raise ValueError(
+            f"Invalid value for `--kernel-size`: expected an odd int (the convolutions keep the "
+            f"image size). Received: --kernel-size={args.kernel_size}"
+        )
+    _config.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    X_train, y_train, X_test, y_test, class_names = load_images(args.dataset, args.data_root, rng)
+    if args.limit is not None:
+        X_train, y_train = X_train[: args.limit], y_train[: args.limit]
+    X_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    if args.val_size:
+        if args.val_size >= len(X_train):
+            raise ValueError(
+                f"Invalid value for `--val-size`: expected fewer than the {len(X_train)} training "
+                f"samples. Received: --val-size={args.val_size}"
+            )
+        X_train, y_train, X_val, y_val = train_val_split(X_train, y_train, args.val_size, rng=rng)
+    # standardize with the training images' statistics only (one mean and std over all pixels)
+    mean, std = np.float32(X_train.mean()), np.float32(X_train.std() + 1e-8)
+    X_train, X_test = (X_train - mean) / std, (X_test - mean) / std
+    X_val = None if X_val is None else (X_val - mean) / std
+    num_classes = len(class_names)
+
+    run_dir = Path(args.out) if args.out else make_run_dir("runs", "cnn")
+    model = ConvNet(
+        in_channels=X_train.shape[1],
+        num_classes=num_classes,
+        channels=args.channels,
+        input_size=X_train.shape[2:],
+        kernel_size=args.kernel_size,
+        hidden=args.hidden,
+        dropout=args.dropout,
+        batchnorm=not args.no_batchnorm,
+        pool=args.pool,
+        rng=rng,
+    )
+    optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr, args.weight_decay)
+    steps_per_epoch = math.ceil(len(X_train) / args.batch_size)
+    scheduler: LRScheduler | None = None
+    interval = "epoch"
+    if args.schedule == "cosine":  # per step, to zero at the last step
+        scheduler, interval = CosineAnnealingLR(optimizer, T_max=args.epochs * steps_per_epoch), "step"
+    elif args.schedule == "step":  # x0.1 at half of the run, per epoch
+        scheduler = StepLR(optimizer, step_size=max(1, args.epochs // 2), gamma=0.1)
+    callbacks: list[Callback] = []
+    if args.flip:
+        callbacks.append(RandomHorizontalFlip(X_train, rng=rng))
+    if X_val is not None:  # keep the weights of the best validation epoch
+        callbacks.append(EarlyStopping(monitor="val_acc", patience=args.epochs, restore_best_weights=True))
+    config = {
+        "command": "train cnn",
+        **{k: v for k, v in vars(args).items() if k not in ("command", "model")},
+        "num_train": len(X_train),
+        "num_val": 0 if X_val is None else len(X_val),
+        "num_test": len(X_test),
+        "input_shape": list(X_train.shape[1:]),
+        "input_mean": float(mean),
+        "input_std": float(std),
+        "parameters": int(sum(p.data.size for p in model.parameters())),
+    }
+    trainer = Trainer(
+        model,
+        CrossEntropyLoss(label_smoothing=args.label_smoothing),
+        optimizer,
+        scheduler=scheduler,
+        scheduler_interval=interval,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        callbacks=callbacks,
+        run_dir=run_dir,
+        config=config,
+        verbose=not args.quiet,
+        rng=rng,
+    )
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    trainer.fit(X_train, y_train, X_val, y_val)
+    seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - cpu0
+    scores = trainer.predict(X_test)  # (N_test, num_classes), eval mode, best weights
+    test_loss = float(CrossEntropyLoss()(scores, y_test))
+    cm = confusion_matrix(y_test, np.argmax(scores, axis=1), num_classes)
+    test_acc = float(np.trace(cm) / len(y_test))
+    results = {
+        "test_accuracy": test_acc,
+        "test_loss": test_loss,
+        "train_seconds": round(seconds, 1),
+        "train_cpu_seconds": round(cpu_seconds, 1),  # all threads; unlike wall time, not inflated by other work
+        "seconds_per_epoch": round(seconds / max(trainer.epoch, 1), 1),
+        "epochs": trainer.epoch,
+        "steps": trainer.step,
+        "best_val_acc": max((h.get("val_acc", float("nan")) for h in trainer.history), default=None),
+        "class_names": list(class_names),
+        "confusion_matrix": cm.tolist(),
+        "per_class_accuracy": (np.diag(cm) / np.maximum(cm.sum(axis=1), 1)).round(4).tolist(),
+    }
+    (run_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    plot_confusion_matrix(cm, run_dir / "confusion_matrix.png", class_names=class_names)
+    plot_filters(model.first_conv.weight.data, run_dir / "filters.png")
+    print(f"test accuracy {test_acc:.4f}  (test loss {test_loss:.4f}, {seconds:.0f} s of training)")
+    print(f"run folder: {run_dir}")
+    return 0
