@@ -31,7 +31,7 @@ data: $(VENV)/.base
 	  $(PY) -m scratchnn data fashion-mnist --no-download; }
 
 demo: data
-	$(PY) -m scratchnn train mlp
+	$(PY) -m scratchnn train cnn --epochs 3
 
 test: $(VENV)/.test
 	$(VENV)/bin/ruff check src tests benchmarks
