@@ -10,17 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..cli import _nonneg_int  # the command's one argparse type for seeds; cli.py imports us lazily
+
 __all__ = ["add_parser", "run_from_args"]
-
-
-def _nonneg_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, received {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, received {text!r}")
-    return v
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
