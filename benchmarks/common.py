@@ -10,7 +10,7 @@ import os
 import platform
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 
 def median_time(fn: Callable[[], object], *, warmup: int = 10, repeat: int = 50) -> float:
@@ -23,6 +23,22 @@ def median_time(fn: Callable[[], object], *, warmup: int = 10, repeat: int = 50)
         fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def alternating_blocks(
+    fns: Mapping[str, Callable[[], object]], *, rounds: int = 5, warmup: int = 5, repeat: int = 20
+) -> dict[str, list[float]]:
+    """Block medians (seconds) per name: ``rounds`` rounds, each timing one block of every ``fns`` entry in turn.
+
+    A shared or throttled machine drifts by 10-30% over a minute; alternating whole blocks lets
+    each library see the same drift while still never interleaving them call by call. Report the
+    best block of each (``min``): the run least disturbed by anything else on the machine.
+    """
+    medians: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            medians[name].append(median_time(fn, warmup=warmup, repeat=repeat))
+    return medians
 
 
 def blas_report() -> str:

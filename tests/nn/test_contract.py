@@ -81,6 +81,10 @@ def test_grads_accumulate_and_zero_grad(name: str, factory: Callable[[], nn.Modu
     m.backward(dout)
     for k, p in m.named_parameters():
         np.testing.assert_allclose(p.grad, 2 * once[k], rtol=1e-12, err_msg=k)
+    m.zero_grad()  # lazy (Param.zero_grad): the next backward must overwrite the old sums, not add to them
+    m.backward(dout)
+    for k, p in m.named_parameters():
+        np.testing.assert_allclose(p.grad, once[k], rtol=1e-12, err_msg=k)
     m.zero_grad()
     for k, p in m.named_parameters():
         assert not p.grad.any(), k
@@ -170,3 +174,20 @@ def test_needs_input_grad_false_skips_the_input_gradient_only() -> None:
     b.zero_grad()
     b(x)
     np.testing.assert_array_equal(b.backward(dout), dx)
+
+
+def test_lazy_zero_grad_reads_as_zeros_and_then_accumulates() -> None:
+    p = nn.Param(np.arange(6.0).reshape(2, 3))
+    p.accumulate_grad(np.full((2, 3), 5.0))
+    p.zero_grad()
+    g = np.random.default_rng(0).standard_normal((2, 3))
+    p.accumulate_grad(g)  # first after zero_grad: a copy, the 5s are gone
+    np.testing.assert_array_equal(p.grad, g)
+    p.accumulate_grad(g)
+    np.testing.assert_array_equal(p.grad, 2 * g)
+    p.zero_grad()
+    p.grad += g  # reading grad (as += does) first fills the deferred zeros
+    np.testing.assert_array_equal(p.grad, g)
+    p.zero_grad()
+    p.grad = np.ones((2, 3))  # assigning replaces the buffer and clears the pending zero
+    np.testing.assert_array_equal(p.grad, np.ones((2, 3)))

@@ -268,7 +268,7 @@ class FullyConnectedNet(Module):
         dX, grads = self._grads(grad_out, self._saved(), need_dX=self.needs_input_grad)
         params = dict(self.named_parameters())
         for k, g in grads.items():
-            params[k].grad += g
+            params[k].accumulate_grad(g)
         return dX
 
     def extra_repr(self) -> str:

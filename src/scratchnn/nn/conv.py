@@ -113,9 +113,9 @@ class Conv2d(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
         dx, dw, db = conv_backward(grad_out, self._saved(), need_dx=self.needs_input_grad)
-        self.weight.grad += dw
+        self.weight.accumulate_grad(dw)
         if self.bias is not None and db is not None:
-            self.bias.grad += db
+            self.bias.accumulate_grad(db)
         return dx
 
     def extra_repr(self) -> str:

@@ -51,9 +51,9 @@ class Linear(Module):
         cache, x_shape = self._saved()
         dx, dw, db = affine_backward(grad_out.reshape(-1, self.out_features), cache,
                                      need_dx=self.needs_input_grad)
-        self.weight.grad += dw.T  # (in, out) -> (out, in), contiguous: dw is laid out like weight.T
+        self.weight.accumulate_grad(dw.T)  # (in, out) -> (out, in), contiguous: dw is laid out like weight.T
         if self.bias is not None:
-            self.bias.grad += db
+            self.bias.accumulate_grad(db)
         return None if dx is None else dx.reshape(x_shape)
 
     def extra_repr(self) -> str:

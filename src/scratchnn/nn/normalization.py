@@ -110,9 +110,9 @@ class _BatchNorm(Module):
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         dx, dgamma, dbeta = batchnorm_backward_alt(grad_out, self._saved())
         if self.weight is not None:
-            self.weight.grad += dgamma
+            self.weight.accumulate_grad(dgamma)
         if self.bias is not None:
-            self.bias.grad += dbeta
+            self.bias.accumulate_grad(dbeta)
         return dx
 
     def extra_repr(self) -> str:
@@ -201,9 +201,9 @@ class LayerNorm(Module):
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         dx, dgamma, dbeta = layernorm_backward(grad_out, self._saved())
         if self.weight is not None:
-            self.weight.grad += dgamma
+            self.weight.accumulate_grad(dgamma)
         if self.bias is not None:
-            self.bias.grad += dbeta
+            self.bias.accumulate_grad(dbeta)
         return dx
 
     def extra_repr(self) -> str:
@@ -259,9 +259,9 @@ class GroupNorm(Module):
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         dx, dgamma, dbeta = spatial_groupnorm_backward(grad_out, self._saved())
         if self.weight is not None:
-            self.weight.grad += dgamma
+            self.weight.accumulate_grad(dgamma)
         if self.bias is not None:
-            self.bias.grad += dbeta
+            self.bias.accumulate_grad(dbeta)
         return dx
 
     def extra_repr(self) -> str:

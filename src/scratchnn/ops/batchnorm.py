@@ -20,12 +20,33 @@ from .normalization import (
     check_eps,
     check_mode,
     check_param_dict,
-    reduce_except,
-    standardize,
-    standardize_backward,
 )
 
 BN_PARAM_KEYS = ("mode", "eps", "momentum", "running_mean", "running_var", "num_batches_tracked", "track_running_stats")
+
+
+# Every pass over a conv activation costs milliseconds (a (128, 32, 28, 28) float32 array is 13 MB), so
+# the per-channel sums run as BLAS matrix-vector products over the (N*C, S) rows (both cores, SIMD:
+# 0.2 ms against 1.4 ms for x.sum(axis=(0, 2))) and the elementwise work is kept to the fewest passes.
+
+
+def _channel_sum(a3: np.ndarray) -> np.ndarray:
+    """sum over axes 0 and 2 of an (N, C, S) array: (C,)."""
+    N, C, S = a3.shape
+    if not a3.flags.c_contiguous:
+        return a3.sum(axis=(0, 2))
+    rows = a3.reshape(N * C, S) @ np.ones(S, a3.dtype)  # (N*C, S) @ (S,) -> (N*C,)
+    return rows.reshape(N, C).sum(axis=0)  # (N, C) -> (C,)
+
+
+def _channel_dot(a3: np.ndarray, b3: np.ndarray) -> np.ndarray:
+    """sum over axes 0 and 2 of a3 * b3, without forming the product: (C,)."""
+    N, C, S = a3.shape
+    if not (a3.flags.c_contiguous and b3.flags.c_contiguous):
+        return (a3 * b3).sum(axis=(0, 2))
+    rows = np.vecdot(a3.reshape(N * C, S), b3.reshape(N * C, S))  # (N*C,): one dot product per row
+    return rows.reshape(N, C).sum(axis=0)  # (N, C) -> (C,)
+
 
 
 def _batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> tuple[np.ndarray, Any]:
@@ -57,10 +78,14 @@ def _batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> t
     if batch_stats:
         if m == 1:
             raise invalid_shape("x", "more than one value per channel to compute batch statistics", x.shape)
-        xhat, inv_std, mean, var = standardize(x3, (0, 2), eps)  # stats: (1, C, 1)
+        mean = (_channel_sum(x3) / m).reshape(1, C, 1)  # (C,) -> (1, C, 1)
+        xhat = x3 - mean  # (N, C, S), centred; normalized in place below
+        var = (_channel_dot(xhat, xhat) / m).reshape(1, C, 1)  # biased: the normalizing variance
+        inv_std = 1 / np.sqrt(var + eps)
     else:
         inv_std = (1 / np.sqrt(running_var + eps)).reshape(1, C, 1)
-        xhat = (x3 - running_mean.reshape(1, C, 1)) * inv_std
+        xhat = x3 - running_mean.reshape(1, C, 1)
+    xhat *= inv_std
     if mode == "train" and track:
         # torch's convention: momentum weights the NEW batch; None means the cumulative average 1/n.
         # var is biased in the forward pass, unbiased (m / (m - 1)) in running_var, as in torch.
@@ -70,7 +95,7 @@ def _batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> t
         bn_param["running_var"] = (1 - f) * running_var + f * (var.reshape(C) * (m / (m - 1)))
         bn_param["num_batches_tracked"] = n
 
-    out = xhat * gamma.reshape(1, C, 1) if gamma is not None else xhat.copy()
+    out = xhat * gamma.reshape(1, C, 1) if gamma is not None else xhat.copy()  # never the cached xhat itself
     if beta is not None:
         out += beta.reshape(1, C, 1)
     cache = (xhat, inv_std, gamma, beta is not None, batch_stats, x.shape)
@@ -111,17 +136,32 @@ def batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> tu
 
 
 def batchnorm_backward_alt(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, Any, Any]:
-    """Gradients of :func:`batchnorm_forward` in the closed form: (dx, dgamma, dbeta). The one the modules use."""
+    """Gradients of :func:`batchnorm_forward` in the closed form: (dx, dgamma, dbeta). The one the modules use.
+
+    With dxhat = gamma * dout, the two means of the closed form are gamma * dbeta / m and
+    gamma * dgamma / m, so one pass over the data gives each sum and
+
+        dx = gamma * inv_std * (dout - dbeta / m - xhat * dgamma / m)
+
+    takes four passes, one of them allocating (the textbook order takes ten, six allocating).
+    """
     xhat, inv_std, gamma, has_beta, batch_stats, x_shape = cache
     N, C = x_shape[:2]
     dout3 = dout.reshape(N, C, -1)  # x's shape -> (N, C, S)
-    dbeta = dout3.sum(axis=(0, 2)) if has_beta else None
-    dgamma = reduce_except(dout3 * xhat, 1) if gamma is not None else None
-    dxhat = dout3 * gamma.reshape(1, C, 1) if gamma is not None else dout3
+    m = N * dout3.shape[2]
+    scale = inv_std if gamma is None else gamma.reshape(1, C, 1) * inv_std  # (1, C, 1): d out / d x at fixed stats
+    sum_dout = _channel_sum(dout3) if has_beta or batch_stats else None  # (C,)
+    sum_dout_xhat = _channel_dot(dout3, xhat) if gamma is not None or batch_stats else None  # (C,)
+    dbeta = sum_dout if has_beta else None
+    dgamma = sum_dout_xhat if gamma is not None else None
     if batch_stats:
-        dx = standardize_backward(dxhat, xhat, inv_std, (0, 2))
+        assert sum_dout is not None and sum_dout_xhat is not None
+        dx = xhat * (-sum_dout_xhat / m).reshape(1, C, 1)  # (N, C, S)
+        dx -= (sum_dout / m).reshape(1, C, 1)
+        dx += dout3
+        dx *= scale
     else:
-        dx = dxhat * inv_std
+        dx = dout3 * scale  # the statistics are constants
     return dx.reshape(x_shape), dgamma, dbeta  # (N, C, S) -> x's shape
 
 

@@ -62,7 +62,7 @@ def train_step(
                     f"{type(model).__name__}.loss(X, y) returned no gradient for parameter {name!r} "
                     f"(it returned {sorted(grads)})"
                 )
-            p.grad += grads[name]
+            p.accumulate_grad(grads[name])
     else:
         scores = model(xb)
         loss = criterion(scores, yb)
