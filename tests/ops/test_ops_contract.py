@@ -158,3 +158,17 @@ def test_all_ignored_mean_is_nan_with_zero_gradient() -> None:
     """torch's 0/0: every target ignored gives a NaN mean and no gradient, and no NumPy warning."""
     loss, dx = ops.softmax_loss(X, np.full(4, -100), label_smoothing=0.2)
     assert np.isnan(loss) and not dx.any()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_loss_fast_path_equals_general_path(dtype: Any) -> None:
+    """The default call (no weight, smoothing or ignored target) takes a shortcut; unit weights take the general path."""
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((40, 7)) * 4).astype(dtype)
+    y = rng.integers(0, 7, 40)
+    fast = ops.softmax_loss(x, y)
+    general = ops.softmax_loss(x, y, weight=np.ones(7, dtype))
+    tol = 1e-14 if dtype == np.float64 else 2e-6
+    np.testing.assert_allclose(fast[0], general[0], rtol=tol)
+    np.testing.assert_allclose(fast[1], general[1], rtol=tol, atol=tol)
+    assert fast[1].dtype == dtype

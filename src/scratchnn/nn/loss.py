@@ -19,7 +19,15 @@ from typing import Any
 import numpy as np
 
 from .._validate import check_array, check_choice, check_float, check_int, check_labels, invalid_shape, invalid_type
-from ..ops.losses import REDUCTIONS, Loss, bce_with_logits_loss, mse_loss, multi_margin_loss, softmax_loss
+from ..ops.losses import (
+    REDUCTIONS,
+    Loss,
+    _check_class_weight,
+    _softmax_loss_checked,
+    bce_with_logits_loss,
+    mse_loss,
+    multi_margin_loss,
+)
 from .module import Module
 
 
@@ -39,6 +47,8 @@ def _class_scores(input: Any, max_ndim: int | None, expected: str) -> tuple[np.n
         raise invalid_shape("input", expected + " with C >= 1", input.shape)
     if input.ndim == 1:
         return input[None, :], ()  # (C,) -> (1, C): one unbatched sample
+    if input.ndim == 2:
+        return input, (input.shape[0],)
     C = input.shape[1]
     return np.moveaxis(input, 1, -1).reshape(-1, C), (input.shape[0], *input.shape[2:])  # -> (M, C)
 
@@ -102,17 +112,11 @@ class CrossEntropyLoss(_Loss):
         x, loss_shape = _class_scores(input, None, "(C,), (N, C) or (N, C, d_1, ..., d_k)")
         y = _check_target(target, loss_shape).reshape(-1)
         check_labels(y, "target", x.shape[0], x.shape[1], self.ignore_index)
-        loss, dx = softmax_loss(
-            x,
-            y,
-            weight=self.weight,
-            ignore_index=self.ignore_index,
-            reduction=self.reduction,
-            label_smoothing=self.label_smoothing,
-        )
+        w = _check_class_weight(self.weight, x.shape[1], x.dtype)
+        loss, dx = _softmax_loss_checked(x, y, w, self.ignore_index, self.reduction, self.label_smoothing, None)
         if input.ndim == 1:
             dx = dx[0]  # (1, C) -> (C,)
-        else:
+        elif input.ndim > 2:
             dx = np.moveaxis(dx.reshape(*loss_shape, x.shape[1]), -1, 1)  # (M, C) -> (N, C, d_1, ...)
         return self._finish(loss, dx, loss_shape, 1)
 

@@ -58,7 +58,7 @@ def _reduce(losses: np.ndarray, reduction: str, dloss: Any, total: Any = None) -
     return losses.sum() / total, g / total
 
 
-def _class_weight(weight: Any, num_classes: int, dtype: np.dtype[Any]) -> np.ndarray | None:
+def _check_class_weight(weight: Any, num_classes: int, dtype: np.dtype[Any]) -> np.ndarray | None:
     """``None`` or a finite (C,) array of per-class weights, cast to the scores' dtype."""
     if weight is None:
         return None
@@ -115,9 +115,26 @@ def softmax_loss(
     check_labels(y, "y", N, C, ignore_index)
     reduction = check_choice(reduction, "reduction", REDUCTIONS)
     e = check_float(label_smoothing, "label_smoothing", low=0.0, high=1.0)
-    w = _class_weight(weight, C, x.dtype)
+    return _softmax_loss_checked(x, y, _check_class_weight(weight, C, x.dtype), ignore_index, reduction, e, dloss)
 
+
+def _softmax_loss_checked(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray | None, ignore_index: int, reduction: str, e: float, dloss: Any
+) -> tuple[Loss, np.ndarray]:
+    """:func:`softmax_loss` on arguments already validated (``nn.CrossEntropyLoss`` checks its own)."""
+    N, C = x.shape
     rows = np.arange(N)
+    if w is None and e == 0 and reduction == "mean" and dloss is None and not (y == ignore_index).any():
+        # the course's loss, by far the usual case: the same formulas with the unit weights left out
+        # (a fifth of the NumPy calls; the general path below costs ~0.2 ms on a (256, 10) batch)
+        shifted = x - x.max(axis=1, keepdims=True)  # (N, C)
+        exp = np.exp(shifted)
+        sum_exp = exp.sum(axis=1, keepdims=True)  # (N, C) -> (N, 1)
+        loss = (np.log(sum_exp[:, 0]) - shifted[rows, y]).sum() / N
+        dx = exp / sum_exp  # probs
+        dx[rows, y] -= 1
+        dx /= N
+        return loss, dx
     keep = y != ignore_index  # (N,)
     keep_f = keep.astype(x.dtype)
     target = np.where(keep, y, 0)  # ignored samples point at class 0; their terms are masked below
@@ -211,7 +228,7 @@ def multi_margin_loss(
     p = check_int(p, "p", low=1, high=2)
     margin = check_float(margin, "margin")
     reduction = check_choice(reduction, "reduction", REDUCTIONS)
-    w = _class_weight(weight, C, x.dtype)
+    w = _check_class_weight(weight, C, x.dtype)
     losses, dx = _margin_loss(x, y, p, margin, w, 1.0 / C)
     loss, g = _reduce(losses, reduction, dloss)
     dx *= _per_row(g)
