@@ -191,3 +191,16 @@ def test_lazy_zero_grad_reads_as_zeros_and_then_accumulates() -> None:
     p.zero_grad()
     p.grad = np.ones((2, 3))  # assigning replaces the buffer and clears the pending zero
     np.testing.assert_array_equal(p.grad, np.ones((2, 3)))
+
+
+def test_fresh_grad_only_after_zero_grad() -> None:
+    p = nn.Param(np.zeros(3))
+    assert p.fresh_grad() is None  # grads start as real zeros: nothing pending
+    p.accumulate_grad(np.ones(3))
+    p.zero_grad()
+    buf = p.fresh_grad()
+    assert buf is not None and buf is p.grad
+    buf[...] = 7.0  # the caller writes the first gradient itself
+    assert p.fresh_grad() is None  # the next writer must accumulate
+    p.accumulate_grad(np.ones(3))
+    np.testing.assert_array_equal(p.grad, np.full(3, 8.0))

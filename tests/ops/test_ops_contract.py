@@ -162,7 +162,7 @@ def test_all_ignored_mean_is_nan_with_zero_gradient() -> None:
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_softmax_loss_fast_path_equals_general_path(dtype: Any) -> None:
-    """The default call (no weight, smoothing or ignored target) takes a shortcut; unit weights take the general path."""
+    """The default call (no weight, smoothing or ignored target) takes a shortcut; unit weights go the general way."""
     rng = np.random.default_rng(5)
     x = (rng.standard_normal((40, 7)) * 4).astype(dtype)
     y = rng.integers(0, 7, 40)

@@ -49,10 +49,14 @@ class Linear(Module):
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
         """dx (None when ``needs_input_grad`` is False); weight.grad += dout^T x, bias.grad += sum dout."""
         cache, x_shape = self._saved()
-        dx, dw, db = affine_backward(grad_out.reshape(-1, self.out_features), cache,
-                                     need_dx=self.needs_input_grad)
-        self.weight.accumulate_grad(dw.T)  # (in, out) -> (out, in), contiguous: dw is laid out like weight.T
-        if self.bias is not None:
+        # right after zero_grad the GEMM and the sum write straight into the gradient buffers
+        w_buf = self.weight.fresh_grad()  # (out, in) or None
+        b_buf = self.bias.fresh_grad() if self.bias is not None else None
+        dx, dw, db = affine_backward(grad_out.reshape(-1, self.out_features), cache, need_dx=self.needs_input_grad,
+                                     dw_out=None if w_buf is None else w_buf.T, db_out=b_buf)
+        if w_buf is None:
+            self.weight.accumulate_grad(dw.T)  # (in, out) -> (out, in), contiguous: dw is laid out like weight.T
+        if self.bias is not None and b_buf is None:
             self.bias.accumulate_grad(db)
         return None if dx is None else dx.reshape(x_shape)
 

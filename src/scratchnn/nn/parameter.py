@@ -69,6 +69,15 @@ class Param:
     def size(self) -> int:
         return self.data.size
 
+    def fresh_grad(self) -> np.ndarray | None:
+        """After :meth:`zero_grad`, the gradient buffer for a backward to write its result into (e.g. a
+        GEMM's ``out=``), which saves the copy :meth:`accumulate_grad` makes; the caller must fill
+        all of it. None when the gradient already holds a sum: accumulate into it instead."""
+        if not self._grad_zeroed:
+            return None
+        self._grad_zeroed = False
+        return self._grad
+
     def zero_grad(self) -> None:
         """Reset the gradient to zeros (deferred until it is read or accumulated into)."""
         self._grad_zeroed = True

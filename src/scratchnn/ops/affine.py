@@ -36,21 +36,31 @@ def affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     return out, (x_flat, x.shape, w)
 
 
-def affine_backward(dout: np.ndarray, cache: Any, *, need_dx: bool = True) -> tuple[Any, np.ndarray, np.ndarray]:
+def affine_backward(
+    dout: np.ndarray,
+    cache: Any,
+    *,
+    need_dx: bool = True,
+    dw_out: np.ndarray | None = None,
+    db_out: np.ndarray | None = None,
+) -> tuple[Any, np.ndarray, np.ndarray]:
     """Gradients of :func:`affine_forward`: (dx, dw, db).
 
     ``need_dx=False`` skips the input gradient (returns None for it): for a first layer whose input
     is data it is a third of the layer's backward FLOPs, which torch skips too.
     ``dw`` comes in the memory layout of ``w``, so accumulating it into a gradient buffer laid out
     like ``w`` is a contiguous add (``nn.Linear`` passes ``weight.T``, an F-ordered view).
+    ``dw_out`` / ``db_out``: arrays of w's / b's shape to write dw / db into (and return) instead of
+    allocating, e.g. a freshly zeroed gradient buffer (:meth:`scratchnn.nn.Param.fresh_grad`).
     """
     x_flat, x_shape, w = cache
     dx = (dout @ w.T).reshape(x_shape) if need_dx else None  # (N, M) @ (M, D) -> (N, D) -> x's shape
     if w.flags.f_contiguous and not w.flags.c_contiguous:
-        dw = (dout.T @ x_flat).T  # (M, N) @ (N, D) -> (M, D), viewed as (D, M)
+        out_t = None if dw_out is None else dw_out.T
+        dw = np.matmul(dout.T, x_flat, out=out_t).T  # (M, N) @ (N, D) -> (M, D), viewed as (D, M)
     else:
-        dw = x_flat.T @ dout  # (D, N) @ (N, M) -> (D, M)
-    db = dout.sum(axis=0)  # (N, M) -> (M,)
+        dw = np.matmul(x_flat.T, dout, out=dw_out)  # (D, N) @ (N, M) -> (D, M)
+    db = dout.sum(axis=0, out=db_out)  # (N, M) -> (M,)
     return dx, dw, db
 
 
