@@ -37,7 +37,11 @@ def random_configs(count: int, seed: int) -> list[dict[str, Any]]:
     return configs
 
 
-CONFIGS = random_configs(24, seed=11)
+# and two with more than 64 im2col rows (C*kh*kw + bias), which take conv's single-GEMM path rather than per-image
+CONFIGS = random_configs(24, seed=11) + [
+    dict(C=8, F=5, kernel_size=(3, 3), stride=1, padding=1, bias=True, shape=(2, 6, 7)),
+    dict(C=6, F=3, kernel_size=(4, 3), stride=(2, 1), padding=(2, 0), bias=False, shape=(3, 8, 5)),
+]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -54,7 +54,12 @@ EDGES = [
     dict(N=2, C=1, F=2, H=5, W=5, kh=1, kw=1, stride=2, pad=2, bias=True),
     dict(N=2, C=2, F=2, H=8, W=7, kh=2, kw=2, stride=3, pad=0, bias=True),
 ]
-CONFIGS = random_configs(16, seed=5) + EDGES
+# more than 64 rows of cols (C*kh*kw + bias): the single-GEMM path of conv_forward/backward, not the per-image one
+WIDE = [
+    dict(N=2, C=8, F=3, H=6, W=5, kh=3, kw=3, stride=1, pad=1, bias=True),
+    dict(N=3, C=5, F=4, H=7, W=6, kh=4, kw=4, stride=2, pad=(2, 1), bias=False),
+]
+CONFIGS = random_configs(16, seed=5) + EDGES + WIDE
 
 
 def make(cfg: dict[str, Any], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -189,3 +194,13 @@ def test_gradcheck_table_covers_every_conv_and_pool_op(module: Any) -> None:
     }
     covered = {row.forward.__name__ for row in OP_ROWS} | {row.backward.__name__ for row in OP_ROWS if row.backward}
     assert public and public <= covered, f"ops without a gradcheck row: {sorted(public - covered)}"
+
+
+def test_col2im_takes_per_image_cols() -> None:
+    """col2im of cols laid out per image, (N, K, Ho*Wo), equals col2im of the same cols as (K, N*Ho*Wo)."""
+    rng = np.random.default_rng(2)
+    x_shape, kernel, stride, pad = (3, 2, 5, 6), (3, 2), (2, 1), (1, 1)
+    cols = rng.standard_normal(im2col(np.zeros(x_shape), kernel, stride, pad).shape)  # (K, N*Ho*Wo)
+    per_image = np.ascontiguousarray(cols.reshape(cols.shape[0], 3, -1).transpose(1, 0, 2))  # (N, K, Ho*Wo)
+    want = col2im(cols, x_shape, kernel, stride, pad)
+    np.testing.assert_array_equal(col2im(per_image, x_shape, kernel, stride, pad), want)

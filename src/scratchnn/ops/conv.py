@@ -59,15 +59,19 @@ def im2col(
 def col2im(cols: np.ndarray, x_shape: tuple[int, ...], kernel: Pair, stride: Pair, padding: Pair) -> np.ndarray:
     """The adjoint of :func:`im2col`: dx[n, c, i*sh + p - ph, j*sw + q - pw] += cols[(c, p, q), (n, i, j)].
 
-    One strided add per kernel offset; entries that came from the padding are dropped.
+    One strided add per kernel offset; entries that came from the padding are dropped. ``cols`` may
+    also come per image, (N, C*HH*WW, Ho*Wo), as :func:`conv_backward` makes it for small kernels.
 
     Shape:
-        cols: (C*HH*WW, N*Ho*Wo);  dx: x_shape = (N, C, H, W)
+        cols: (C*HH*WW, N*Ho*Wo) or (N, C*HH*WW, Ho*Wo);  dx: x_shape = (N, C, H, W)
     """
     N, C, H, W = x_shape
     (HH, WW), (sh, sw), (ph, pw) = kernel, stride, padding
     Ho, Wo = out_size(x_shape, kernel, stride, padding)
-    cols6 = cols.reshape(C, HH, WW, N, Ho, Wo)  # (C*HH*WW, N*Ho*Wo) -> (C, HH, WW, N, Ho, Wo)
+    if cols.ndim == 3:  # per image: (N, K, Ho*Wo) -> (N, C, HH, WW, Ho, Wo), viewed as (C, HH, WW, N, Ho, Wo)
+        cols6 = cols.reshape(N, C, HH, WW, Ho, Wo).transpose(1, 2, 3, 0, 4, 5)
+    else:
+        cols6 = cols.reshape(C, HH, WW, N, Ho, Wo)  # (C*HH*WW, N*Ho*Wo) -> (C, HH, WW, N, Ho, Wo)
     # windows that do not overlap (stride >= kernel) put each dx entry in at most one window: write, no adds;
     # if they also tile x exactly (stride == kernel, no padding), every entry is written: no zeroing either
     disjoint = sh >= HH and sw >= WW
@@ -121,9 +125,24 @@ def conv_forward(
     w_flat = w.reshape(F, C * HH * WW)  # (F, C, HH, WW) -> (F, K)
     if b is not None:
         w_flat = np.concatenate([w_flat, b[:, None]], axis=1)  # (F, K + 1): the bias meets the row of ones
-    out = w_flat @ cols  # (F, K [+ 1]) @ (K [+ 1], N*Ho*Wo) -> (F, N*Ho*Wo)
-    out = np.ascontiguousarray(out.reshape(F, N, Ho, Wo).transpose(1, 0, 2, 3))  # (F, N, Ho, Wo) -> (N, F, Ho, Wo)
+    if _per_image(cols):  # N products straight into (N, F, Ho*Wo): no transpose of the output
+        out = np.matmul(w_flat, cols.reshape(-1, N, Ho * Wo).transpose(1, 0, 2)).reshape(N, F, Ho, Wo)
+    else:
+        out = w_flat @ cols  # (F, K [+ 1]) @ (K [+ 1], N*Ho*Wo) -> (F, N*Ho*Wo)
+        out = np.ascontiguousarray(out.reshape(F, N, Ho, Wo).transpose(1, 0, 2, 3))  # -> (N, F, Ho, Wo)
     return out, (cols, x.shape, w, has_bias, stride, padding)
+
+
+def _per_image(cols: np.ndarray) -> bool:
+    """Run the GEMMs per image, on strided views of cols, rather than as one product plus transposes.
+
+    One (F, K) x (K, N*Ho*Wo) product needs the output (and dout) transposed between (F, N, ...)
+    and (N, F, ...): a pass over an output-sized array whose cost, next to the product's, grows
+    as 1/K. Measured (float32, 2 cores): for K = 27 (3->32, 32x32) the per-image products take the
+    forward from 7.0 to 4.8 ms and dw from 4.5 to 2.9 ms; for K = 288 (32->64, 16x16) the single
+    product is 10-20% faster. The switch sits between.
+    """
+    return cols.shape[0] <= 64
 
 
 def conv_backward(
@@ -140,14 +159,21 @@ def conv_backward(
     cols, x_shape, w, has_bias, stride, padding = cache
     F, C, HH, WW = w.shape
     K = C * HH * WW
-    g = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(F, -1)  # (N, F, Ho, Wo) -> (F, N*Ho*Wo)
-    dw_full = g @ cols.T  # (F, N*Ho*Wo) @ (N*Ho*Wo, K [+ 1]) -> (F, K [+ 1]); the ones row gives db
+    N = x_shape[0]
+    if _per_image(cols):  # as the forward: per-image products on views, no transposes
+        g = dout.reshape(N, F, -1)  # (N, F, Ho*Wo)
+        cols_n = cols.reshape(-1, N, g.shape[2]).transpose(1, 2, 0)  # view: (N, Ho*Wo, K [+ 1])
+        dw_full = np.matmul(g, cols_n).sum(axis=0)  # (N, F, K [+ 1]) -> (F, K [+ 1]); the ones row gives db
+    else:
+        g = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(F, -1)  # (N, F, Ho, Wo) -> (F, N*Ho*Wo)
+        dw_full = g @ cols.T  # (F, N*Ho*Wo) @ (N*Ho*Wo, K [+ 1]) -> (F, K [+ 1]); the ones row gives db
     dw = np.ascontiguousarray(dw_full[:, :K]).reshape(w.shape)  # (F, K) -> (F, C, HH, WW)
     db = dw_full[:, K].copy() if has_bias else None  # (F,)
     dx = None
     if need_dx:
-        dcols = w.reshape(F, K).T @ g  # (K, F) @ (F, N*Ho*Wo) -> (K, N*Ho*Wo)
-        dx = col2im(dcols, x_shape, (HH, WW), stride, padding)  # (K, N*Ho*Wo) -> (N, C, H, W)
+        # (K, F) @ g: (K, N*Ho*Wo), or per image (N, K, Ho*Wo)
+        dcols = np.matmul(w.reshape(F, K).T, g)
+        dx = col2im(dcols, x_shape, (HH, WW), stride, padding)  # -> (N, C, H, W)
     return dx, dw, db
 
 
