@@ -161,7 +161,7 @@ def conv_backward(
     K = C * HH * WW
     N = x_shape[0]
     if _per_image(cols):  # as the forward: per-image products on views, no transposes
-        g = dout.reshape(N, F, -1)  # (N, F, Ho*Wo)
+        g: np.ndarray = dout.reshape(N, F, -1)  # (N, F, Ho*Wo)
         cols_n = cols.reshape(-1, N, g.shape[2]).transpose(1, 2, 0)  # view: (N, Ho*Wo, K [+ 1])
         dw_full = np.matmul(g, cols_n).sum(axis=0)  # (N, F, K [+ 1]) -> (F, K [+ 1]); the ones row gives db
     else:
