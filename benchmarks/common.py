@@ -25,6 +25,12 @@ def median_time(fn: Callable[[], object], *, warmup: int = 10, repeat: int = 50)
     return statistics.median(times)
 
 
+# OpenBLAS's idle threads spin (sched_yield) for ~0.1 s after each call before they sleep (measured: 0.11 s of
+# CPU during a 0.2 s sleep after one GEMM); torch's OpenMP threads spin for a few ms. A block that starts right
+# after the other library's block would share a core with those spinners for its first 0.1 s.
+PARK_S = 0.25
+
+
 def alternating_blocks(
     fns: Mapping[str, Callable[[], object]], *, rounds: int = 5, warmup: int = 5, repeat: int = 20
 ) -> dict[str, list[float]]:
@@ -37,6 +43,7 @@ def alternating_blocks(
     medians: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
+            time.sleep(PARK_S)  # let the other library's idle threads stop spinning first
             medians[name].append(median_time(fn, warmup=warmup, repeat=repeat))
     return medians
 
