@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .._validate import check_array, check_float, invalid_shape
+from ._blocks import batch_blocks
 from .normalization import (
     check_affine,
     check_eps,
@@ -33,7 +34,7 @@ BN_PARAM_KEYS = ("mode", "eps", "momentum", "running_mean", "running_var", "num_
 def _channel_sum(a3: np.ndarray) -> np.ndarray:
     """sum over axes 0 and 2 of an (N, C, S) array: (C,)."""
     N, C, S = a3.shape
-    if not a3.flags.c_contiguous:
+    if S < 16 or not a3.flags.c_contiguous:  # short rows (BatchNorm1d: S = 1): per-row calls would dominate
         return a3.sum(axis=(0, 2))
     rows = a3.reshape(N * C, S) @ np.ones(S, a3.dtype)  # (N*C, S) @ (S,) -> (N*C,)
     return rows.reshape(N, C).sum(axis=0)  # (N, C) -> (C,)
@@ -42,7 +43,7 @@ def _channel_sum(a3: np.ndarray) -> np.ndarray:
 def _channel_dot(a3: np.ndarray, b3: np.ndarray) -> np.ndarray:
     """sum over axes 0 and 2 of a3 * b3, without forming the product: (C,)."""
     N, C, S = a3.shape
-    if not (a3.flags.c_contiguous and b3.flags.c_contiguous):
+    if S < 16 or not (a3.flags.c_contiguous and b3.flags.c_contiguous):
         return (a3 * b3).sum(axis=(0, 2))
     rows = np.vecdot(a3.reshape(N * C, S), b3.reshape(N * C, S))  # (N*C,): one dot product per row
     return rows.reshape(N, C).sum(axis=0)  # (N, C) -> (C,)
@@ -79,13 +80,16 @@ def _batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> t
         if m == 1:
             raise invalid_shape("x", "more than one value per channel to compute batch statistics", x.shape)
         mean = (_channel_sum(x3) / m).reshape(1, C, 1)  # (C,) -> (1, C, 1)
-        xhat = x3 - mean  # (N, C, S), centred; normalized in place below
-        var = (_channel_dot(xhat, xhat) / m).reshape(1, C, 1)  # biased: the normalizing variance
+        xhat = np.empty_like(x3)  # (N, C, S): centred, then normalized in place below
+        sq = np.zeros(C, dtype=x.dtype)
+        for b in batch_blocks(x3):  # each block's squares are summed while it is still in cache
+            np.subtract(x3[b], mean, out=xhat[b])
+            sq += _channel_dot(xhat[b], xhat[b])
+        var = (sq / m).reshape(1, C, 1)  # biased: the normalizing variance
         inv_std = 1 / np.sqrt(var + eps)
     else:
         inv_std = (1 / np.sqrt(running_var + eps)).reshape(1, C, 1)
         xhat = x3 - running_mean.reshape(1, C, 1)
-    xhat *= inv_std
     if mode == "train" and track:
         # torch's convention: momentum weights the NEW batch; None means the cumulative average 1/n.
         # var is biased in the forward pass, unbiased (m / (m - 1)) in running_var, as in torch.
@@ -95,9 +99,17 @@ def _batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> t
         bn_param["running_var"] = (1 - f) * running_var + f * (var.reshape(C) * (m / (m - 1)))
         bn_param["num_batches_tracked"] = n
 
-    out = xhat * gamma.reshape(1, C, 1) if gamma is not None else xhat.copy()  # never the cached xhat itself
-    if beta is not None:
-        out += beta.reshape(1, C, 1)
+    out = np.empty_like(xhat)  # never the cached xhat itself
+    g = None if gamma is None else gamma.reshape(1, C, 1)
+    bias = None if beta is None else beta.reshape(1, C, 1)
+    for b in batch_blocks(xhat):  # the chain of three ops finds each block in cache after the first
+        xhat[b] *= inv_std
+        if g is not None:
+            np.multiply(xhat[b], g, out=out[b])
+        else:
+            out[b] = xhat[b]
+        if bias is not None:
+            out[b] += bias
     cache = (xhat, inv_std, gamma, beta is not None, batch_stats, x.shape)
     return out.reshape(x.shape), cache  # (N, C, S) -> x's shape
 
@@ -156,10 +168,13 @@ def batchnorm_backward_alt(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, An
     dgamma = sum_dout_xhat if gamma is not None else None
     if batch_stats:
         assert sum_dout is not None and sum_dout_xhat is not None
-        dx = xhat * (-sum_dout_xhat / m).reshape(1, C, 1)  # (N, C, S)
-        dx -= (sum_dout / m).reshape(1, C, 1)
-        dx += dout3
-        dx *= scale
+        a, c = (-sum_dout_xhat / m).reshape(1, C, 1), (sum_dout / m).reshape(1, C, 1)
+        dx = np.empty_like(xhat)  # (N, C, S)
+        for b in batch_blocks(dx):  # four ops per cache-sized block: one trip to memory
+            np.multiply(xhat[b], a, out=dx[b])
+            dx[b] -= c
+            dx[b] += dout3[b]
+            dx[b] *= scale
     else:
         dx = dout3 * scale  # the statistics are constants
     return dx.reshape(x_shape), dgamma, dbeta  # (N, C, S) -> x's shape
