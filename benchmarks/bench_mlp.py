@@ -12,37 +12,33 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scratchnn  # noqa: E402
-from common import alternating_blocks, blas_report  # noqa: E402
+from common import (  # noqa: E402
+    alternating_blocks,
+    blas_report,
+    report_step_ratio,
+    scratchnn_train_step,
+    torch_train_step,
+)
 from scratchnn import nn, optim  # noqa: E402
 
 SIZES = (784, 512, 256, 10)
 BATCH = 256
 
 
-def scratchnn_step(x: np.ndarray, y: np.ndarray):  # type: ignore[no-untyped-def]
+def scratchnn_step(x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
     scratchnn.manual_seed(0)
     model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
-    crit = nn.CrossEntropyLoss()
-    opt = optim.Adam(model.parameters(), lr=1e-3)
-    model.needs_input_grad = False  # the input is data; torch skips its gradient too (as the Trainer does)
-
-    def step() -> None:
-        opt.zero_grad()
-        loss = crit(model(x), y)
-        model.backward(crit.backward())
-        opt.step()
-        del loss
-
-    return step
+    return scratchnn_train_step(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=1e-3), x, y)
 
 
-def torch_step(x: np.ndarray, y: np.ndarray):  # type: ignore[no-untyped-def]
+def torch_step(x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
     import torch
 
     torch.manual_seed(0)
@@ -50,17 +46,8 @@ def torch_step(x: np.ndarray, y: np.ndarray):  # type: ignore[no-untyped-def]
         torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 256), torch.nn.ReLU(),
         torch.nn.Linear(256, 10),
     )
-    crit = torch.nn.CrossEntropyLoss()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)  # torch's default (foreach) implementation
-    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-
-    def step() -> None:
-        opt.zero_grad()
-        loss = crit(model(tx), ty)
-        loss.backward()
-        opt.step()
-
-    return step
+    # torch's default Adam on CPU: the per-parameter loop (foreach kernels are its default on GPUs only)
+    return torch_train_step(model, torch.nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters(), lr=1e-3), x, y)
 
 
 def main() -> None:
@@ -75,14 +62,9 @@ def main() -> None:
     blocks = alternating_blocks(
         {"scratchnn": scratchnn_step(x, y), "torch": torch_step(x, y)}, rounds=args.rounds, repeat=args.repeat
     )
-    t_ours, t_torch = min(blocks["scratchnn"]), min(blocks["torch"])
-    rounds = ", ".join(f"{a / b:.2f}" for a, b in zip(blocks["scratchnn"], blocks["torch"]))
-    print(f"\nMLP {'-'.join(map(str, SIZES))} float32 train step (fwd+bwd+Adam), batch {BATCH}, "
-          f"best of {args.rounds} block medians ({args.repeat} steps each):")
-    print(f"  scratchnn {t_ours * 1e3:8.2f} ms")
-    print(f"  torch     {t_torch * 1e3:8.2f} ms")
-    print(f"  ratio     {t_ours / t_torch:8.2f}x torch's time (target <= 1.0); per round: {rounds}")
-
+    sizes = "-".join(map(str, SIZES))
+    title = f"MLP {sizes} float32 train step (fwd+bwd+Adam), batch {BATCH}, {args.repeat} steps a block"
+    report_step_ratio(title, blocks, target=1.0)
 
 if __name__ == "__main__":
     main()

@@ -11,6 +11,7 @@ import platform
 import statistics
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
 
 def median_time(fn: Callable[[], object], *, warmup: int = 10, repeat: int = 50) -> float:
@@ -46,6 +47,43 @@ def alternating_blocks(
             time.sleep(PARK_S)  # let the other library's idle threads stop spinning first
             medians[name].append(median_time(fn, warmup=warmup, repeat=repeat))
     return medians
+
+
+def scratchnn_train_step(model: Any, criterion: Any, optimizer: Any, x: Any, y: Any) -> Callable[[], None]:
+    """One scratchnn train step, written as in torch: zero_grad, forward, loss, backward, step."""
+    model.needs_input_grad = False  # the input is data; torch skips its gradient too (as the Trainer does)
+
+    def step() -> None:
+        optimizer.zero_grad()
+        criterion(model(x), y)
+        model.backward(criterion.backward())
+        optimizer.step()
+
+    return step
+
+
+def torch_train_step(model: Any, criterion: Any, optimizer: Any, x: Any, y: Any) -> Callable[[], None]:
+    """The same step in torch, on the same arrays (shared memory, no copies)."""
+    import torch
+
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+
+    def step() -> None:
+        optimizer.zero_grad()
+        criterion(model(tx), ty).backward()
+        optimizer.step()
+
+    return step
+
+
+def report_step_ratio(title: str, blocks: dict[str, list[float]], target: float) -> None:
+    """Print each library's best block median, their ratio against ``target`` and the per-round ratios."""
+    t_ours, t_torch = min(blocks["scratchnn"]), min(blocks["torch"])
+    rounds = ", ".join(f"{a / b:.2f}" for a, b in zip(blocks["scratchnn"], blocks["torch"]))
+    print(f"\n{title}, best of {len(blocks['torch'])} block medians:")
+    print(f"  scratchnn {t_ours * 1e3:8.2f} ms")
+    print(f"  torch     {t_torch * 1e3:8.2f} ms")
+    print(f"  ratio     {t_ours / t_torch:8.2f}x torch's time (target <= {target}); per round: {rounds}")
 
 
 def blas_report() -> str:

@@ -21,10 +21,9 @@ from typing import Any, Literal
 import numpy as np
 
 from .._validate import check_float, check_int, invalid_value
-from ..models import FullyConnectedNet
 from .base import RunContext
 from .batchnorm_report import plot_sweep, report
-from .small_runs import average_runs, load_small_data, train_run
+from .small_runs import average_runs, data_sizes, load_small_data, repeat_seeds, repeated_runs
 
 __all__ = ["Config", "QUICK", "run", "report", "weight_scales"]
 
@@ -115,33 +114,21 @@ def _run(config: Config, ctx: RunContext) -> dict[str, Any]:
         synthetic_dim=config.synthetic_dim,
         synthetic_noise=config.synthetic_noise,
     )
-    seeds = [(int(a), int(b)) for a, b in ctx.rng.integers(2**31, size=(config.repeats, 2))]
+    seeds = repeat_seeds(ctx.rng, config.repeats)
     runs: dict[str, list[dict[str, Any]]] = {norm: [] for norm in NORMALIZATIONS}
     for scale in weight_scales(config):
         for norm in NORMALIZATIONS:
-            repeated = []
-            for init_seed, order_seed in seeds:
-                # within a repeat, the same draws and batches at every scale and for both networks
-                model = FullyConnectedNet(
-                    config.hidden_dims,
-                    input_dim=data["X_train"].shape[1],
-                    num_classes=10,
-                    normalization=None if norm == "none" else norm,
-                    weight_scale=float(scale),
-                    weight_init="normal",
-                    rng=np.random.default_rng(init_seed),
-                )
-                repeated.append(
-                    train_run(
-                        model,
-                        data,
-                        lr=config.lr,
-                        batch_size=config.batch_size,
-                        num_epochs=config.num_epochs,
-                        rng=np.random.default_rng(order_seed),
-                        loss_window=config.loss_window,
-                    )
-                )
+            # within a repeat, the same draws and batches at every scale and for both networks
+            net = dict(
+                hidden_dims=config.hidden_dims,
+                normalization=None if norm == "none" else norm,
+                weight_scale=float(scale),
+                weight_init="normal",
+            )
+            repeated = repeated_runs(
+                data, seeds, net, lr=config.lr, batch_size=config.batch_size, num_epochs=config.num_epochs,
+                loss_window=config.loss_window,
+            )
             r = average_runs(repeated) | {"weight_scale": float(scale)}
             runs[norm].append(r)
             ctx.log({"weight_scale": float(scale), "normalization": norm} | _summary(r))
@@ -150,13 +137,7 @@ def _run(config: Config, ctx: RunContext) -> dict[str, Any]:
                 f"{r['best_train_acc']:.3f}, final train loss {r['final_train_loss']:.4g}"
                 + (f" ({r['diverged']} diverged)" if r["diverged"] else "")
             )
-    return {
-        "weight_scales": weight_scales(config).tolist(),
-        "runs": runs,
-        "num_train": len(data["X_train"]),
-        "num_val": len(data["X_val"]),
-        "input_dim": int(data["X_train"].shape[1]),
-    }
+    return {"weight_scales": weight_scales(config).tolist(), "runs": runs} | data_sizes(data)
 
 
 def _summary(r: dict[str, Any]) -> dict[str, Any]:

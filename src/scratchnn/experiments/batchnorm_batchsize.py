@@ -20,13 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
-
 from .._validate import check_float, check_int, invalid_value
-from ..models import FullyConnectedNet
 from .base import RunContext
 from .batchnorm_batchsize_report import plot_curves, plot_final, report
-from .small_runs import average_runs, load_small_data, train_run
+from .small_runs import average_runs, data_sizes, load_small_data, repeat_seeds, repeated_runs
 
 __all__ = ["Config", "QUICK", "run", "report", "final_val_acc"]
 
@@ -118,32 +115,20 @@ def _run(config: Config, ctx: RunContext) -> dict[str, Any]:
         synthetic_dim=config.synthetic_dim,
         synthetic_noise=config.synthetic_noise,
     )
-    seeds = [(int(a), int(b)) for a, b in ctx.rng.integers(2**31, size=(config.repeats, 2))]
+    seeds = repeat_seeds(ctx.rng, config.repeats)
     runs = []
     for batch_size in config.batch_sizes:
         for norm in config.normalizations:
-            repeated = []
-            for init_seed, order_seed in seeds:
-                # within a repeat, the same initial weights and batch order for all three networks
-                model = FullyConnectedNet(
-                    config.hidden_dims,
-                    input_dim=data["X_train"].shape[1],
-                    num_classes=10,
-                    normalization=None if norm == "none" else norm,
-                    weight_scale=config.weight_scale,
-                    weight_init=config.weight_init,
-                    rng=np.random.default_rng(init_seed),
-                )
-                repeated.append(
-                    train_run(
-                        model,
-                        data,
-                        lr=config.lr,
-                        batch_size=batch_size,
-                        num_epochs=config.num_epochs,
-                        rng=np.random.default_rng(order_seed),
-                    )
-                )
+            # within a repeat, the same initial weights and batch order for all three networks
+            net = dict(
+                hidden_dims=config.hidden_dims,
+                normalization=None if norm == "none" else norm,
+                weight_scale=config.weight_scale,
+                weight_init=config.weight_init,
+            )
+            repeated = repeated_runs(
+                data, seeds, net, lr=config.lr, batch_size=batch_size, num_epochs=config.num_epochs
+            )
             r = average_runs(repeated) | {"normalization": norm, "batch_size": batch_size}
             runs.append(r)
             keys = ("final_train_acc", "final_val_acc", "final_val_acc_std", "best_val_acc", "steps", "diverged")
@@ -152,9 +137,4 @@ def _run(config: Config, ctx: RunContext) -> dict[str, Any]:
                 f"batch {batch_size:>4} {norm:>9}: {r['steps']} steps, final train acc {r['final_train_acc']:.3f}, "
                 f"val acc {r['final_val_acc']:.3f}" + (f" ({r['diverged']} diverged)" if r["diverged"] else "")
             )
-    return {
-        "runs": runs,
-        "num_train": len(data["X_train"]),
-        "num_val": len(data["X_val"]),
-        "input_dim": int(data["X_train"].shape[1]),
-    }
+    return {"runs": runs} | data_sizes(data)

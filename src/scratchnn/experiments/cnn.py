@@ -90,9 +90,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--hidden",
         type=_positive_int,
         nargs="*",
-        default=[],
+        default=[128],
         metavar="H",
-        help="hidden Linear-ReLU layers of the classifier (default: none, one Linear layer)",
+        help="sizes of the classifier's hidden Linear-ReLU layers (default: 128; none given: one Linear layer)",
     )
     p.add_argument(
         "--flip",

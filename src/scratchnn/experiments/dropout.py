@@ -20,10 +20,9 @@ from typing import Any, Literal
 import numpy as np
 
 from .._validate import check_float, check_int, invalid_value
-from ..models import FullyConnectedNet
 from .base import RunContext
 from .dropout_report import plot_curves, report
-from .small_runs import average_runs, load_small_data, train_run
+from .small_runs import average_runs, data_sizes, load_small_data, repeat_seeds, repeated_runs
 
 __all__ = ["Config", "QUICK", "run", "report", "by_p", "first_epoch_at"]
 
@@ -101,29 +100,17 @@ def _run(config: Config, ctx: RunContext) -> dict[str, Any]:
         synthetic_dim=config.synthetic_dim,
         synthetic_noise=config.synthetic_noise,
     )
-    seeds = ctx.rng.integers(2**31, size=(config.repeats, 2))
-    per_p: dict[float, list[dict[str, Any]]] = {p: [] for p in config.ps}
-    for repeat, (init_seed, order_seed) in enumerate(seeds):
-        for p in config.ps:
-            # seed=None and a generator: fresh masks every step (a seed would fix them, the course's gradcheck device)
-            model = FullyConnectedNet(
-                config.hidden_dims,
-                input_dim=data["X_train"].shape[1],
-                num_classes=10,
-                dropout=p,
-                weight_scale=config.weight_scale,
-                weight_init=config.weight_init,
-                rng=np.random.default_rng(int(init_seed)),
-            )
-            r = train_run(
-                model,
-                data,
-                lr=config.lr,
-                batch_size=config.batch_size,
-                num_epochs=config.num_epochs,
-                rng=np.random.default_rng(int(order_seed)),
-            )
-            per_p[p].append(r)
+    seeds = repeat_seeds(ctx.rng, config.repeats)
+    per_p: dict[float, list[dict[str, Any]]] = {}
+    for p in config.ps:
+        # seed=None and a generator: fresh masks every step (a seed would fix them, the course's gradcheck device)
+        net = dict(
+            hidden_dims=config.hidden_dims, dropout=p, weight_scale=config.weight_scale, weight_init=config.weight_init
+        )
+        per_p[p] = repeated_runs(
+            data, seeds, net, lr=config.lr, batch_size=config.batch_size, num_epochs=config.num_epochs
+        )
+        for repeat, r in enumerate(per_p[p]):
             gap = r["final_train_acc"] - r["final_val_acc"]
             ctx.log(
                 {"p": p, "repeat": repeat} | {k: r[k] for k in ("final_train_acc", "final_val_acc", "best_val_acc")}
@@ -132,12 +119,7 @@ def _run(config: Config, ctx: RunContext) -> dict[str, Any]:
                 f"repeat {repeat} p={p:g}: final train acc {r['final_train_acc']:.3f}, val acc "
                 f"{r['final_val_acc']:.3f}, gap {gap:.3f}"
             )
-    return {
-        "runs": [_average(p, per_p[p], config.train_level) for p in config.ps],
-        "num_train": len(data["X_train"]),
-        "num_val": len(data["X_val"]),
-        "input_dim": int(data["X_train"].shape[1]),
-    }
+    return {"runs": [_average(p, per_p[p], config.train_level) for p in config.ps]} | data_sizes(data)
 
 
 def _average(p: float, runs: list[dict[str, Any]], level: float) -> dict[str, Any]:

@@ -16,10 +16,21 @@ from typing import Any
 import numpy as np
 
 from .._validate import check_float, check_int, invalid_value
+from ..models import FullyConnectedNet
 from ..nn.module import Module
 from ..train import Solver
 
-__all__ = ["DATASETS", "make_blobs", "load_small_data", "describe_data", "train_run", "average_runs"]
+__all__ = [
+    "DATASETS",
+    "make_blobs",
+    "load_small_data",
+    "describe_data",
+    "train_run",
+    "average_runs",
+    "repeat_seeds",
+    "repeated_runs",
+    "data_sizes",
+]
 
 DATASETS = ("fashion-mnist", "synthetic")
 ACC_KEYS = ("best_val_acc", "best_train_acc", "final_val_acc", "final_train_acc")
@@ -161,3 +172,32 @@ def average_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
             "repeats": {k: [r[k] for r in runs] for k in ("final_train_acc", "final_val_acc", "best_val_acc")},
         }
     )
+
+
+def repeat_seeds(rng: np.random.Generator, repeats: int) -> list[tuple[int, int]]:
+    """One (init seed, batch-order seed) pair per repeat, drawn once per experiment run."""
+    return [(int(a), int(b)) for a, b in rng.integers(2**31, size=(repeats, 2))]
+
+
+def repeated_runs(
+    data: dict[str, np.ndarray], seeds: list[tuple[int, int]], net: dict[str, Any], **train: Any
+) -> list[dict[str, Any]]:
+    """:func:`train_run` of a ``FullyConnectedNet(**net)`` once per seed pair.
+
+    Repeat i draws its weights from ``seeds[i][0]`` and its batch order from ``seeds[i][1]``, so the
+    networks an experiment compares see the same draws and batches within a repeat. ``train`` are
+    :func:`train_run`'s keywords (lr, batch_size, num_epochs, loss_window).
+    """
+    runs = []
+    for init_seed, order_seed in seeds:
+        model = FullyConnectedNet(
+            input_dim=data["X_train"].shape[1], num_classes=10, rng=np.random.default_rng(init_seed), **net
+        )
+        runs.append(train_run(model, data, rng=np.random.default_rng(order_seed), **train))
+    return runs
+
+
+def data_sizes(data: dict[str, np.ndarray]) -> dict[str, int]:
+    """The sizes an experiment's results record: ``num_train``, ``num_val``, ``input_dim``."""
+    X_train, X_val = data["X_train"], data["X_val"]
+    return {"num_train": len(X_train), "num_val": len(X_val), "input_dim": int(X_train.shape[1])}

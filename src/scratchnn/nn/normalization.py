@@ -39,7 +39,24 @@ def _dtype_of(module: Module, *names: str) -> np.dtype[Any] | None:
     return None
 
 
-class _BatchNorm(Module):
+class _Norm(Module):
+    """What the normalization modules share: an optional affine ``weight`` / ``bias`` handed to the op
+    as arrays, and the op's (dgamma, dbeta) accumulated back into them."""
+
+    weight: Param | None
+    bias: Param | None
+
+    def _affine(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        return (None if self.weight is None else self.weight.data, None if self.bias is None else self.bias.data)
+
+    def _accumulate(self, dgamma: Any, dbeta: Any) -> None:
+        if self.weight is not None:
+            self.weight.accumulate_grad(dgamma)
+        if self.bias is not None:
+            self.bias.accumulate_grad(dbeta)
+
+
+class _BatchNorm(_Norm):
     """BatchNorm's shared body; the subclasses fix the input ranks (``_ranks``) and the op."""
 
     _ranks: tuple[int, ...] = ()
@@ -96,8 +113,7 @@ class _BatchNorm(Module):
                 running_var=self.running_var,
                 num_batches_tracked=int(self.num_batches_tracked),
             )
-        w = self.weight.data if self.weight is not None else None
-        b = self.bias.data if self.bias is not None else None
+        w, b = self._affine()
         forward = spatial_batchnorm_forward if input.ndim == 4 else batchnorm_forward
         out, cache = forward(input, w, b, bn_param)
         if self.training and self.track_running_stats:  # the buffers, in place (the op returned new arrays)
@@ -109,10 +125,7 @@ class _BatchNorm(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         dx, dgamma, dbeta = batchnorm_backward_alt(grad_out, self._saved())
-        if self.weight is not None:
-            self.weight.accumulate_grad(dgamma)
-        if self.bias is not None:
-            self.bias.accumulate_grad(dbeta)
+        self._accumulate(dgamma, dbeta)
         return dx
 
     def extra_repr(self) -> str:
@@ -153,7 +166,7 @@ class BatchNorm2d(_BatchNorm):
     _layout = "(N, {C}, H, W)"
 
 
-class LayerNorm(Module):
+class LayerNorm(_Norm):
     """Each sample standardized over its last ``len(normalized_shape)`` dimensions, as ``torch.nn.LayerNorm``.
 
     out = weight * (x - mean) / sqrt(var + eps) + bias, mean and biased var over the normalized
@@ -192,18 +205,14 @@ class LayerNorm(Module):
         dt = _dtype_of(self, "weight", "bias")
         if dt is not None:
             check_dtype_matches(input, "input", dt, "LayerNorm")
-        w = self.weight.data if self.weight is not None else None
-        b = self.bias.data if self.bias is not None else None
+        w, b = self._affine()
         out, cache = layernorm_forward(input, w, b, {"eps": self.eps, "normalized_shape": self.normalized_shape})
         self._save(cache)
         return out
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         dx, dgamma, dbeta = layernorm_backward(grad_out, self._saved())
-        if self.weight is not None:
-            self.weight.accumulate_grad(dgamma)
-        if self.bias is not None:
-            self.bias.accumulate_grad(dbeta)
+        self._accumulate(dgamma, dbeta)
         return dx
 
     def extra_repr(self) -> str:
@@ -211,7 +220,7 @@ class LayerNorm(Module):
         return f"{self.normalized_shape}, eps={self.eps}, {affine}"
 
 
-class GroupNorm(Module):
+class GroupNorm(_Norm):
     """Channels split into ``num_groups`` groups, each standardized per sample, as ``torch.nn.GroupNorm``.
 
     out = weight_c * (x - mean_g) / sqrt(var_g + eps) + bias_c, with mean_g and biased var_g over the
@@ -250,18 +259,14 @@ class GroupNorm(Module):
         dt = _dtype_of(self, "weight")
         if dt is not None:
             check_dtype_matches(input, "input", dt, "GroupNorm")
-        w = self.weight.data if self.weight is not None else None
-        b = self.bias.data if self.bias is not None else None
+        w, b = self._affine()
         out, cache = spatial_groupnorm_forward(input, w, b, self.num_groups, {"eps": self.eps})
         self._save(cache)
         return out
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         dx, dgamma, dbeta = spatial_groupnorm_backward(grad_out, self._saved())
-        if self.weight is not None:
-            self.weight.accumulate_grad(dgamma)
-        if self.bias is not None:
-            self.bias.accumulate_grad(dbeta)
+        self._accumulate(dgamma, dbeta)
         return dx
 
     def extra_repr(self) -> str:
