@@ -30,7 +30,9 @@ data: $(VENV)/.base
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq dataset-fashion-mnist >/dev/null && \
 	  $(PY) -m scratchnn data fashion-mnist --no-download; }
 
+# the MLP (area 1, about 0.89 in under a minute) and the CNN (area 4, about 0.91 in about 4 minutes)
 demo: data
+	$(PY) -m scratchnn train mlp --epochs 10
 	$(PY) -m scratchnn train cnn --epochs 3
 
 test: $(VENV)/.test

@@ -130,7 +130,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default="cosine",
         help="learning-rate schedule over the run (default: cosine, per step)",
     )
-    p.add_argument("--epochs", type=_positive_int, default=8, help="training epochs (default: 8)")
+    p.add_argument("--epochs", type=_positive_int, default=10, help="training epochs (default: 10)")
     p.add_argument("--batch-size", type=_positive_int, default=128, help="minibatch size (default: 128)")
     p.add_argument(
         "--val-size",
