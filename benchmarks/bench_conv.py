@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scratchnn  # noqa: E402
-from common import blas_report, median_time  # noqa: E402
+from common import PARK_S, blas_report, median_time  # noqa: E402
 from scratchnn import nn, ops  # noqa: E402
 
 N = 64
@@ -96,6 +96,7 @@ def torch_pool(x: np.ndarray, dout: np.ndarray) -> dict[str, Callable[[], object
 
 
 def time_block(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    time.sleep(PARK_S)  # the other library's idle threads stop spinning first (common.PARK_S)
     return {name: median_time(fn, warmup=5, repeat=repeat) for name, fn in fns.items()}
 
 

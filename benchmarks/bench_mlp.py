@@ -53,7 +53,7 @@ def torch_step(x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20, help="timed steps per block")
-    parser.add_argument("--rounds", type=int, default=5, help="blocks per library, alternating libraries")
+    parser.add_argument("--rounds", type=int, default=7, help="blocks per library, alternating libraries")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     x = rng.standard_normal((BATCH, 784)).astype(np.float32)
