@@ -250,3 +250,8 @@ def test_gradcheck_table_covers_every_op(module: Any) -> None:
     public = {n for n in public if not n.startswith("_")}
     covered = {row.forward.__name__ for row in OP_ROWS} | {row.backward.__name__ for row in OP_ROWS if row.backward}
     assert public and public <= covered, f"ops without a gradcheck row: {sorted(public - covered)}"
+
+
+def test_batchnorm_train_on_an_empty_batch_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match=r"Invalid shape for `x`: expected more than one value per channel"):
+        ops.spatial_batchnorm_forward(np.zeros((0, 2, 3, 3)), None, None, {"mode": "train"})

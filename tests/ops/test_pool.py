@@ -166,3 +166,10 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
 def test_bad_input_raises_template(call: Callable[[], Any], exc: type[Exception], text: str) -> None:
     with pytest.raises(exc, match="^" + re.escape(text) + "$"):
         call()
+
+
+def test_max_pool_takes_an_empty_batch() -> None:
+    """No images: empty output and gradient of the right shapes (the blocked walk has no block)."""
+    out, cache = ops.max_pool_forward(np.zeros((0, 2, 4, 6)), 2)
+    assert out.shape == (0, 2, 2, 3)
+    assert ops.max_pool_backward(out, cache).shape == (0, 2, 4, 6)

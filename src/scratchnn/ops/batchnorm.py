@@ -10,6 +10,7 @@ Derivation: docs/derivations/batchnorm.md
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -49,7 +50,6 @@ def _channel_dot(a3: np.ndarray, b3: np.ndarray) -> np.ndarray:
     return rows.reshape(N, C).sum(axis=0)  # (N, C) -> (C,)
 
 
-
 def _batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> tuple[np.ndarray, Any]:
     """The core on any (N, C, *) input, viewed as (N, C, S)."""
     bn_param = check_param_dict(bn_param, "bn_param", BN_PARAM_KEYS, writable=True)
@@ -60,7 +60,7 @@ def _batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> t
         momentum = check_float(momentum, "momentum", low=0.0, high=1.0)
     track = bool(bn_param.get("track_running_stats", True))
     N, C = x.shape[:2]
-    x3 = x.reshape(N, C, -1)  # (N, C, *) -> (N, C, S), a view
+    x3 = x.reshape(N, C, math.prod(x.shape[2:]))  # (N, C, *) -> (N, C, S), a view
     m = N * x3.shape[2]  # values per channel
     gamma = check_affine(gamma, "gamma", ((C,),), x)
     beta = check_affine(beta, "beta", ((C,),), x)
@@ -77,7 +77,7 @@ def _batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> t
 
     batch_stats = mode == "train" or not track  # torch: no running stats means batch stats in eval too
     if batch_stats:
-        if m == 1:
+        if m <= 1:
             raise invalid_shape("x", "more than one value per channel to compute batch statistics", x.shape)
         mean = (_channel_sum(x3) / m).reshape(1, C, 1)  # (C,) -> (1, C, 1)
         xhat = np.empty_like(x3)  # (N, C, S): centred, then normalized in place below
@@ -159,7 +159,7 @@ def batchnorm_backward_alt(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, An
     """
     xhat, inv_std, gamma, has_beta, batch_stats, x_shape = cache
     N, C = x_shape[:2]
-    dout3 = dout.reshape(N, C, -1)  # x's shape -> (N, C, S)
+    dout3 = dout.reshape(N, C, math.prod(x_shape[2:]))  # x's shape -> (N, C, S)
     m = N * dout3.shape[2]
     scale = inv_std if gamma is None else gamma.reshape(1, C, 1) * inv_std  # (1, C, 1): d out / d x at fixed stats
     sum_dout = _channel_sum(dout3) if has_beta or batch_stats else None  # (C,)
@@ -190,7 +190,7 @@ def batchnorm_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, Any, A
     """
     xhat, inv_std, gamma, has_beta, batch_stats, x_shape = cache
     N, C = x_shape[:2]
-    dout3 = dout.reshape(N, C, -1)  # x's shape -> (N, C, S)
+    dout3 = dout.reshape(N, C, math.prod(x_shape[2:]))  # x's shape -> (N, C, S)
     m = N * dout3.shape[2]
     dbeta = dout3.sum(axis=(0, 2)) if has_beta else None
     dgamma = (dout3 * xhat).sum(axis=(0, 2)) if gamma is not None else None

@@ -101,6 +101,8 @@ def max_pool_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     dxp = (np.empty if covering else np.zeros)(xp.shape, dtype=dout.dtype)
     last = kernel[0] * kernel[1] - 1
     blocks = list(batch_blocks(xp))  # cache-sized (ops/_blocks.py): 2x2 over (64, 32, 32, 32), 20 -> 7 ms
+    if not blocks:  # an empty batch
+        return _unpad(dxp, padding)
     block_shape = dout[blocks[0]].shape  # (n, C, Ho, Wo): workspaces reused by every block, so they stay in cache
     left_ws, taken_ws = np.empty(block_shape, dout.dtype), np.empty(block_shape, dout.dtype)
     hit_ws = np.empty(block_shape, dtype=bool)
