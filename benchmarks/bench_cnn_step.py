@@ -89,13 +89,16 @@ def main() -> None:
     print(blas_report())
     blocks = alternating_blocks(
         {"scratchnn": scratchnn_step(x, y), "torch": torch_step(x, y)},
-        rounds=args.rounds, warmup=3, repeat=args.repeat,
+        rounds=args.rounds,
+        warmup=3,
+        repeat=args.repeat,
     )
     title = (
         f"ConvNet{list(CHANNELS)} hidden {HIDDEN} float32 train step (fwd+bwd+AdamW), batch {args.batch}, "
         f"{args.repeat} steps a block"
     )
     report_step_ratio(title, blocks, target=2.0)
+
 
 if __name__ == "__main__":
     main()

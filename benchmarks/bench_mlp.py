@@ -43,7 +43,10 @@ def torch_step(x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
 
     torch.manual_seed(0)
     model = torch.nn.Sequential(
-        torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 256), torch.nn.ReLU(),
+        torch.nn.Linear(784, 512),
+        torch.nn.ReLU(),
+        torch.nn.Linear(512, 256),
+        torch.nn.ReLU(),
         torch.nn.Linear(256, 10),
     )
     # torch's default Adam on CPU: the per-parameter loop (foreach kernels are its default on GPUs only)
@@ -65,6 +68,7 @@ def main() -> None:
     sizes = "-".join(map(str, SIZES))
     title = f"MLP {sizes} float32 train step (fwd+bwd+Adam), batch {BATCH}, {args.repeat} steps a block"
     report_step_ratio(title, blocks, target=1.0)
+
 
 if __name__ == "__main__":
     main()

@@ -14,9 +14,24 @@ from scratchnn.cli import build_parser, main
 
 from .data.fakes import idx_arrays, write_idx_dataset
 
-TRAIN_MLP_FLAGS = ["--dataset", "--data-root", "--hidden", "--optimizer", "--lr", "--weight-decay", "--schedule",
-                   "--epochs", "--batch-size", "--weight-init", "--weight-scale", "--val-size", "--limit", "--seed",
-                   "--out", "--quiet"]
+TRAIN_MLP_FLAGS = [
+    "--dataset",
+    "--data-root",
+    "--hidden",
+    "--optimizer",
+    "--lr",
+    "--weight-decay",
+    "--schedule",
+    "--epochs",
+    "--batch-size",
+    "--weight-init",
+    "--weight-scale",
+    "--val-size",
+    "--limit",
+    "--seed",
+    "--out",
+    "--quiet",
+]
 
 
 def test_train_mlp_help_documents_every_flag(capsys: pytest.CaptureFixture[str]) -> None:
@@ -63,11 +78,34 @@ def test_library_errors_are_one_line_errors(tmp_path: Path, capsys: pytest.Captu
     assert (out / "notes.txt").read_text() == "mine" and sorted(p.name for p in out.iterdir()) == ["notes.txt"]
 
 
-def test_train_mlp_on_spirals_learns_and_writes_the_run_folder(tmp_path: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_train_mlp_on_spirals_learns_and_writes_the_run_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "run"
-    code = main(["train", "mlp", "--dataset", "spirals", "--hidden", "64", "64", "--lr", "1e-2", "--epochs", "25",
-                 "--batch-size", "32", "--val-size", "100", "--weight-decay", "0", "--quiet", "--out", str(out)])
+    code = main(
+        [
+            "train",
+            "mlp",
+            "--dataset",
+            "spirals",
+            "--hidden",
+            "64",
+            "64",
+            "--lr",
+            "1e-2",
+            "--epochs",
+            "25",
+            "--batch-size",
+            "32",
+            "--val-size",
+            "100",
+            "--weight-decay",
+            "0",
+            "--quiet",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     assert "test accuracy" in capsys.readouterr().out
     for name in ("config.json", "metrics.jsonl", "results.json", "curves.png"):
@@ -86,8 +124,23 @@ def test_train_mlp_on_idx_files(tmp_path: Path, capsys: pytest.CaptureFixture[st
     root = tmp_path / "fmnist"
     write_idx_dataset(root, idx_arrays(np.random.default_rng(0), n_train=40, n_test=10))
     out = tmp_path / "run"
-    code = main(["train", "mlp", "--data-root", str(root), "--hidden", "16", "--epochs", "2", "--val-size", "8",
-                 "--quiet", "--out", str(out)])
+    code = main(
+        [
+            "train",
+            "mlp",
+            "--data-root",
+            str(root),
+            "--hidden",
+            "16",
+            "--epochs",
+            "2",
+            "--val-size",
+            "8",
+            "--quiet",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     results = json.loads((out / "results.json").read_text())
     assert results["steps"] == 2 * 1  # 32 training samples, batch 128: one step per epoch

@@ -23,8 +23,9 @@ def _fake_fashion_mnist(root: object = None, *, download: bool = True, flatten: 
     return X, y, X_test, y_test
 
 
-def test_readme_python_blocks_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_readme_python_blocks_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
     assert len(blocks) >= 4
     monkeypatch.setattr(scratchnn.data, "load_fashion_mnist", _fake_fashion_mnist)

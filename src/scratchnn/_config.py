@@ -37,8 +37,7 @@ def get_rng(rng: np.random.Generator | None = None) -> np.random.Generator:
         return default_rng()
     if not isinstance(rng, np.random.Generator):
         raise TypeError(
-            "Invalid type for `rng`: expected a numpy.random.Generator or None. "
-            f"Received: rng={type(rng).__name__}"
+            f"Invalid type for `rng`: expected a numpy.random.Generator or None. Received: rng={type(rng).__name__}"
         )
     return rng
 
@@ -57,9 +56,7 @@ def set_default_dtype(dtype: Any) -> None:
     """Set the dtype of newly created parameters (float32 unless changed; gradchecks use float64)."""
     dt = np.dtype(dtype)
     if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(
-            f"Invalid value for `dtype`: expected float32 or float64. Received: dtype={dt}"
-        )
+        raise ValueError(f"Invalid value for `dtype`: expected float32 or float64. Received: dtype={dt}")
     _state["dtype"] = dt
 
 

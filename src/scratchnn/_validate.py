@@ -1,6 +1,6 @@
 """One error template for bad input, used everywhere (asserted in tests).
 
-    Invalid value for `p`: expected a float in [0, 1). Received: p=1.5
+Invalid value for `p`: expected a float in [0, 1). Received: p=1.5
 """
 
 from __future__ import annotations
@@ -25,9 +25,7 @@ def invalid_value(name: str, expected: str, value: Any) -> ValueError:
 
 def invalid_type(name: str, expected: str, value: Any) -> TypeError:
     """``TypeError`` in the project's template, naming the received type."""
-    return TypeError(
-        f"Invalid type for `{name}`: expected {expected}. Received: {name} of type {type(value).__name__}"
-    )
+    return TypeError(f"Invalid type for `{name}`: expected {expected}. Received: {name} of type {type(value).__name__}")
 
 
 def invalid_shape(name: str, expected: str, shape: tuple[int, ...]) -> ValueError:
@@ -52,9 +50,7 @@ def check_array(
         allowed = (ndim,) if isinstance(ndim, int) else ndim
         if x.ndim not in allowed:
             want = " or ".join(f"{d}-D" for d in allowed)
-            raise ValueError(
-                f"Invalid shape for `{name}`: expected a {want} array. Received: {name}.shape={x.shape}"
-            )
+            raise ValueError(f"Invalid shape for `{name}`: expected a {want} array. Received: {name}.shape={x.shape}")
     if finite and not np.all(np.isfinite(x)):
         raise invalid_value(name, "finite values (no NaN or inf)", x)
     return x
@@ -72,8 +68,7 @@ def check_labels(y: Any, name: str, n: int, num_classes: int, ignore_index: int 
     if valid.size and (valid.min() < 0 or valid.max() >= num_classes):
         bad = valid[(valid < 0) | (valid >= num_classes)][0]
         raise ValueError(
-            f"Invalid value for `{name}`: expected class labels in [0, {num_classes}). "
-            f"Received: a label {int(bad)}"
+            f"Invalid value for `{name}`: expected class labels in [0, {num_classes}). Received: a label {int(bad)}"
         )
     return y
 

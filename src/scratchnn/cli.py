@@ -66,33 +66,74 @@ def _add_train_mlp(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         description="Train a fully connected ReLU network written from scratch and report test accuracy. "
         "Writes a run folder with config.json, metrics.jsonl, checkpoints/ and curves.png.",
     )
-    p.add_argument("--dataset", choices=DATASETS, default="fashion-mnist",
-                   help="fashion-mnist (default), mnist, or spirals (synthetic, 2-D, no download)")
-    p.add_argument("--data-root", default=None, metavar="DIR",
-                   help="folder holding the dataset files (default: $SCRATCHNN_DATA, the user cache, "
-                   "the Debian package folder, then download)")
-    p.add_argument("--hidden", type=_positive_int, nargs="+", default=[512, 256], metavar="H",
-                   help="hidden layer sizes (default: 512 256)")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adamw",
-                   help="optimizer (default: adamw); momentum/nesterov are SGD with momentum 0.9")
+    p.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        default="fashion-mnist",
+        help="fashion-mnist (default), mnist, or spirals (synthetic, 2-D, no download)",
+    )
+    p.add_argument(
+        "--data-root",
+        default=None,
+        metavar="DIR",
+        help="folder holding the dataset files (default: $SCRATCHNN_DATA, the user cache, "
+        "the Debian package folder, then download)",
+    )
+    p.add_argument(
+        "--hidden",
+        type=_positive_int,
+        nargs="+",
+        default=[512, 256],
+        metavar="H",
+        help="hidden layer sizes (default: 512 256)",
+    )
+    p.add_argument(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        default="adamw",
+        help="optimizer (default: adamw); momentum/nesterov are SGD with momentum 0.9",
+    )
     p.add_argument("--lr", type=_positive_float, default=1e-3, help="peak learning rate (default: 1e-3)")
-    p.add_argument("--weight-decay", type=_nonneg_float, default=0.05,
-                   help="weight decay (decoupled for adamw, L2 otherwise; default: 0.05)")
-    p.add_argument("--schedule", choices=("none", "cosine", "step"), default="cosine",
-                   help="learning-rate schedule over the run (default: cosine, per step)")
+    p.add_argument(
+        "--weight-decay",
+        type=_nonneg_float,
+        default=0.05,
+        help="weight decay (decoupled for adamw, L2 otherwise; default: 0.05)",
+    )
+    p.add_argument(
+        "--schedule",
+        choices=("none", "cosine", "step"),
+        default="cosine",
+        help="learning-rate schedule over the run (default: cosine, per step)",
+    )
     p.add_argument("--epochs", type=_positive_int, default=30, help="training epochs (default: 30)")
     p.add_argument("--batch-size", type=_positive_int, default=128, help="minibatch size (default: 128)")
-    p.add_argument("--weight-init", choices=("he", "xavier", "normal"), default="he",
-                   help="weight initialization (default: he)")
-    p.add_argument("--weight-scale", type=_positive_float, default=1e-2,
-                   help="std of the 'normal' initialization (default: 1e-2)")
-    p.add_argument("--val-size", type=_nonneg_int, default=5000,
-                   help="training samples held out for validation and best-epoch selection (default: 5000)")
-    p.add_argument("--limit", type=_positive_int, default=None, metavar="N",
-                   help="use only the first N training samples (quick runs)")
+    p.add_argument(
+        "--weight-init", choices=("he", "xavier", "normal"), default="he", help="weight initialization (default: he)"
+    )
+    p.add_argument(
+        "--weight-scale", type=_positive_float, default=1e-2, help="std of the 'normal' initialization (default: 1e-2)"
+    )
+    p.add_argument(
+        "--val-size",
+        type=_nonneg_int,
+        default=5000,
+        help="training samples held out for validation and best-epoch selection (default: 5000)",
+    )
+    p.add_argument(
+        "--limit",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="use only the first N training samples (quick runs)",
+    )
     p.add_argument("--seed", type=_nonneg_int, default=0, help="random seed for init and shuffling (default: 0)")
-    p.add_argument("--out", default=None, metavar="DIR",
-                   help="run folder to create (must not exist; default: runs/mlp-<timestamp>)")
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="run folder to create (must not exist; default: runs/mlp-<timestamp>)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
 
 
@@ -108,11 +149,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_train_cnn(train_sub)
 
-    sub.add_parser("gradcheck", help="check every op and module against numerical gradients (float64)",
-                   description="Print a table of every op and module with its worst relative gradient error.")
+    sub.add_parser(
+        "gradcheck",
+        help="check every op and module against numerical gradients (float64)",
+        description="Print a table of every op and module with its worst relative gradient error.",
+    )
 
-    data = sub.add_parser("data", help="find or download a dataset",
-                          description="Find a dataset (or download it, checksum-verified) and print where it is.")
+    data = sub.add_parser(
+        "data",
+        help="find or download a dataset",
+        description="Find a dataset (or download it, checksum-verified) and print where it is.",
+    )
     data.add_argument("name", choices=("fashion-mnist", "mnist", "cifar10"))
     data.add_argument("--root", default=None, metavar="DIR", help="look here first")
     data.add_argument("--no-download", action="store_true", help="only look, never download")

@@ -33,8 +33,9 @@ def rel_error(x: Any, y: Any) -> float:
     return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
 
 
-def eval_numerical_gradient(f: Callable[[np.ndarray], Any], x: np.ndarray, verbose: bool = True,
-                            h: float = 0.00001) -> np.ndarray:
+def eval_numerical_gradient(
+    f: Callable[[np.ndarray], Any], x: np.ndarray, verbose: bool = True, h: float = 0.00001
+) -> np.ndarray:
     """Gradient of a scalar function ``f`` at ``x`` (``x`` is perturbed in place and restored)."""
     grad = np.zeros_like(x)
     it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])  # type: ignore[list-item]
@@ -53,8 +54,9 @@ def eval_numerical_gradient(f: Callable[[np.ndarray], Any], x: np.ndarray, verbo
     return grad
 
 
-def eval_numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, df: np.ndarray,
-                                  h: float = 1e-5) -> np.ndarray:
+def eval_numerical_gradient_array(
+    f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, df: np.ndarray, h: float = 1e-5
+) -> np.ndarray:
     """Gradient of sum(f(x) * df) at ``x``, for an array-valued ``f`` and upstream gradient ``df``."""
     grad = np.zeros_like(x)
     it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])  # type: ignore[list-item]

@@ -25,8 +25,9 @@ def test_params_are_named_like_the_course() -> None:
 @pytest.mark.parametrize("reg", [0.0, 3.14])
 def test_loss_gradients_match_numerical_gradients(reg: float) -> None:
     X, y = _data()
-    model = FullyConnectedNet([20, 30], input_dim=15, num_classes=4, reg=reg, weight_scale=5e-2,
-                              dtype=np.float64, seed=0)
+    model = FullyConnectedNet(
+        [20, 30], input_dim=15, num_classes=4, reg=reg, weight_scale=5e-2, dtype=np.float64, seed=0
+    )
     loss, grads = model.loss(X, y)
     for name in sorted(grads):
         num = eval_numerical_gradient(lambda _: model.loss(X, y)[0], model.params[name], verbose=False, h=1e-5)
@@ -70,8 +71,13 @@ def test_scores_and_module_path_agree_with_the_course_path() -> None:
 def test_matches_torch_mlp() -> None:
     X, y = _data(n=9, d=12, c=5)
     model = FullyConnectedNet([16, 11], input_dim=12, num_classes=5, weight_init="he", dtype=np.float64, seed=3)
-    layers = [torch.nn.Linear(12, 16), torch.nn.ReLU(), torch.nn.Linear(16, 11), torch.nn.ReLU(),
-              torch.nn.Linear(11, 5)]
+    layers = [
+        torch.nn.Linear(12, 16),
+        torch.nn.ReLU(),
+        torch.nn.Linear(16, 11),
+        torch.nn.ReLU(),
+        torch.nn.Linear(11, 5),
+    ]
     net = torch.nn.Sequential(*layers).double()
     with torch.no_grad():
         for i, lin in enumerate([layers[0], layers[2], layers[4]], start=1):

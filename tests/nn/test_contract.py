@@ -27,22 +27,32 @@ ROWS: list[Row] = [
     # normalization / dropout first (they raise on the bad shape), then a Linear for random parameters; the
     # train-mode checks see batch statistics and fresh dropout masks, the eval-mode ones running statistics
     ("BatchNorm1d", lambda: nn.Sequential(nn.BatchNorm1d(6), nn.Linear(6, 4)), (5, 6), (5, 7)),
-    ("BatchNorm1d-3d", lambda: nn.Sequential(nn.BatchNorm1d(3), nn.Flatten(), nn.Linear(12, 2)), (2, 3, 4),
-     (2, 4, 4)),
-    ("BatchNorm2d", lambda: nn.Sequential(nn.BatchNorm2d(3), nn.Flatten(), nn.Linear(12, 2)), (2, 3, 2, 2),
-     (2, 3, 4)),
+    ("BatchNorm1d-3d", lambda: nn.Sequential(nn.BatchNorm1d(3), nn.Flatten(), nn.Linear(12, 2)), (2, 3, 4), (2, 4, 4)),
+    ("BatchNorm2d", lambda: nn.Sequential(nn.BatchNorm2d(3), nn.Flatten(), nn.Linear(12, 2)), (2, 3, 2, 2), (2, 3, 4)),
     ("LayerNorm", lambda: nn.Sequential(nn.LayerNorm(6), nn.Linear(6, 4)), (5, 6), (5, 7)),
     ("GroupNorm", lambda: nn.Sequential(nn.GroupNorm(2, 4), nn.Flatten(), nn.Linear(12, 2)), (2, 4, 3), (2, 6, 3)),
     ("Dropout", lambda: nn.Sequential(nn.Dropout(0.3), nn.Linear(6, 4)), (5, 6), (5, 7)),
     ("Conv2d", lambda: nn.Conv2d(3, 4, (3, 2), stride=(2, 1), padding=1), (2, 3, 5, 6), (2, 4, 5, 6)),
-    ("MaxPool2d", lambda: nn.Sequential(nn.MaxPool2d(3, 2, 1), nn.Flatten(), nn.Linear(18, 2)), (2, 2, 5, 6),
-     (2, 5, 6)),
+    (
+        "MaxPool2d",
+        lambda: nn.Sequential(nn.MaxPool2d(3, 2, 1), nn.Flatten(), nn.Linear(18, 2)),
+        (2, 2, 5, 6),
+        (2, 5, 6),
+    ),
     ("AvgPool2d", lambda: nn.Sequential(nn.AvgPool2d(2), nn.Flatten(), nn.Linear(12, 2)), (2, 2, 5, 6), (2, 5, 6)),
-    ("AdaptiveAvgPool2d", lambda: nn.Sequential(nn.AdaptiveAvgPool2d((2, 3)), nn.Flatten(), nn.Linear(12, 2)),
-     (2, 2, 5, 7), (2, 5, 7)),
+    (
+        "AdaptiveAvgPool2d",
+        lambda: nn.Sequential(nn.AdaptiveAvgPool2d((2, 3)), nn.Flatten(), nn.Linear(12, 2)),
+        (2, 2, 5, 7),
+        (2, 5, 7),
+    ),
     # models are Modules too (models/convnet.py): conv-BN-ReLU-pool blocks, dropout, a hidden Linear
-    ("ConvNet", lambda: models.ConvNet(2, 3, channels=[3, 4], input_size=(5, 6), hidden=[4], dropout=0.3),
-     (2, 2, 5, 6), (2, 3, 5, 6)),
+    (
+        "ConvNet",
+        lambda: models.ConvNet(2, 3, channels=[3, 4], input_size=(5, 6), hidden=[4], dropout=0.3),
+        (2, 2, 5, 6),
+        (2, 3, 5, 6),
+    ),
 ]
 
 
@@ -56,8 +66,9 @@ def _ids(rows: list[Row]) -> list[str]:
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name,factory,shape,bad", ROWS, ids=_ids(ROWS))
-def test_dtype_kept(name: str, factory: Callable[[], nn.Module], shape: tuple[int, ...], bad: tuple[int, ...],
-                    dtype: Any) -> None:
+def test_dtype_kept(
+    name: str, factory: Callable[[], nn.Module], shape: tuple[int, ...], bad: tuple[int, ...], dtype: Any
+) -> None:
     m = factory().to(dtype)
     x = _input(shape, dtype)
     out = m(x)
@@ -69,8 +80,9 @@ def test_dtype_kept(name: str, factory: Callable[[], nn.Module], shape: tuple[in
 
 
 @pytest.mark.parametrize("name,factory,shape,bad", ROWS, ids=_ids(ROWS))
-def test_grads_accumulate_and_zero_grad(name: str, factory: Callable[[], nn.Module], shape: tuple[int, ...],
-                                        bad: tuple[int, ...]) -> None:
+def test_grads_accumulate_and_zero_grad(
+    name: str, factory: Callable[[], nn.Module], shape: tuple[int, ...], bad: tuple[int, ...]
+) -> None:
     m = factory().double()
     x = _input(shape, np.float64)
     dout = np.random.default_rng(1).standard_normal(m(x).shape)
@@ -91,8 +103,9 @@ def test_grads_accumulate_and_zero_grad(name: str, factory: Callable[[], nn.Modu
 
 
 @pytest.mark.parametrize("name,factory,shape,bad", ROWS, ids=_ids(ROWS))
-def test_state_dict_round_trip(name: str, factory: Callable[[], nn.Module], shape: tuple[int, ...],
-                               bad: tuple[int, ...]) -> None:
+def test_state_dict_round_trip(
+    name: str, factory: Callable[[], nn.Module], shape: tuple[int, ...], bad: tuple[int, ...]
+) -> None:
     a, b = factory(), factory()  # two different random initialisations
     x = _input(shape, np.float32)
     a.eval()
@@ -111,23 +124,26 @@ def test_state_dict_round_trip(name: str, factory: Callable[[], nn.Module], shap
 
 
 @pytest.mark.parametrize("name,factory,shape,bad", ROWS, ids=_ids(ROWS))
-def test_backward_before_forward_is_a_clear_error(name: str, factory: Callable[[], nn.Module],
-                                                  shape: tuple[int, ...], bad: tuple[int, ...]) -> None:
+def test_backward_before_forward_is_a_clear_error(
+    name: str, factory: Callable[[], nn.Module], shape: tuple[int, ...], bad: tuple[int, ...]
+) -> None:
     m = factory()
     with pytest.raises(RuntimeError, match=r"backward\(\) was called before forward\(\)"):
         m.backward(np.ones((2, 2), np.float32))
 
 
 @pytest.mark.parametrize("name,factory,shape,bad", ROWS, ids=_ids(ROWS))
-def test_wrong_input_shape_is_a_clear_error(name: str, factory: Callable[[], nn.Module], shape: tuple[int, ...],
-                                            bad: tuple[int, ...]) -> None:
+def test_wrong_input_shape_is_a_clear_error(
+    name: str, factory: Callable[[], nn.Module], shape: tuple[int, ...], bad: tuple[int, ...]
+) -> None:
     with pytest.raises(ValueError, match=r"Invalid shape for `input`: expected .* Received: input.shape="):
         factory()(_input(bad, np.float32))
 
 
 @pytest.mark.parametrize("name,factory,shape,bad", ROWS, ids=_ids(ROWS))
-def test_eval_is_deterministic(name: str, factory: Callable[[], nn.Module], shape: tuple[int, ...],
-                               bad: tuple[int, ...]) -> None:
+def test_eval_is_deterministic(
+    name: str, factory: Callable[[], nn.Module], shape: tuple[int, ...], bad: tuple[int, ...]
+) -> None:
     m = factory().eval()
     x = _input(shape, np.float32)
     np.testing.assert_array_equal(m(x), m(x))

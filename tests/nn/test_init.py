@@ -16,12 +16,21 @@ SHAPES = [(300, 200), (64, 32, 3, 3)]
 
 @pytest.mark.parametrize(
     "nonlinearity,param",
-    [("linear", None), ("conv2d", None), ("sigmoid", None), ("tanh", None), ("relu", None),
-     ("leaky_relu", None), ("leaky_relu", 0.2), ("selu", None)],
+    [
+        ("linear", None),
+        ("conv2d", None),
+        ("sigmoid", None),
+        ("tanh", None),
+        ("relu", None),
+        ("leaky_relu", None),
+        ("leaky_relu", 0.2),
+        ("selu", None),
+    ],
 )
 def test_calculate_gain_matches_torch(nonlinearity: str, param: float | None) -> None:
     assert init.calculate_gain(nonlinearity, param) == pytest.approx(
-        torch.nn.init.calculate_gain(nonlinearity, param), rel=1e-15)
+        torch.nn.init.calculate_gain(nonlinearity, param), rel=1e-15
+    )
 
 
 def _torch_std_and_max(fn_name: str, shape: tuple[int, ...], **kw: object) -> tuple[float, float]:

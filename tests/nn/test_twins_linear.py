@@ -23,5 +23,4 @@ CASES = [
 def test_linear_matches_torch(fin: int, fout: int, bias: bool, shape: tuple[int, ...], dtype: type) -> None:
     rng = np.random.default_rng(1)
     x = rng.standard_normal(shape)
-    compare_module(nn.Linear(fin, fout, bias=bias), torch.nn.Linear(fin, fout, bias=bias), [x], dtype=dtype,
-                   steps=2)
+    compare_module(nn.Linear(fin, fout, bias=bias), torch.nn.Linear(fin, fout, bias=bias), [x], dtype=dtype, steps=2)

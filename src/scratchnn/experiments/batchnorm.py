@@ -126,7 +126,12 @@ def _run(config: Config, ctx: RunContext) -> dict[str, Any]:
                 weight_init="normal",
             )
             repeated = repeated_runs(
-                data, seeds, net, lr=config.lr, batch_size=config.batch_size, num_epochs=config.num_epochs,
+                data,
+                seeds,
+                net,
+                lr=config.lr,
+                batch_size=config.batch_size,
+                num_epochs=config.num_epochs,
                 loss_window=config.loss_window,
             )
             r = average_runs(repeated) | {"weight_scale": float(scale)}

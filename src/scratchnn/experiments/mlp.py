@@ -51,8 +51,10 @@ def make_optimizer(name: str, params: Any, lr: float, weight_decay: float) -> Op
         return Adam(params, lr=lr, weight_decay=weight_decay)
     if name == "adamw":
         return AdamW(params, lr=lr, weight_decay=weight_decay)
-    raise ValueError(f"Invalid value for `optimizer`: expected one of sgd, momentum, nesterov, adagrad, "
-                     f"rmsprop, adam, adamw. Received: optimizer={name!r}")
+    raise ValueError(
+        f"Invalid value for `optimizer`: expected one of sgd, momentum, nesterov, adagrad, "
+        f"rmsprop, adam, adamw. Received: optimizer={name!r}"
+    )
 
 
 def run_from_args(args: argparse.Namespace) -> int:
@@ -60,8 +62,10 @@ def run_from_args(args: argparse.Namespace) -> int:
     from ..train import EarlyStopping, Trainer, make_run_dir
 
     if args.out and Path(args.out).exists() and (not Path(args.out).is_dir() or any(Path(args.out).iterdir())):
-        raise FileExistsError(f"run folder {args.out} already exists and is not empty; a run folder is never "
-                              "reused (nothing was written): pass a new --out, or omit it for runs/mlp-<time>")
+        raise FileExistsError(
+            f"run folder {args.out} already exists and is not empty; a run folder is never "
+            "reused (nothing was written): pass a new --out, or omit it for runs/mlp-<time>"
+        )
     _config.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     X_train, y_train, X_test, y_test = load_dataset(args.dataset, args.data_root, rng)
@@ -73,14 +77,22 @@ def run_from_args(args: argparse.Namespace) -> int:
         from ..data import train_val_split
 
         if args.val_size >= len(X_train):
-            raise ValueError(f"Invalid value for `--val-size`: expected fewer than the {len(X_train)} training "
-                             f"samples. Received: --val-size={args.val_size}")
+            raise ValueError(
+                f"Invalid value for `--val-size`: expected fewer than the {len(X_train)} training "
+                f"samples. Received: --val-size={args.val_size}"
+            )
         X_train, y_train, X_val, y_val = train_val_split(X_train, y_train, args.val_size, rng=rng)
     num_classes = int(max(y_train.max(), y_test.max())) + 1
 
     run_dir = Path(args.out) if args.out else make_run_dir("runs", "mlp")
-    model = FullyConnectedNet(args.hidden, input_dim=X_train.shape[1], num_classes=num_classes,
-                              weight_init=args.weight_init, weight_scale=args.weight_scale, seed=args.seed)
+    model = FullyConnectedNet(
+        args.hidden,
+        input_dim=X_train.shape[1],
+        num_classes=num_classes,
+        weight_init=args.weight_init,
+        weight_scale=args.weight_scale,
+        seed=args.seed,
+    )
     optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr, args.weight_decay)
     steps_per_epoch = math.ceil(len(X_train) / args.batch_size)
     scheduler: LRScheduler | None = None
@@ -92,18 +104,39 @@ def run_from_args(args: argparse.Namespace) -> int:
     callbacks = []
     if X_val is not None:  # keep the weights of the best validation epoch
         callbacks.append(EarlyStopping(monitor="val_acc", patience=args.epochs, restore_best_weights=True))
-    config = {"command": "train mlp", **{k: v for k, v in vars(args).items() if k not in ("command", "model")},
-              "num_train": len(X_train), "num_val": 0 if X_val is None else len(X_val), "num_test": len(X_test)}
-    trainer = Trainer(model, CrossEntropyLoss(), optimizer, scheduler=scheduler, scheduler_interval=interval,
-                      batch_size=args.batch_size, epochs=args.epochs, callbacks=callbacks, run_dir=run_dir,
-                      config=config, verbose=not args.quiet, rng=rng)
+    config = {
+        "command": "train mlp",
+        **{k: v for k, v in vars(args).items() if k not in ("command", "model")},
+        "num_train": len(X_train),
+        "num_val": 0 if X_val is None else len(X_val),
+        "num_test": len(X_test),
+    }
+    trainer = Trainer(
+        model,
+        CrossEntropyLoss(),
+        optimizer,
+        scheduler=scheduler,
+        scheduler_interval=interval,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        callbacks=callbacks,
+        run_dir=run_dir,
+        config=config,
+        verbose=not args.quiet,
+        rng=rng,
+    )
     t0 = time.perf_counter()
     trainer.fit(X_train, y_train, X_val, y_val)
     seconds = time.perf_counter() - t0
     test = trainer.evaluate(X_test, y_test)
-    results = {"test_accuracy": test["accuracy"], "test_loss": test["loss"], "train_seconds": round(seconds, 1),
-               "epochs": trainer.epoch, "steps": trainer.step,
-               "best_val_acc": max((h.get("val_acc", float("nan")) for h in trainer.history), default=None)}
+    results = {
+        "test_accuracy": test["accuracy"],
+        "test_loss": test["loss"],
+        "train_seconds": round(seconds, 1),
+        "epochs": trainer.epoch,
+        "steps": trainer.step,
+        "best_val_acc": max((h.get("val_acc", float("nan")) for h in trainer.history), default=None),
+    }
     (run_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"test accuracy {test['accuracy']:.4f}  (test loss {test['loss']:.4f}, {seconds:.0f} s of training)")
     print(f"run folder: {run_dir}")

@@ -44,10 +44,14 @@ class Flatten(Module):
         start = self.start_dim % x.ndim if x.ndim else 0
         end = self.end_dim % x.ndim if x.ndim else 0
         if x.ndim == 0 or start > end:
-            raise invalid_shape("input", f"at least {max(self.start_dim, self.end_dim) + 1} dims with "
-                                f"start_dim={self.start_dim} <= end_dim={self.end_dim}", x.shape)
+            raise invalid_shape(
+                "input",
+                f"at least {max(self.start_dim, self.end_dim) + 1} dims with "
+                f"start_dim={self.start_dim} <= end_dim={self.end_dim}",
+                x.shape,
+            )
         self._save(x.shape)
-        return x.reshape(*x.shape[:start], -1, *x.shape[end + 1:])  # (N, C, H, W) -> (N, C*H*W)
+        return x.reshape(*x.shape[:start], -1, *x.shape[end + 1 :])  # (N, C, H, W) -> (N, C*H*W)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         x_shape = self._saved()

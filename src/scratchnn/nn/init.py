@@ -47,8 +47,16 @@ def _array(tensor: np.ndarray | Param, name: str = "tensor") -> np.ndarray:
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The recommended gain for a nonlinearity (torch's table): relu sqrt(2), tanh 5/3, ..."""
-    linear = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-              "conv_transpose3d", "sigmoid")
+    linear = (
+        "linear",
+        "conv1d",
+        "conv2d",
+        "conv3d",
+        "conv_transpose1d",
+        "conv_transpose2d",
+        "conv_transpose3d",
+        "sigmoid",
+    )
     if nonlinearity in linear:
         return 1.0
     if nonlinearity == "tanh":
@@ -62,8 +70,9 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
-    raise invalid_value("nonlinearity", "one of " + ", ".join(linear + ("tanh", "relu", "leaky_relu", "selu")),
-                        nonlinearity)
+    raise invalid_value(
+        "nonlinearity", "one of " + ", ".join(linear + ("tanh", "relu", "leaky_relu", "selu")), nonlinearity
+    )
 
 
 def _calculate_fan_in_and_fan_out(arr: np.ndarray) -> tuple[int, int]:
@@ -110,8 +119,15 @@ def normal_(tensor: T, mean: float = 0.0, std: float = 1.0, *, rng: np.random.Ge
     return tensor
 
 
-def trunc_normal_(tensor: T, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, *,
-                  rng: np.random.Generator | None = None) -> T:
+def trunc_normal_(
+    tensor: T,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    *,
+    rng: np.random.Generator | None = None,
+) -> T:
     """N(mean, std^2) conditioned on [a, b] (absolute bounds, as torch): values outside are redrawn."""
     arr = _array(tensor)
     if not a < b:
@@ -139,16 +155,28 @@ def xavier_normal_(tensor: T, gain: float = 1.0, *, rng: np.random.Generator | N
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng=rng)
 
 
-def kaiming_uniform_(tensor: T, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", *,
-                     rng: np.random.Generator | None = None) -> T:
+def kaiming_uniform_(
+    tensor: T,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    *,
+    rng: np.random.Generator | None = None,
+) -> T:
     """U(-bound, bound) with bound = gain * sqrt(3 / fan) (He et al., 2015); ``a`` is leaky_relu's slope."""
     fan = _fan(_array(tensor), mode)
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
     return uniform_(tensor, -bound, bound, rng=rng)
 
 
-def kaiming_normal_(tensor: T, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", *,
-                    rng: np.random.Generator | None = None) -> T:
+def kaiming_normal_(
+    tensor: T,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    *,
+    rng: np.random.Generator | None = None,
+) -> T:
     """N(0, std^2) with std = gain / sqrt(fan)."""
     fan = _fan(_array(tensor), mode)
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan), rng=rng)

@@ -25,8 +25,15 @@ class Linear(Module):
         weight: (out_features, in_features);  bias: (out_features,)
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None, *,
-                 rng: np.random.Generator | None = None) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        dtype: Any = None,
+        *,
+        rng: np.random.Generator | None = None,
+    ) -> None:
         super().__init__()
         self.in_features = check_int(in_features, "in_features", low=1)
         self.out_features = check_int(out_features, "out_features", low=1)
@@ -52,8 +59,13 @@ class Linear(Module):
         # right after zero_grad the GEMM and the sum write straight into the gradient buffers
         w_buf = self.weight.fresh_grad()  # (out, in) or None
         b_buf = self.bias.fresh_grad() if self.bias is not None else None
-        dx, dw, db = affine_backward(grad_out.reshape(-1, self.out_features), cache, need_dx=self.needs_input_grad,
-                                     dw_out=None if w_buf is None else w_buf.T, db_out=b_buf)
+        dx, dw, db = affine_backward(
+            grad_out.reshape(-1, self.out_features),
+            cache,
+            need_dx=self.needs_input_grad,
+            dw_out=None if w_buf is None else w_buf.T,
+            db_out=b_buf,
+        )
         if w_buf is None:
             self.weight.accumulate_grad(dw.T)  # (in, out) -> (out, in), contiguous: dw is laid out like weight.T
         if self.bias is not None and b_buf is None:

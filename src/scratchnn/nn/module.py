@@ -137,8 +137,7 @@ class Module:
         """The cache of the last forward; a clear error if there was none."""
         if self._cache is None:
             raise RuntimeError(
-                f"{type(self).__name__}.backward() was called before forward(): "
-                "call the module on an input first"
+                f"{type(self).__name__}.backward() was called before forward(): call the module on an input first"
             )
         return self._cache
 

@@ -47,7 +47,7 @@ def _zeros_for(x: np.ndarray) -> np.ndarray:
         k *= x.shape[-n]
     if not 256 <= k <= 1 << 16:
         return np.zeros((), x.dtype)  # small arrays: the loop hardly matters; huge rows: not worth caching
-    key = (x.shape[x.ndim - n:], x.dtype)
+    key = (x.shape[x.ndim - n :], x.dtype)
     z = _ZEROS.get(key)
     if z is None:
         z = _ZEROS[key] = np.zeros(key[0], x.dtype)
