@@ -79,11 +79,13 @@ def torch_train_step(model: Any, criterion: Any, optimizer: Any, x: Any, y: Any)
 def report_step_ratio(title: str, blocks: dict[str, list[float]], target: float) -> None:
     """Print each library's best block median, their ratio against ``target`` and the per-round ratios."""
     t_ours, t_torch = min(blocks["scratchnn"]), min(blocks["torch"])
-    rounds = ", ".join(f"{a / b:.2f}" for a, b in zip(blocks["scratchnn"], blocks["torch"]))
+    per_round = [a / b for a, b in zip(blocks["scratchnn"], blocks["torch"])]
+    rounds = ", ".join(f"{r:.2f}" for r in per_round)
     print(f"\n{title}, best of {len(blocks['torch'])} block medians:")
     print(f"  scratchnn {t_ours * 1e3:8.2f} ms")
     print(f"  torch     {t_torch * 1e3:8.2f} ms")
     print(f"  ratio     {t_ours / t_torch:8.2f}x torch's time (target <= {target}); per round: {rounds}")
+    print(f"  median of the per-round ratios: {statistics.median(per_round):.2f}x")
 
 
 def blas_report() -> str:
