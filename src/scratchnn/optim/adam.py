@@ -42,8 +42,9 @@ def adam_update(
         v_max = max(v_max, v)                              amsgrad: v_max replaces v below
         param -= lr / (1 - beta1^step) * m / (sqrt(v) / sqrt(1 - beta2^step) + eps)
 
-    In torch's order of operations, so float64 trajectories agree to rounding. ``grad_buf`` holds
-    g when L2 decay or maximize needs it; ``tmp`` is scratch.
+    In torch's order of operations (the last line as torch computes it with ``capturable=True``,
+    ``param += m / (sqrt(v) / (bc2 * -step_size) + eps / -step_size)``), so float64 trajectories
+    agree to rounding. ``grad_buf`` holds g when L2 decay or maximize needs it; ``tmp`` is scratch.
     """
     if decoupled_weight_decay:
         if weight_decay:
@@ -60,13 +61,16 @@ def adam_update(
     v = exp_avg_sq
     if max_exp_avg_sq is not None:
         v = np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-    step_size = lr / (1 - beta1**step)
+    # torch's capturable form of the update: the step size folded into the denominator, one pass
+    # fewer than sqrt / bc2 + eps, m / that, * -step_size, += (12 passes in all instead of 13)
+    neg_step_size = -lr / (1 - beta1**step)
+    if neg_step_size == 0:  # lr = 0 (a schedule's last step): the moments move, the param does not
+        return
     bias_correction2_sqrt = (1 - beta2**step) ** 0.5
     np.sqrt(v, out=tmp)
-    tmp /= bias_correction2_sqrt
-    tmp += eps
+    tmp /= bias_correction2_sqrt * neg_step_size
+    tmp += eps / neg_step_size
     np.divide(exp_avg, tmp, out=tmp)
-    tmp *= -step_size
     param += tmp
 
 
