@@ -6,8 +6,9 @@ The network is ``scratchnn train cnn``'s default ConvNet on Fashion-MNIST-sized 
 conv(1->32, 3x3) - BN - ReLU - maxpool 2 - conv(32->64, 3x3) - BN - ReLU - maxpool 2 - dropout 0.25 -
 linear(64*7*7 -> 128) - ReLU - dropout 0.25 - linear(128 -> 10), cross-entropy, AdamW. Each library
 is timed in blocks of steps, the blocks alternating between libraries over several rounds
-(common.alternating_blocks). Prints each library's best block median, their ratio (scratchnn /
-torch), the per-round ratios and the BLAS kernel in use. Target (issue 5): ratio <= 2.0.
+(common.alternating_blocks). Prints each library's best block median, the ratio scratchnn / torch
+as the median of the per-round ratios, every round's ratio and the BLAS kernel in use. Target
+(issue 5): ratio <= 2.0.
 """
 
 from __future__ import annotations

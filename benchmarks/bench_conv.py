@@ -1,11 +1,11 @@
 """Conv2d and MaxPool2d, float32 forward and forward+backward: scratchnn vs torch CPU in one process.
 
-    make bench        # or: python benchmarks/bench_conv.py [--repeat 30] [--rounds 3] [--threads 1]
+    make bench        # or: python benchmarks/bench_conv.py [--repeat 30] [--rounds 5] [--threads 1]
 
 Each layer is timed in blocks (all scratchnn calls, then all torch calls: both keep spinning thread
-pools that distort interleaved timings), ``--rounds`` times over; each block gives a median, and the
-report divides each library's best block median (the least disturbed by other processes on the
-machine), listing each round's ratio too as a measure of the noise. Forward+
+pools that distort interleaved timings), ``--rounds`` times over; each block gives a median. A
+round's two blocks run back to back, so their ratio is a paired comparison; the reported ratio is
+the median over rounds, with each round's ratio listed as a measure of the noise. Forward+
 backward computes the input gradient on both sides (torch's input has requires_grad=True) and
 accumulates the parameter gradients; a line also shows scratchnn without the input gradient, what a
 first layer does in a training step (``needs_input_grad = False``; torch skips it likewise).
@@ -17,6 +17,7 @@ forward+backward <= 1.5x torch at (3->32, 32x32) and <= 3.0x at (32->64, 16x16).
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 import tracemalloc
@@ -124,14 +125,16 @@ def naive_time(c_in: int, c_out: int, h: int, n: int) -> float:
 
 
 def report(label: str, ours: list[dict[str, float]], theirs: list[dict[str, float]], target: float | None) -> None:
-    """One line per measurement: each library's best block median, their ratio, and the per-round ratios."""
+    """One line per measurement: each library's best block median, and the ratio as the median of the
+    per-round ratios (a round's two blocks ran back to back: a paired comparison), then the rounds."""
     for key in ours[0]:
         mine, other = min(o[key] for o in ours), min(t[key] for t in theirs)
-        rounds = ", ".join(f"{o[key] / t[key]:.2f}" for o, t in zip(ours, theirs))
+        per_round = [o[key] / t[key] for o, t in zip(ours, theirs)]
+        rounds = ", ".join(f"{r:.2f}" for r in per_round)
         goal = f"  target <= {target}" if target is not None and key == "fwd+bwd" else ""
         print(
             f"  {label:27s} {key:8s} scratchnn {mine * 1e3:7.2f} ms  torch {other * 1e3:7.2f} ms  "
-            f"ratio {mine / other:5.2f}x{goal}  (per round: {rounds})"
+            f"ratio {statistics.median(per_round):5.2f}x{goal}  (per round: {rounds})"
         )
 
 
@@ -142,7 +145,7 @@ def note(text: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30, help="timed calls per block")
-    parser.add_argument("--rounds", type=int, default=3, help="blocks per library, alternating libraries")
+    parser.add_argument("--rounds", type=int, default=5, help="blocks per library, alternating libraries")
     parser.add_argument("--threads", type=int, default=None, help="BLAS and torch threads (default: their own)")
     parser.add_argument("--naive-batch", type=int, default=1, help="images for the loop reference (scaled to 64)")
     args = parser.parse_args()
@@ -156,7 +159,7 @@ def main() -> None:
     print(blas_report())
     print(
         f"\nfloat32, N={N}, medians of {args.repeat} calls per block, {args.rounds} rounds of "
-        "(scratchnn block, torch block); ratio = best scratchnn median / best torch median"
+        "(scratchnn block, torch block); ratio = median over rounds of (scratchnn block / torch block)"
     )
     for c_in, c_out, h in CONVS:
         x = rng.standard_normal((N, c_in, h, h)).astype(np.float32)

@@ -1,11 +1,11 @@
 """MLP 784-512-256-10 float32 train step (forward, backward, Adam) at batch 256: scratchnn vs torch CPU.
 
-    make bench        # or: python benchmarks/bench_mlp.py [--repeat 50]
+    make bench        # or: python benchmarks/bench_mlp.py [--repeat 20] [--rounds 7]
 
 Each library is timed in blocks of calls, the blocks alternating between libraries over several
-rounds (common.alternating_blocks). Prints each library's best block median, their ratio
-(scratchnn / torch; below 1.0 means scratchnn is faster), the per-round ratios and the BLAS kernel
-in use. Target (issue 2): ratio <= 1.0.
+rounds (common.alternating_blocks). Prints each library's best block median, the ratio scratchnn /
+torch as the median of the per-round ratios (below 1.0 means scratchnn is faster), every round's
+ratio and the BLAS kernel in use. Target (issue 2): ratio <= 1.0.
 """
 
 from __future__ import annotations

@@ -38,8 +38,8 @@ def alternating_blocks(
     """Block medians (seconds) per name: ``rounds`` rounds, each timing one block of every ``fns`` entry in turn.
 
     A shared or throttled machine drifts by 10-30% over a minute; alternating whole blocks lets
-    each library see the same drift while still never interleaving them call by call. Report the
-    best block of each (``min``): the run least disturbed by anything else on the machine.
+    each library see the same drift while still never interleaving them call by call; the ratio of
+    the two blocks of one round is a paired comparison (:func:`report_step_ratio`).
     """
     medians: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(rounds):
@@ -77,15 +77,20 @@ def torch_train_step(model: Any, criterion: Any, optimizer: Any, x: Any, y: Any)
 
 
 def report_step_ratio(title: str, blocks: dict[str, list[float]], target: float) -> None:
-    """Print each library's best block median, their ratio against ``target`` and the per-round ratios."""
+    """Print each library's best block median, and the ratio as the median of the per-round ratios.
+
+    A round times one block of each library back to back, so its ratio compares the two under the
+    same machine conditions; the median over rounds shrugs off a round that either library lost to
+    something else on the machine. (The best blocks' ratio, also printed, hinges on one lucky block.)
+    """
     t_ours, t_torch = min(blocks["scratchnn"]), min(blocks["torch"])
     per_round = [a / b for a, b in zip(blocks["scratchnn"], blocks["torch"])]
     rounds = ", ".join(f"{r:.2f}" for r in per_round)
-    print(f"\n{title}, best of {len(blocks['torch'])} block medians:")
-    print(f"  scratchnn {t_ours * 1e3:8.2f} ms")
-    print(f"  torch     {t_torch * 1e3:8.2f} ms")
-    print(f"  ratio     {t_ours / t_torch:8.2f}x torch's time (target <= {target}); per round: {rounds}")
-    print(f"  median of the per-round ratios: {statistics.median(per_round):.2f}x")
+    print(f"\n{title}, {len(per_round)} rounds:")
+    print(f"  scratchnn {t_ours * 1e3:8.2f} ms (best block median)")
+    print(f"  torch     {t_torch * 1e3:8.2f} ms (best block median)")
+    print(f"  ratio     {statistics.median(per_round):8.2f}x torch's time, median of the rounds (target <= {target})")
+    print(f"  per round: {rounds}; best blocks: {t_ours / t_torch:.2f}x")
 
 
 def blas_report() -> str:
