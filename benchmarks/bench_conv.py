@@ -1,6 +1,6 @@
 """Conv2d and MaxPool2d, float32 forward and forward+backward: scratchnn vs torch CPU in one process.
 
-    make bench        # or: python benchmarks/bench_conv.py [--repeat 30] [--rounds 5] [--threads 1]
+    make bench        # or: python benchmarks/bench_conv.py [--repeat 30] [--rounds 7] [--threads 1]
 
 Each layer is timed in blocks (all scratchnn calls, then all torch calls: both keep spinning thread
 pools that distort interleaved timings), ``--rounds`` times over; each block gives a median. A
@@ -145,7 +145,7 @@ def note(text: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30, help="timed calls per block")
-    parser.add_argument("--rounds", type=int, default=5, help="blocks per library, alternating libraries")
+    parser.add_argument("--rounds", type=int, default=7, help="blocks per library, alternating libraries")
     parser.add_argument("--threads", type=int, default=None, help="BLAS and torch threads (default: their own)")
     parser.add_argument("--naive-batch", type=int, default=1, help="images for the loop reference (scaled to 64)")
     args = parser.parse_args()
