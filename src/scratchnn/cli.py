@@ -14,49 +14,9 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
+from .experiments.train_common import add_training_flags, positive_float, positive_int
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 DATASETS = ("fashion-mnist", "mnist", "spirals")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}")
-    return v
-
-
-def _nonneg_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, received {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, received {text!r}")
-    return v
-
-
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, received {text!r}") from None
-    if not v > 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, received {text!r}")
-    return v
-
-
-def _nonneg_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative number, received {text!r}") from None
-    if not v >= 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a non-negative number, received {text!r}")
-    return v
 
 
 def _add_train_mlp(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -81,60 +41,19 @@ def _add_train_mlp(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
     p.add_argument(
         "--hidden",
-        type=_positive_int,
+        type=positive_int,
         nargs="+",
         default=[512, 256],
         metavar="H",
         help="hidden layer sizes (default: 512 256)",
     )
     p.add_argument(
-        "--optimizer",
-        choices=OPTIMIZERS,
-        default="adamw",
-        help="optimizer (default: adamw); momentum/nesterov are SGD with momentum 0.9",
-    )
-    p.add_argument("--lr", type=_positive_float, default=1e-3, help="peak learning rate (default: 1e-3)")
-    p.add_argument(
-        "--weight-decay",
-        type=_nonneg_float,
-        default=0.05,
-        help="weight decay (decoupled for adamw, L2 otherwise; default: 0.05)",
-    )
-    p.add_argument(
-        "--schedule",
-        choices=("none", "cosine", "step"),
-        default="cosine",
-        help="learning-rate schedule over the run (default: cosine, per step)",
-    )
-    p.add_argument("--epochs", type=_positive_int, default=30, help="training epochs (default: 30)")
-    p.add_argument("--batch-size", type=_positive_int, default=128, help="minibatch size (default: 128)")
-    p.add_argument(
         "--weight-init", choices=("he", "xavier", "normal"), default="he", help="weight initialization (default: he)"
     )
     p.add_argument(
-        "--weight-scale", type=_positive_float, default=1e-2, help="std of the 'normal' initialization (default: 1e-2)"
+        "--weight-scale", type=positive_float, default=1e-2, help="std of the 'normal' initialization (default: 1e-2)"
     )
-    p.add_argument(
-        "--val-size",
-        type=_nonneg_int,
-        default=5000,
-        help="training samples held out for validation and best-epoch selection (default: 5000)",
-    )
-    p.add_argument(
-        "--limit",
-        type=_positive_int,
-        default=None,
-        metavar="N",
-        help="use only the first N training samples (quick runs)",
-    )
-    p.add_argument("--seed", type=_nonneg_int, default=0, help="random seed for init and shuffling (default: 0)")
-    p.add_argument(
-        "--out",
-        default=None,
-        metavar="DIR",
-        help="run folder to create (must not exist; default: runs/mlp-<timestamp>)",
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
+    add_training_flags(p, kind="mlp", lr=1e-3, epochs=30, seed_help="random seed for init and shuffling")
 
 
 def build_parser() -> argparse.ArgumentParser:

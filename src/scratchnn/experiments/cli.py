@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cli import _nonneg_int  # the command's one argparse type for seeds; cli.py imports us lazily
+from .train_common import nonneg_int
 
 __all__ = ["add_parser", "run_from_args"]
 
@@ -39,9 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     run.add_argument(
         "--quick", action="store_true", help="the seconds-long version on small synthetic data (same code path)"
     )
-    run.add_argument(
-        "--seed", type=_nonneg_int, default=0, help="random seed for data, init and shuffling (default: 0)"
-    )
+    run.add_argument("--seed", type=nonneg_int, default=0, help="random seed for data, init and shuffling (default: 0)")
     run.add_argument(
         "--set",
         dest="overrides",

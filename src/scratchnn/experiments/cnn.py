@@ -14,45 +14,23 @@ import json
 import math
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from .. import _config
+from .train_common import (
+    add_training_flags,
+    check_new_run_dir,
+    hold_out_validation,
+    make_optimizer,
+    make_scheduler,
+    positive_int,
+    probability,
+)
 
 __all__ = ["add_parser", "run_from_args"]
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 DATASETS = ("fashion-mnist", "mnist", "synthetic")  # see cnn_data.load_images
-
-
-def _number(kind: type, low: float, low_open: bool, what: str) -> Any:
-    def parse(text: str) -> Any:
-        try:
-            v = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, received {text!r}") from None
-        if not (v > low if low_open else v >= low) or v == float("inf"):
-            raise argparse.ArgumentTypeError(f"expected {what}, received {text!r}")
-        return v
-
-    return parse
-
-
-def _probability(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1), received {text!r}") from None
-    if not 0.0 <= v < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1), received {text!r}")
-    return v
-
-
-_positive_int = _number(int, 0, True, "a positive integer")
-_nonneg_int = _number(int, 0, False, "a non-negative integer")
-_positive_float = _number(float, 0.0, True, "a positive number")
-_nonneg_float = _number(float, 0.0, False, "a non-negative number")
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -79,16 +57,16 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     p.add_argument(
         "--channels",
-        type=_positive_int,
+        type=positive_int,
         nargs="+",
         default=[32, 64],
         metavar="C",
         help="output channels of each conv-BN-ReLU-pool block (default: 32 64)",
     )
-    p.add_argument("--kernel-size", type=_positive_int, default=3, help="odd side of the conv kernels (default: 3)")
+    p.add_argument("--kernel-size", type=positive_int, default=3, help="odd side of the conv kernels (default: 3)")
     p.add_argument(
         "--hidden",
-        type=_positive_int,
+        type=positive_int,
         nargs="*",
         default=[128],
         metavar="H",
@@ -102,75 +80,27 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--no-batchnorm", action="store_true", help="no BatchNorm2d after the convolutions")
     p.add_argument("--pool", choices=("max", "avg"), default="max", help="2x2 pooling of each block (default: max)")
     p.add_argument(
-        "--dropout", type=_probability, default=0.25, help="drop probability before each Linear layer (default: 0.25)"
+        "--dropout", type=probability, default=0.25, help="drop probability before each Linear layer (default: 0.25)"
     )
     p.add_argument(
         "--label-smoothing",
-        type=_probability,
+        type=probability,
         default=0.0,
         help="weight of the uniform distribution mixed into the targets of the loss (default: 0; the train "
         "and validation losses include it, the test loss does not)",
     )
-    p.add_argument(
-        "--optimizer",
-        choices=OPTIMIZERS,
-        default="adamw",
-        help="optimizer (default: adamw); momentum/nesterov are SGD with momentum 0.9",
-    )
-    p.add_argument("--lr", type=_positive_float, default=2e-3, help="peak learning rate (default: 2e-3)")
-    p.add_argument(
-        "--weight-decay",
-        type=_nonneg_float,
-        default=0.05,
-        help="weight decay (decoupled for adamw, L2 otherwise; default: 0.05)",
-    )
-    p.add_argument(
-        "--schedule",
-        choices=("none", "cosine", "step"),
-        default="cosine",
-        help="learning-rate schedule over the run (default: cosine, per step)",
-    )
-    p.add_argument("--epochs", type=_positive_int, default=10, help="training epochs (default: 10)")
-    p.add_argument("--batch-size", type=_positive_int, default=128, help="minibatch size (default: 128)")
-    p.add_argument(
-        "--val-size",
-        type=_nonneg_int,
-        default=5000,
-        help="training samples held out for validation and best-epoch selection (default: 5000)",
-    )
-    p.add_argument(
-        "--limit",
-        type=_positive_int,
-        default=None,
-        metavar="N",
-        help="use only the first N training samples (quick runs)",
-    )
-    p.add_argument("--seed", type=_nonneg_int, default=0, help="seed for init, dropout and shuffling (default: 0)")
-    p.add_argument(
-        "--out",
-        default=None,
-        metavar="DIR",
-        help="run folder to create (must not exist; default: runs/cnn-<timestamp>)",
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
+    add_training_flags(p, kind="cnn", lr=2e-3, epochs=10, seed_help="seed for init, dropout and shuffling")
 
 
 def run_from_args(args: argparse.Namespace) -> int:
     """Run ``scratchnn train cnn`` with parsed flags; returns the exit status."""
-    from ..data import train_val_split
     from ..models import ConvNet
     from ..nn import CrossEntropyLoss
-    from ..optim.lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
     from ..train import Callback, EarlyStopping, Trainer, make_run_dir
     from ..train.plots_cnn import confusion_matrix, plot_confusion_matrix, plot_filters
     from .cnn_data import RandomHorizontalFlip, load_images
-    from .mlp import make_optimizer
 
-    if args.out and Path(args.out).exists() and (not Path(args.out).is_dir() or any(Path(args.out).iterdir())):
-        raise FileExistsError(
-            f"run folder {args.out} already exists and is not empty; a run folder is never "
-            "reused (nothing was written): pass a new --out, or omit it for runs/cnn-<time>"
-        )
+    check_new_run_dir(args.out, "cnn")
     if args.kernel_size % 2 == 0:
         raise ValueError(
             f"Invalid value for `--kernel-size`: expected an odd int (the convolutions keep the "
@@ -181,15 +111,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     X_train, y_train, X_test, y_test, class_names = load_images(args.dataset, args.data_root, rng)
     if args.limit is not None:
         X_train, y_train = X_train[: args.limit], y_train[: args.limit]
-    X_val: np.ndarray | None = None
-    y_val: np.ndarray | None = None
-    if args.val_size:
-        if args.val_size >= len(X_train):
-            raise ValueError(
-                f"Invalid value for `--val-size`: expected fewer than the {len(X_train)} training "
-                f"samples. Received: --val-size={args.val_size}"
-            )
-        X_train, y_train, X_val, y_val = train_val_split(X_train, y_train, args.val_size, rng=rng)
+    X_train, y_train, X_val, y_val = hold_out_validation(X_train, y_train, args.val_size, rng)
     # standardize with the training images' statistics only (one mean and std over all pixels)
     mean, std = np.float32(X_train.mean()), np.float32(X_train.std() + 1e-8)
     X_train, X_test = (X_train - mean) / std, (X_test - mean) / std
@@ -211,12 +133,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     )
     optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr, args.weight_decay)
     steps_per_epoch = math.ceil(len(X_train) / args.batch_size)
-    scheduler: LRScheduler | None = None
-    interval = "epoch"
-    if args.schedule == "cosine":  # per step, to zero at the last step
-        scheduler, interval = CosineAnnealingLR(optimizer, T_max=args.epochs * steps_per_epoch), "step"
-    elif args.schedule == "step":  # x0.1 at half of the run, per epoch
-        scheduler = StepLR(optimizer, step_size=max(1, args.epochs // 2), gamma=0.1)
+    scheduler, interval = make_scheduler(optimizer, args.schedule, args.epochs, steps_per_epoch)
     callbacks: list[Callback] = []
     if args.flip:
         callbacks.append(RandomHorizontalFlip(X_train, rng=rng))

@@ -12,15 +12,13 @@ import json
 import math
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from .. import _config
 from ..models import FullyConnectedNet
 from ..nn import CrossEntropyLoss
-from ..optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
-from ..optim.lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
+from .train_common import check_new_run_dir, hold_out_validation, make_optimizer, make_scheduler
 
 
 def load_dataset(name: str, root: str | None, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
@@ -37,51 +35,17 @@ def load_dataset(name: str, root: str | None, rng: np.random.Generator) -> tuple
     raise ValueError(f"Invalid value for `dataset`: expected fashion-mnist, mnist or spirals. Received: {name!r}")
 
 
-def make_optimizer(name: str, params: Any, lr: float, weight_decay: float) -> Optimizer:
-    """The CLI's optimizer names: 'momentum' and 'nesterov' are SGD with momentum 0.9."""
-    if name == "sgd":
-        return SGD(params, lr=lr, weight_decay=weight_decay)
-    if name in ("momentum", "nesterov"):
-        return SGD(params, lr=lr, momentum=0.9, nesterov=name == "nesterov", weight_decay=weight_decay)
-    if name == "adagrad":
-        return Adagrad(params, lr=lr, weight_decay=weight_decay)
-    if name == "rmsprop":
-        return RMSprop(params, lr=lr, weight_decay=weight_decay)
-    if name == "adam":
-        return Adam(params, lr=lr, weight_decay=weight_decay)
-    if name == "adamw":
-        return AdamW(params, lr=lr, weight_decay=weight_decay)
-    raise ValueError(
-        f"Invalid value for `optimizer`: expected one of sgd, momentum, nesterov, adagrad, "
-        f"rmsprop, adam, adamw. Received: optimizer={name!r}"
-    )
-
-
 def run_from_args(args: argparse.Namespace) -> int:
     """Run ``scratchnn train mlp`` with parsed flags; returns the exit status."""
     from ..train import EarlyStopping, Trainer, make_run_dir
 
-    if args.out and Path(args.out).exists() and (not Path(args.out).is_dir() or any(Path(args.out).iterdir())):
-        raise FileExistsError(
-            f"run folder {args.out} already exists and is not empty; a run folder is never "
-            "reused (nothing was written): pass a new --out, or omit it for runs/mlp-<time>"
-        )
+    check_new_run_dir(args.out, "mlp")
     _config.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     X_train, y_train, X_test, y_test = load_dataset(args.dataset, args.data_root, rng)
     if args.limit is not None:
         X_train, y_train = X_train[: args.limit], y_train[: args.limit]
-    X_val: np.ndarray | None = None
-    y_val: np.ndarray | None = None
-    if args.val_size:
-        from ..data import train_val_split
-
-        if args.val_size >= len(X_train):
-            raise ValueError(
-                f"Invalid value for `--val-size`: expected fewer than the {len(X_train)} training "
-                f"samples. Received: --val-size={args.val_size}"
-            )
-        X_train, y_train, X_val, y_val = train_val_split(X_train, y_train, args.val_size, rng=rng)
+    X_train, y_train, X_val, y_val = hold_out_validation(X_train, y_train, args.val_size, rng)
     num_classes = int(max(y_train.max(), y_test.max())) + 1
 
     run_dir = Path(args.out) if args.out else make_run_dir("runs", "mlp")
@@ -95,12 +59,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     )
     optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr, args.weight_decay)
     steps_per_epoch = math.ceil(len(X_train) / args.batch_size)
-    scheduler: LRScheduler | None = None
-    interval = "epoch"
-    if args.schedule == "cosine":  # per step, to zero at the last step
-        scheduler, interval = CosineAnnealingLR(optimizer, T_max=args.epochs * steps_per_epoch), "step"
-    elif args.schedule == "step":  # x0.1 at 50% and again at 75% of the run, per epoch
-        scheduler = StepLR(optimizer, step_size=max(1, args.epochs // 2), gamma=0.1)
+    scheduler, interval = make_scheduler(optimizer, args.schedule, args.epochs, steps_per_epoch)
     callbacks = []
     if X_val is not None:  # keep the weights of the best validation epoch
         callbacks.append(EarlyStopping(monitor="val_acc", patience=args.epochs, restore_best_weights=True))

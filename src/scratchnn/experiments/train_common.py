@@ -1,0 +1,163 @@
+"""What ``scratchnn train mlp`` and ``scratchnn train cnn`` share: flag types, the training flags and
+the set-up of a run (its folder, validation split, optimizer and learning-rate schedule).
+
+Imported by ``scratchnn.cli`` to build its parser, so the heavy imports sit inside the functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..optim import Optimizer
+    from ..optim.lr_scheduler import LRScheduler
+
+__all__ = [
+    "OPTIMIZERS",
+    "positive_int",
+    "nonneg_int",
+    "positive_float",
+    "nonneg_float",
+    "probability",
+    "add_training_flags",
+    "check_new_run_dir",
+    "hold_out_validation",
+    "make_optimizer",
+    "make_scheduler",
+]
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
+
+
+def _number(kind: type, ok: Callable[[Any], bool], what: str) -> Callable[[str], Any]:
+    """An argparse type: ``kind(text)`` if ``ok`` holds for it, else a one-line error saying ``what``."""
+
+    def parse(text: str) -> Any:
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, received {text!r}") from None
+        if not ok(v):
+            raise argparse.ArgumentTypeError(f"expected {what}, received {text!r}")
+        return v
+
+    return parse
+
+
+positive_int = _number(int, lambda v: v >= 1, "a positive integer")
+nonneg_int = _number(int, lambda v: v >= 0, "a non-negative integer")
+positive_float = _number(float, lambda v: v > 0 and v != float("inf"), "a positive number")
+nonneg_float = _number(float, lambda v: v >= 0 and v != float("inf"), "a non-negative number")
+probability = _number(float, lambda v: 0.0 <= v < 1.0, "a probability in [0, 1)")
+
+
+def add_training_flags(p: argparse.ArgumentParser, *, kind: str, lr: float, epochs: int, seed_help: str) -> None:
+    """The optimizer, schedule, length, validation, seed and output flags of ``scratchnn train <kind>``."""
+    p.add_argument(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        default="adamw",
+        help="optimizer (default: adamw); momentum/nesterov are SGD with momentum 0.9",
+    )
+    p.add_argument("--lr", type=positive_float, default=lr, help=f"peak learning rate (default: {lr:g})")
+    p.add_argument(
+        "--weight-decay",
+        type=nonneg_float,
+        default=0.05,
+        help="weight decay (decoupled for adamw, L2 otherwise; default: 0.05)",
+    )
+    p.add_argument(
+        "--schedule",
+        choices=("none", "cosine", "step"),
+        default="cosine",
+        help="learning-rate schedule over the run (default: cosine, per step)",
+    )
+    p.add_argument("--epochs", type=positive_int, default=epochs, help=f"training epochs (default: {epochs})")
+    p.add_argument("--batch-size", type=positive_int, default=128, help="minibatch size (default: 128)")
+    p.add_argument(
+        "--val-size",
+        type=nonneg_int,
+        default=5000,
+        help="training samples held out for validation and best-epoch selection (default: 5000)",
+    )
+    p.add_argument(
+        "--limit",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="use only the first N training samples (quick runs)",
+    )
+    p.add_argument("--seed", type=nonneg_int, default=0, help=f"{seed_help} (default: 0)")
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help=f"run folder to create (must not exist; default: runs/{kind}-<timestamp>)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
+
+
+def check_new_run_dir(out: str | None, kind: str) -> None:
+    """Refuse an ``--out`` that exists and is not an empty folder, before anything is written."""
+    if out and Path(out).exists() and (not Path(out).is_dir() or any(Path(out).iterdir())):
+        raise FileExistsError(
+            f"run folder {out} already exists and is not empty; a run folder is never "
+            f"reused (nothing was written): pass a new --out, or omit it for runs/{kind}-<time>"
+        )
+
+
+def hold_out_validation(
+    X: np.ndarray, y: np.ndarray, val_size: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """``X_train, y_train, X_val, y_val``: ``val_size`` random samples held out (none: X_val is None)."""
+    if not val_size:
+        return X, y, None, None
+    if val_size >= len(X):
+        raise ValueError(
+            f"Invalid value for `--val-size`: expected fewer than the {len(X)} training "
+            f"samples. Received: --val-size={val_size}"
+        )
+    from ..data import train_val_split
+
+    X_train, y_train, X_val, y_val = train_val_split(X, y, val_size, rng=rng)
+    return X_train, y_train, X_val, y_val
+
+
+def make_optimizer(name: str, params: Any, lr: float, weight_decay: float) -> Optimizer:
+    """The CLI's optimizer names: 'momentum' and 'nesterov' are SGD with momentum 0.9."""
+    from ..optim import SGD, Adagrad, Adam, AdamW, RMSprop
+
+    if name == "sgd":
+        return SGD(params, lr=lr, weight_decay=weight_decay)
+    if name in ("momentum", "nesterov"):
+        return SGD(params, lr=lr, momentum=0.9, nesterov=name == "nesterov", weight_decay=weight_decay)
+    if name == "adagrad":
+        return Adagrad(params, lr=lr, weight_decay=weight_decay)
+    if name == "rmsprop":
+        return RMSprop(params, lr=lr, weight_decay=weight_decay)
+    if name == "adam":
+        return Adam(params, lr=lr, weight_decay=weight_decay)
+    if name == "adamw":
+        return AdamW(params, lr=lr, weight_decay=weight_decay)
+    raise ValueError(
+        f"Invalid value for `optimizer`: expected one of sgd, momentum, nesterov, adagrad, "
+        f"rmsprop, adam, adamw. Received: optimizer={name!r}"
+    )
+
+
+def make_scheduler(
+    optimizer: Optimizer, schedule: str, epochs: int, steps_per_epoch: int
+) -> tuple[LRScheduler | None, str]:
+    """The ``--schedule`` and the Trainer's ``scheduler_interval`` for it ('step' or 'epoch')."""
+    from ..optim.lr_scheduler import CosineAnnealingLR, StepLR
+
+    if schedule == "cosine":  # per step, to zero at the last step
+        return CosineAnnealingLR(optimizer, T_max=epochs * steps_per_epoch), "step"
+    if schedule == "step":  # x0.1 every half of the run, per epoch
+        return StepLR(optimizer, step_size=max(1, epochs // 2), gamma=0.1), "epoch"
+    return None, "epoch"
