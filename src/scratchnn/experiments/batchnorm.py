@@ -23,7 +23,7 @@ import numpy as np
 from .._validate import check_float, check_int, invalid_value
 from .base import RunContext
 from .batchnorm_report import plot_sweep, report
-from .small_runs import average_runs, data_sizes, load_small_data, repeat_seeds, repeated_runs
+from .small_runs import average_runs, data_sizes, load_config_data, repeat_seeds, repeated_runs
 
 __all__ = ["Config", "QUICK", "run", "report", "weight_scales"]
 
@@ -106,14 +106,7 @@ def run(config: Config, ctx: RunContext) -> dict[str, Any]:
 
 
 def _run(config: Config, ctx: RunContext) -> dict[str, Any]:
-    data = load_small_data(
-        config.dataset,
-        config.num_train,
-        config.num_val,
-        ctx.rng,
-        synthetic_dim=config.synthetic_dim,
-        synthetic_noise=config.synthetic_noise,
-    )
+    data = load_config_data(config, ctx.rng)
     seeds = repeat_seeds(ctx.rng, config.repeats)
     runs: dict[str, list[dict[str, Any]]] = {norm: [] for norm in NORMALIZATIONS}
     for scale in weight_scales(config):

@@ -23,7 +23,7 @@ from typing import Any, Literal
 from .._validate import check_float, check_int, invalid_value
 from .base import RunContext
 from .batchnorm_batchsize_report import plot_curves, plot_final, report
-from .small_runs import average_runs, data_sizes, load_small_data, repeat_seeds, repeated_runs
+from .small_runs import average_runs, data_sizes, load_config_data, repeat_seeds, repeated_runs
 
 __all__ = ["Config", "QUICK", "run", "report", "final_val_acc"]
 
@@ -107,14 +107,7 @@ def run(config: Config, ctx: RunContext) -> dict[str, Any]:
 
 
 def _run(config: Config, ctx: RunContext) -> dict[str, Any]:
-    data = load_small_data(
-        config.dataset,
-        config.num_train,
-        config.num_val,
-        ctx.rng,
-        synthetic_dim=config.synthetic_dim,
-        synthetic_noise=config.synthetic_noise,
-    )
+    data = load_config_data(config, ctx.rng)
     seeds = repeat_seeds(ctx.rng, config.repeats)
     runs = []
     for batch_size in config.batch_sizes:

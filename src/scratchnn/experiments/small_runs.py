@@ -24,6 +24,7 @@ __all__ = [
     "DATASETS",
     "make_blobs",
     "load_small_data",
+    "load_config_data",
     "describe_data",
     "train_run",
     "average_runs",
@@ -87,6 +88,19 @@ def load_small_data(
     mean = X[:num_train].mean(axis=0)  # the course subtracts the training set's mean image
     X = (X - mean).astype(np.float32)
     return {"X_train": X[:num_train], "y_train": y[:num_train], "X_val": X[num_train:], "y_val": y[num_train:]}
+
+
+def load_config_data(config: Any, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """:func:`load_small_data` as an experiment's config asks: its ``dataset``, ``num_train``,
+    ``num_val``, ``synthetic_dim`` and ``synthetic_noise``."""
+    return load_small_data(
+        config.dataset,
+        config.num_train,
+        config.num_val,
+        rng,
+        synthetic_dim=config.synthetic_dim,
+        synthetic_noise=config.synthetic_noise,
+    )
 
 
 def describe_data(dataset: str, num_train: int, num_val: int, dim: int, noise: float) -> str:
