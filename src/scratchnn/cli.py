@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_from_args(args)
         if args.command == "gradcheck":
-            from .gradcheck_table import print_table
+            from .gradcheck.table import print_table
 
             return print_table()
         if args.command == "experiment":

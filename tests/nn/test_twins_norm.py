@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from scratchnn import nn
-from scratchnn._gradcheck_norm import randomize
+from scratchnn.gradcheck.rows.norm import randomize
 
 from .twins import compare_module, from_torch_state, to_torch_state
 

@@ -1,6 +1,6 @@
 """Convolution ops: the fast pair equals the loop reference, im2col/col2im are adjoint, the contract holds.
 
-Gradient checks against central differences are rows of scratchnn/gradcheck_specs.py; torch
+Gradient checks against central differences are rows of scratchnn/gradcheck/rows/spatial.py; torch
 comparisons are in tests/nn/test_twins_conv.py.
 """
 
@@ -14,8 +14,6 @@ import numpy as np
 import pytest
 
 from scratchnn import ops
-from scratchnn.gradcheck_specs import OP_ROWS
-from scratchnn.ops import conv, conv_naive, pool, pool_naive
 from scratchnn.ops._spatial import pair
 from scratchnn.ops.conv import col2im, im2col
 
@@ -181,19 +179,6 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
 def test_bad_input_raises_template(call: Callable[[], Any], exc: type[Exception], text: str) -> None:
     with pytest.raises(exc, match="^" + re.escape(text) + "$"):
         call()
-
-
-@pytest.mark.parametrize("module", [conv, conv_naive, pool, pool_naive], ids=lambda m: m.__name__)
-def test_gradcheck_table_covers_every_conv_and_pool_op(module: Any) -> None:
-    """Every forward/backward function of these files has a row in the gradient-check table."""
-    suffixes = ("forward", "backward", "_naive", "_fast")
-    public = {
-        name
-        for name, f in vars(module).items()
-        if callable(f) and getattr(f, "__module__", "") == module.__name__ and name.endswith(suffixes)
-    }
-    covered = {row.forward.__name__ for row in OP_ROWS} | {row.backward.__name__ for row in OP_ROWS if row.backward}
-    assert public and public <= covered, f"ops without a gradcheck row: {sorted(public - covered)}"
 
 
 def test_col2im_takes_per_image_cols() -> None:

@@ -1,9 +1,8 @@
-"""Run the gradient-check tables (:mod:`scratchnn.gradcheck_specs`) and print them: `scratchnn gradcheck`.
+"""Run the gradient-check tables (:mod:`scratchnn.gradcheck.rows`) and print them: `scratchnn gradcheck`.
 
 Every row is checked in float64 against central differences with step ``H`` and a random upstream
 gradient; a row passes when the worst relative error of every argument is below its tolerance.
-The test suite parametrizes over the same rows (tests/ops/test_gradcheck_table.py,
-tests/test_gradcheck_table_modules.py), so the command and CI check one table.
+The test suite parametrizes over the same rows (tests/gradcheck/test_rows.py),
 """
 
 from __future__ import annotations
@@ -17,8 +16,8 @@ from typing import Any, TextIO, cast
 
 import numpy as np
 
-from .gradcheck import check_module, check_op
-from .gradcheck_specs import MODULE_ROWS, OP_ROWS, TOL, H, ModuleRow, OpRow
+from .numeric import check_module, check_op
+from .rows import MODULE_ROWS, OP_ROWS, TOL, H, ModuleRow, OpRow
 
 __all__ = [
     "H",

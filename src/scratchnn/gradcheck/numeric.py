@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import invalid_type
+from .._validate import invalid_type
 
 __all__ = [
     "rel_error",

@@ -1,0 +1,15 @@
+"""THE gradient-check tables: one row per op and one per module, by area, for the tests and `scratchnn gradcheck`.
+
+A new op or module is one new row in its area's file (STYLE.md #9); :mod:`scratchnn.gradcheck.table`
+runs them, and ``tests/gradcheck/test_rows.py`` parametrizes over the same rows.
+"""
+
+from __future__ import annotations
+
+from . import dense, norm, spatial
+from .base import F64, TOL, H, ModuleRow, OpRow, away_from_zero, distinct
+
+__all__ = ["OP_ROWS", "MODULE_ROWS", "OpRow", "ModuleRow", "TOL", "H", "F64", "away_from_zero", "distinct"]
+
+OP_ROWS: list[OpRow] = [*dense.OP_ROWS, *spatial.OP_ROWS, *norm.OP_ROWS]
+MODULE_ROWS: list[ModuleRow] = [*dense.MODULE_ROWS, *spatial.MODULE_ROWS, *norm.MODULE_ROWS]

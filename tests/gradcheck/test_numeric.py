@@ -1,0 +1,37 @@
+"""The numerical gradient tools (scratchnn/gradcheck/numeric.py) can fail: wrong gradients are caught."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from scratchnn import ops
+from scratchnn.gradcheck import check_op, eval_numerical_gradient, rel_error
+from scratchnn.gradcheck.rows import H, away_from_zero
+from scratchnn.gradcheck.rows.dense import class_inputs
+
+
+def test_check_op_catches_wrong_gradients() -> None:
+    """A 1% error in dx, or a loss that ignores its upstream gradient, is caught."""
+    inputs = class_inputs(np.random.default_rng(0), None)
+
+    def scaled(*args: Any, **kwargs: Any) -> Any:
+        loss, dx = ops.softmax_loss(*args, **kwargs)
+        return loss, 1.01 * dx
+
+    def drops_dloss(x: np.ndarray, y: np.ndarray, *, dloss: Any = None) -> Any:
+        return ops.softmax_loss(x, y)
+
+    assert check_op(scaled, None, inputs, loss=True, h=H)["x"] > 1e-3
+    assert check_op(drops_dloss, None, inputs, loss=True, h=H)["x"] > 1e-3
+    relu_x = {"x": away_from_zero(np.random.default_rng(0).standard_normal((3, 4)))}
+    assert check_op(ops.relu_forward, lambda dout, cache: dout, relu_x, h=H)["x"] > 1e-3
+
+
+def test_eval_numerical_gradient_of_a_quadratic() -> None:
+    """f(x) = sum(a * x^2) has gradient 2 a x; central differences are exact on a quadratic up to rounding."""
+    rng = np.random.default_rng(1)
+    a, x = rng.uniform(0.5, 2.0, (3, 4)), rng.standard_normal((3, 4))
+    grad = eval_numerical_gradient(lambda v: float(np.sum(a * v**2)), x, verbose=False, h=1e-5)
+    assert rel_error(grad, 2 * a * x) < 1e-8
