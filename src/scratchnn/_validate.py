@@ -5,7 +5,9 @@ Invalid value for `p`: expected a float in [0, 1). Received: p=1.5
 
 from __future__ import annotations
 
+import argparse
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -129,3 +131,26 @@ def check_dtype_matches(x: np.ndarray, name: str, dtype: np.dtype[Any], owner: s
             f"Invalid dtype for `{name}`: expected {dtype} to match {owner}'s parameters "
             f"(cast with x.astype(np.{dtype}) or module.to(np.{x.dtype})). Received: {name}.dtype={x.dtype}"
         )
+
+
+# ---------------------------------------------------------------- argparse types (one-line CLI errors)
+def _number(kind: type, ok: Callable[[Any], bool], what: str) -> Callable[[str], Any]:
+    """An argparse type: ``kind(text)`` if ``ok`` holds for it, else a one-line error saying ``what``."""
+
+    def parse(text: str) -> Any:
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, received {text!r}") from None
+        if not ok(v):
+            raise argparse.ArgumentTypeError(f"expected {what}, received {text!r}")
+        return v
+
+    return parse
+
+
+positive_int = _number(int, lambda v: v >= 1, "a positive integer")
+nonneg_int = _number(int, lambda v: v >= 0, "a non-negative integer")
+positive_float = _number(float, lambda v: v > 0 and v != float("inf"), "a positive number")
+nonneg_float = _number(float, lambda v: v >= 0 and v != float("inf"), "a non-negative number")
+probability = _number(float, lambda v: 0.0 <= v < 1.0, "a probability in [0, 1)")

@@ -14,46 +14,6 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .experiments.train_common import add_training_flags, positive_float, positive_int
-
-DATASETS = ("fashion-mnist", "mnist", "spirals")
-
-
-def _add_train_mlp(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "mlp",
-        help="train a fully connected network (FullyConnectedNet)",
-        description="Train a fully connected ReLU network written from scratch and report test accuracy. "
-        "Writes a run folder with config.json, metrics.jsonl, checkpoints/ and curves.png.",
-    )
-    p.add_argument(
-        "--dataset",
-        choices=DATASETS,
-        default="fashion-mnist",
-        help="fashion-mnist (default), mnist, or spirals (synthetic, 2-D, no download)",
-    )
-    p.add_argument(
-        "--data-root",
-        default=None,
-        metavar="DIR",
-        help="folder holding the dataset files (default: $SCRATCHNN_DATA, the user cache, "
-        "the Debian package folder, then download)",
-    )
-    p.add_argument(
-        "--hidden",
-        type=positive_int,
-        nargs="+",
-        default=[512, 256],
-        metavar="H",
-        help="hidden layer sizes (default: 512 256)",
-    )
-    p.add_argument(
-        "--weight-init", choices=("he", "xavier", "normal"), default="he", help="weight initialization (default: he)"
-    )
-    p.add_argument(
-        "--weight-scale", type=positive_float, default=1e-2, help="std of the 'normal' initialization (default: 1e-2)"
-    )
-    add_training_flags(p, kind="mlp", lr=1e-3, epochs=30, seed_help="random seed for init and shuffling")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,12 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"scratchnn {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    train = sub.add_parser("train", help="train a model and write a run folder")
-    train_sub = train.add_subparsers(dest="model", required=True, metavar="MODEL")
-    _add_train_mlp(train_sub)
-    from .experiments.cnn import add_parser as add_train_cnn
+    from .recipes.cli import add_parser as add_train_parser
 
-    add_train_cnn(train_sub)
+    add_train_parser(sub)
 
     sub.add_parser(
         "gradcheck",
@@ -94,13 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "train":
-            if args.model == "cnn":
-                from .experiments.cnn import run_from_args as run_train_cnn
+            from .recipes.cli import run_from_args as run_train_from_args
 
-                return run_train_cnn(args)
-            from .experiments.mlp import run_from_args
-
-            return run_from_args(args)
+            return run_train_from_args(args)
         if args.command == "gradcheck":
             from .gradcheck.table import print_table
 

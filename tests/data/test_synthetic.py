@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scratchnn.data import make_spirals, train_val_split
+from scratchnn.data import make_bars, make_spirals, train_val_split
 
 
 def test_spirals_shapes_and_classes() -> None:
@@ -92,3 +92,17 @@ def test_train_val_split_validation(val_size: object, error: type[Exception], me
 def test_train_val_split_length_mismatch() -> None:
     with pytest.raises(ValueError, match=r"Invalid shape for `y`: expected \(10, \*\) to match X's 10 samples"):
         train_val_split(np.zeros((10, 2)), np.zeros(9), 0.2)
+
+
+def test_make_bars_draws_one_bar_of_the_labelled_orientation() -> None:
+    X, y = make_bars(40, size=10, noise=0.0, rng=np.random.default_rng(0))
+    assert X.shape == (40, 1, 10, 10) and X.dtype == np.float32 and y.dtype == np.int64
+    assert set(y.tolist()) == {0, 1, 2, 3}
+    for img, label in zip(X[:, 0], y):
+        rows, cols = np.nonzero(img)
+        assert len(rows) == 5 and np.all(img[rows, cols] == 1.0)  # length size // 2
+        steps = {(int(np.ptp(rows)), int(np.ptp(cols)))}
+        assert steps == [{(0, 4)}, {(4, 0)}, {(4, 4)}, {(4, 4)}][label]
+        if label >= 2:  # diagonal: row and column grow together; anti-diagonal: in opposite directions
+            order = np.argsort(rows)
+            assert np.all(np.diff(cols[order]) == (1 if label == 2 else -1))

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from scratchnn.experiments.small_runs import average_runs, load_small_data, make_blobs, train_run
+from scratchnn.data import make_blobs
+from scratchnn.experiments.small_runs import average_runs, load_small_data, train_run
 from scratchnn.models import FullyConnectedNet
 
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from scratchnn import nn, optim
-from scratchnn.experiments.cnn_data import make_bars
+from scratchnn.data import make_bars
 from scratchnn.models import ConvNet
 
 from ..nn.twins import compare_module, to_torch_state

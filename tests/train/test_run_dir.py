@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scratchnn.train import make_run_dir, plot_history, read_jsonl
+from scratchnn.train import make_run_dir, read_jsonl
 
 from .helpers import make_trainer, params_of, spirals
 
@@ -68,13 +68,3 @@ def test_make_run_dir_names_are_unique(tmp_path: Path, monkeypatch: pytest.Monke
     assert all(p.is_dir() and not any(p.iterdir()) for p in paths)
     with pytest.raises(TypeError, match="Invalid type for `name`"):
         make_run_dir(tmp_path, "a/b")
-
-
-def test_plot_history_skips_partial_entries_and_missing_accuracy(tmp_path: Path) -> None:
-    history = [
-        {"epoch": 1, "step": 2, "train_loss": 1.0, "lr": 0.1, "time": 0.0},
-        {"epoch": 2, "step": 4, "train_loss": 0.5, "val_loss": 0.6, "lr": 0.1, "time": 0.0},
-        {"epoch": 3, "step": 5, "train_loss": 0.4, "lr": 0.1, "time": 0.0, "partial": True},
-    ]
-    out = plot_history(history, tmp_path / "c.png", title="t")
-    assert out.read_bytes()[:4] == b"\x89PNG"

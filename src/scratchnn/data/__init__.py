@@ -9,9 +9,9 @@ from .datasets import ensure_dataset
 from .download import download_url
 from .idx import read_idx
 from .loader import DataLoader
-from .mnist import load_fashion_mnist, load_mnist
+from .mnist import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist
 from .sources import DatasetNotFoundError, user_cache_dir
-from .synthetic import make_spirals, train_val_split
+from .synthetic import gaussian_mixture, make_bars, make_blobs, make_spirals, train_val_split
 
 __all__ = [
     "load_fashion_mnist",
@@ -19,6 +19,10 @@ __all__ = [
     "load_cifar10",
     "DataLoader",
     "make_spirals",
+    "make_blobs",
+    "gaussian_mixture",
+    "make_bars",
+    "FASHION_MNIST_CLASSES",
     "train_val_split",
     "ensure_dataset",
     "DatasetNotFoundError",

@@ -35,6 +35,21 @@ class IdxDataset:
         return (self.train_images, self.train_labels, self.test_images, self.test_labels)
 
 
+#: the ten Fashion-MNIST labels, in label order (the dataset's README)
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+
+
 def _needed(names: tuple[str, ...]) -> str:
     return ", ".join(f"{n}.gz" for n in names) + " (each may also be uncompressed, without .gz)"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .train_common import nonneg_int
+from .._validate import nonneg_int
 
 __all__ = ["add_parser", "run_from_args"]
 

@@ -21,6 +21,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .._validate import check_float, check_int, invalid_value
+from ..data.synthetic import gaussian_mixture
 from ..models import FullyConnectedNet
 from ..nn import CrossEntropyLoss
 from ..optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
@@ -28,7 +29,7 @@ from ..train import Callback, Trainer
 from .base import RunContext
 from .optimizers_report import LABELS, plot_curves, plot_sweep, report
 
-__all__ = ["Config", "QUICK", "run", "report", "train_one", "load_data", "gaussian_mixture"]
+__all__ = ["Config", "QUICK", "run", "report", "train_one", "load_data"]
 
 NAMES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 
@@ -111,20 +112,6 @@ def make_optimizer(name: str, params: Any, lr: float, config: Config) -> Optimiz
     if name == "adam":
         return Adam(params, lr=lr)
     return AdamW(params, lr=lr, weight_decay=config.weight_decay_adamw)
-
-
-def gaussian_mixture(n: int, dim: int, classes: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """``classes`` Gaussian blobs in ``dim`` dimensions with a shared positive mean and correlated noise.
-
-    x = 0.5 + 0.2 * m_y + 0.3 * A z + 0.1 e, with m_k, z, e standard normal and A a fixed random
-    (dim, 8) mixing matrix / sqrt(8): like raw pixel intensities, every feature is offset and the
-    features are correlated, so the loss surface is ill-conditioned. Shape: X (n, dim) float32, y (n,).
-    """
-    means = rng.standard_normal((classes, dim))  # (K, D)
-    mixing = rng.standard_normal((dim, 8)) / np.sqrt(8.0)  # (D, 8)
-    y = rng.integers(0, classes, size=n)
-    X = 0.5 + 0.06 * means[y] + 0.3 * rng.standard_normal((n, 8)) @ mixing.T + 0.1 * rng.standard_normal((n, dim))
-    return X.astype(np.float32), y.astype(np.int64)
 
 
 def load_data(config: Config, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -15,14 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_float, check_int, invalid_value
+from .._validate import check_int, invalid_value
+from ..data.synthetic import make_blobs
 from ..models import FullyConnectedNet
 from ..nn.module import Module
 from ..train import Solver
 
 __all__ = [
     "DATASETS",
-    "make_blobs",
     "load_small_data",
     "load_config_data",
     "describe_data",
@@ -35,25 +35,6 @@ __all__ = [
 
 DATASETS = ("fashion-mnist", "synthetic")
 ACC_KEYS = ("best_val_acc", "best_train_acc", "final_val_acc", "final_train_acc")
-
-
-def make_blobs(
-    n: int, dim: int, noise: float, *, num_classes: int = 10, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``n`` samples of ``num_classes`` Gaussian blobs: x = m_y + noise * e, with m_k, e ~ N(0, I).
-
-    Returns ``X, y, centres``. Two centres lie about sqrt(2 dim) apart, so ``noise`` well below
-    sqrt(dim / 2) keeps the classes separable, and near it they overlap.
-
-    Shape:
-        X: (n, dim) float32;  y: (n,) int64 in [0, num_classes);  centres: (num_classes, dim)
-    """
-    n, dim = check_int(n, "n", low=1), check_int(dim, "dim", low=1)
-    noise = check_float(noise, "noise", low=0.0)
-    centres = rng.standard_normal((num_classes, dim))  # (K, D)
-    y = rng.integers(0, num_classes, size=n)
-    X = centres[y] + noise * rng.standard_normal((n, dim))  # (n, D)
-    return X.astype(np.float32), y.astype(np.int64), centres
 
 
 def load_small_data(

@@ -1,10 +1,10 @@
 """Assembled networks, one file per area, each a Module that also keeps the course contract."""
 
-from .cnn import ThreeLayerConvNet
 from .convnet import ConvNet
 from .fc_net import FullyConnectedNet
+from .three_layer_convnet import ThreeLayerConvNet
 
 __all__ = ["FullyConnectedNet"]
 
-# convolutional networks (models/cnn.py, models/convnet.py)
+# convolutional networks (models/three_layer_convnet.py, models/convnet.py)
 __all__ += ["ThreeLayerConvNet", "ConvNet"]

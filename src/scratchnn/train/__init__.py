@@ -1,9 +1,10 @@
 """Training: the model-agnostic ``Trainer``, callbacks, exact-resume checkpoints, run folders, the course ``Solver``."""
 
+from ..figures.history import plot_history
+from .augment import RandomHorizontalFlip
 from .callbacks import Callback, EarlyStopping, ModelCheckpoint
 from .checkpoint import load_checkpoint, save_checkpoint
 from .metrics import accuracy
-from .plots import plot_history
 from .run_dir import make_run_dir, read_jsonl
 from .solver import Solver
 from .trainer import Trainer
@@ -14,6 +15,7 @@ __all__ = [
     "Callback",
     "EarlyStopping",
     "ModelCheckpoint",
+    "RandomHorizontalFlip",
     "save_checkpoint",
     "load_checkpoint",
     "make_run_dir",

@@ -160,7 +160,7 @@ class Trainer:
         # not on an exception: a step cut short leaves no consistent state to checkpoint
         self._dispatch("on_train_end")
         if self.run_dir is not None and self.history:
-            from .plots import plot_history  # matplotlib is imported only here
+            from ..figures.history import plot_history  # matplotlib is imported only here
 
             plot_history(self.history, self.run_dir / "curves.png")
         return self.history

@@ -1,5 +1,5 @@
-"""What ``scratchnn train mlp`` and ``scratchnn train cnn`` share: flag types, the training flags and
-the set-up of a run (its folder, validation split, optimizer and learning-rate schedule).
+"""What every ``scratchnn train MODEL`` recipe shares: the training flags and the set-up of a run (its
+folder, validation split, optimizer and learning-rate schedule). The flag types are in ``_validate``.
 
 Imported by ``scratchnn.cli`` to build its parser, so the heavy imports sit inside the functions.
 """
@@ -7,9 +7,10 @@ Imported by ``scratchnn.cli`` to build its parser, so the heavy imports sit insi
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .._validate import nonneg_float, nonneg_int, positive_float, positive_int
 
 if TYPE_CHECKING:
     import numpy as np
@@ -19,11 +20,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "OPTIMIZERS",
-    "positive_int",
-    "nonneg_int",
-    "positive_float",
-    "nonneg_float",
-    "probability",
     "add_training_flags",
     "check_new_run_dir",
     "hold_out_validation",
@@ -32,28 +28,6 @@ __all__ = [
 ]
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
-
-
-def _number(kind: type, ok: Callable[[Any], bool], what: str) -> Callable[[str], Any]:
-    """An argparse type: ``kind(text)`` if ``ok`` holds for it, else a one-line error saying ``what``."""
-
-    def parse(text: str) -> Any:
-        try:
-            v = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, received {text!r}") from None
-        if not ok(v):
-            raise argparse.ArgumentTypeError(f"expected {what}, received {text!r}")
-        return v
-
-    return parse
-
-
-positive_int = _number(int, lambda v: v >= 1, "a positive integer")
-nonneg_int = _number(int, lambda v: v >= 0, "a non-negative integer")
-positive_float = _number(float, lambda v: v > 0 and v != float("inf"), "a positive number")
-nonneg_float = _number(float, lambda v: v >= 0 and v != float("inf"), "a non-negative number")
-probability = _number(float, lambda v: 0.0 <= v < 1.0, "a probability in [0, 1)")
 
 
 def add_training_flags(p: argparse.ArgumentParser, *, kind: str, lr: float, epochs: int, seed_help: str) -> None:

@@ -16,9 +16,52 @@ from pathlib import Path
 import numpy as np
 
 from .. import _config
+from .._validate import positive_float, positive_int
 from ..models import FullyConnectedNet
 from ..nn import CrossEntropyLoss
-from .train_common import check_new_run_dir, hold_out_validation, make_optimizer, make_scheduler
+from .common import add_training_flags, check_new_run_dir, hold_out_validation, make_optimizer, make_scheduler
+
+__all__ = ["add_parser", "run_from_args", "load_dataset"]
+
+DATASETS = ("fashion-mnist", "mnist", "spirals")
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``mlp`` to the subcommands of ``scratchnn train``."""
+    p = subparsers.add_parser(
+        "mlp",
+        help="train a fully connected network (FullyConnectedNet)",
+        description="Train a fully connected ReLU network written from scratch and report test accuracy. "
+        "Writes a run folder with config.json, metrics.jsonl, checkpoints/ and curves.png.",
+    )
+    p.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        default="fashion-mnist",
+        help="fashion-mnist (default), mnist, or spirals (synthetic, 2-D, no download)",
+    )
+    p.add_argument(
+        "--data-root",
+        default=None,
+        metavar="DIR",
+        help="folder holding the dataset files (default: $SCRATCHNN_DATA, the user cache, "
+        "the Debian package folder, then download)",
+    )
+    p.add_argument(
+        "--hidden",
+        type=positive_int,
+        nargs="+",
+        default=[512, 256],
+        metavar="H",
+        help="hidden layer sizes (default: 512 256)",
+    )
+    p.add_argument(
+        "--weight-init", choices=("he", "xavier", "normal"), default="he", help="weight initialization (default: he)"
+    )
+    p.add_argument(
+        "--weight-scale", type=positive_float, default=1e-2, help="std of the 'normal' initialization (default: 1e-2)"
+    )
+    add_training_flags(p, kind="mlp", lr=1e-3, epochs=30, seed_help="random seed for init and shuffling")
 
 
 def load_dataset(name: str, root: str | None, rng: np.random.Generator) -> tuple[np.ndarray, ...]:

@@ -14,23 +14,32 @@ import json
 import math
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .. import _config
-from .train_common import (
-    add_training_flags,
-    check_new_run_dir,
-    hold_out_validation,
-    make_optimizer,
-    make_scheduler,
-    positive_int,
-    probability,
-)
+from .._validate import positive_int, probability
+from .common import add_training_flags, check_new_run_dir, hold_out_validation, make_optimizer, make_scheduler
 
-__all__ = ["add_parser", "run_from_args"]
+__all__ = ["add_parser", "run_from_args", "load_images"]
 
-DATASETS = ("fashion-mnist", "mnist", "synthetic")  # see cnn_data.load_images
+DATASETS = ("fashion-mnist", "mnist", "synthetic")  # see load_images
+
+
+def load_images(name: str, root: str | None, rng: np.random.Generator) -> tuple[Any, ...]:
+    """X_train, y_train, X_test, y_test as (N, C, H, W) float32 images, and the class names."""
+    from ..data import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist
+    from ..data.synthetic import BAR_CLASSES, make_bars
+
+    if name == "fashion-mnist":
+        return (*load_fashion_mnist(root), FASHION_MNIST_CLASSES)
+    if name == "mnist":
+        return (*load_mnist(root), tuple(str(d) for d in range(10)))
+    if name == "synthetic":
+        X, y = make_bars(800, rng=rng)
+        return X[:600], y[:600], X[600:], y[600:], BAR_CLASSES
+    raise ValueError(f"Invalid value for `dataset`: expected fashion-mnist, mnist or synthetic. Received: {name!r}")
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -94,11 +103,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run_from_args(args: argparse.Namespace) -> int:
     """Run ``scratchnn train cnn`` with parsed flags; returns the exit status."""
+    from ..figures.classifier import confusion_matrix, plot_confusion_matrix, plot_filters
     from ..models import ConvNet
     from ..nn import CrossEntropyLoss
-    from ..train import Callback, EarlyStopping, Trainer, make_run_dir
-    from ..train.plots_cnn import confusion_matrix, plot_confusion_matrix, plot_filters
-    from .cnn_data import RandomHorizontalFlip, load_images
+    from ..train import Callback, EarlyStopping, RandomHorizontalFlip, Trainer, make_run_dir
 
     check_new_run_dir(args.out, "cnn")
     if args.kernel_size % 2 == 0:

@@ -1,25 +1,11 @@
-"""The image data of ``scratchnn train cnn``: the synthetic bars task and the flip augmentation."""
+"""RandomHorizontalFlip (scratchnn/train/augment.py): a fresh random half of the images mirrored each epoch."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from scratchnn.experiments.cnn_data import RandomHorizontalFlip, make_bars
-
-
-def test_make_bars_draws_one_bar_of_the_labelled_orientation() -> None:
-    X, y = make_bars(40, size=10, noise=0.0, rng=np.random.default_rng(0))
-    assert X.shape == (40, 1, 10, 10) and X.dtype == np.float32 and y.dtype == np.int64
-    assert set(y.tolist()) == {0, 1, 2, 3}
-    for img, label in zip(X[:, 0], y):
-        rows, cols = np.nonzero(img)
-        assert len(rows) == 5 and np.all(img[rows, cols] == 1.0)  # length size // 2
-        steps = {(int(np.ptp(rows)), int(np.ptp(cols)))}
-        assert steps == [{(0, 4)}, {(4, 0)}, {(4, 4)}, {(4, 4)}][label]
-        if label >= 2:  # diagonal: row and column grow together; anti-diagonal: in opposite directions
-            order = np.argsort(rows)
-            assert np.all(np.diff(cols[order]) == (1 if label == 2 else -1))
+from scratchnn.train import RandomHorizontalFlip
 
 
 def test_random_horizontal_flip_mirrors_a_fresh_half_in_place_each_epoch() -> None:

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from scratchnn.cli import build_parser, main
-from scratchnn.experiments.cnn_data import FASHION_MNIST_CLASSES
+from scratchnn.data import FASHION_MNIST_CLASSES
 
-from .data.fakes import idx_arrays, write_idx_dataset
+from ..data.fakes import idx_arrays, write_idx_dataset
 
 TRAIN_CNN_FLAGS = [
     "--dataset",

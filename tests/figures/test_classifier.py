@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scratchnn.train.plots_cnn import confusion_matrix, filter_mosaic, plot_confusion_matrix, plot_filters
+from scratchnn.figures.classifier import confusion_matrix, filter_mosaic, plot_confusion_matrix, plot_filters
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

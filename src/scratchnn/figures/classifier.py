@@ -1,7 +1,7 @@
 """Pictures of an image classifier: its confusion matrix and its first layer's filters, saved as PNGs.
 
 matplotlib is imported inside the drawing functions and used through its object API on an Agg
-canvas (no pyplot, no display), as in :mod:`.plots`.
+canvas (no pyplot, no display), as in :mod:`.history`.
 """
 
 from __future__ import annotations

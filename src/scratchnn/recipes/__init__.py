@@ -1,0 +1,6 @@
+"""What ``scratchnn train MODEL`` runs: one module per model family (``mlp``, ``cnn``), one shared set-up.
+
+Each recipe loads its data, builds its model, trains it with the Trainer into a new run folder
+(config, metrics, checkpoints, figures, results) and reports test accuracy; :mod:`.common` holds the
+training flags and run set-up they share, :mod:`.cli` the ``train`` subcommand.
+"""
