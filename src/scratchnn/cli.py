@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--root", default=None, metavar="DIR", help="look here first")
     data.add_argument("--no-download", action="store_true", help="only look, never download")
 
-    from .experiments.cli import add_parser as add_experiment_parser
+    from .experiments.harness.cli import add_parser as add_experiment_parser
 
     add_experiment_parser(sub)
     return parser
@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return print_table()
         if args.command == "experiment":
-            from .experiments.cli import run_from_args as run_experiment_from_args
+            from .experiments.harness.cli import run_from_args as run_experiment_from_args
 
             return run_experiment_from_args(args)
         if args.command == "data":

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from scratchnn.experiments import batchnorm
-from scratchnn.experiments.base import config_for, run_experiment
-from scratchnn.experiments.batchnorm_report import good_scales, spread
+from scratchnn.experiments.batchnorm import good_scales, spread
+from scratchnn.experiments.harness.runner import config_for, run_experiment
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scratchnn.experiments.base import config_for, run_experiment
 from scratchnn.experiments.batchnorm_batchsize import final_val_acc
+from scratchnn.experiments.harness.runner import config_for, run_experiment
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from scratchnn.analysis.initialization import make_sines, sines_at
-from scratchnn.experiments.base import config_for, run_experiment
+from scratchnn.experiments.harness.runner import config_for, run_experiment
 
 
 @pytest.fixture(scope="module")

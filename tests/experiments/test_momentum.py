@@ -11,7 +11,7 @@ import pytest
 from scratchnn.analysis.least_squares import make_least_squares
 from scratchnn.analysis.momentum import stability_bound
 from scratchnn.experiments import momentum
-from scratchnn.experiments.base import config_for, run_experiment
+from scratchnn.experiments.harness.runner import config_for, run_experiment
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from scratchnn.experiments import optimizers
-from scratchnn.experiments.base import config_for, run_experiment
+from scratchnn.experiments.harness.runner import config_for, run_experiment
+from scratchnn.experiments.optimizers.run import _select
 
 
 def test_quick_run_adam_and_momentum_reach_a_lower_training_loss_than_sgd(tmp_path: Path) -> None:
@@ -47,7 +48,7 @@ def test_the_chosen_rate_has_the_best_validation_accuracy_of_its_sweep() -> None
         {"diverged": False, "best_val_acc": 0.8, "final_train_loss": 0.9, "lr": 2},
         {"diverged": True, "best_val_acc": 0.9, "final_train_loss": float("inf"), "lr": 3},
     ]
-    assert optimizers._select(runs)["lr"] == 2
+    assert _select(runs)["lr"] == 2
 
 
 def test_config_checks() -> None:

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from scratchnn._validate import check_int
-from scratchnn.experiments.base import RunContext, new_figure
-from scratchnn.experiments.report import Report, Table
+from scratchnn.experiments.harness.context import RunContext
+from scratchnn.experiments.harness.report import Report, Table
+from scratchnn.figures import new_figure
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,9 @@ from ..ops.losses import (
     Loss,
     _check_class_weight,
     _softmax_loss_checked,
-    bce_with_logits_loss,
-    mse_loss,
     multi_margin_loss,
 )
+from ..ops.pointwise_losses import bce_with_logits_loss, mse_loss
 from .module import Module
 
 

@@ -27,7 +27,8 @@ from .conv_naive import conv_backward_naive, conv_forward_naive
 from .dropout import dropout_backward, dropout_forward
 from .groupnorm import spatial_groupnorm_backward, spatial_groupnorm_forward
 from .layernorm import layernorm_backward, layernorm_forward
-from .losses import bce_with_logits_loss, mse_loss, multi_margin_loss, softmax_loss, svm_loss
+from .losses import multi_margin_loss, softmax_loss, svm_loss
+from .pointwise_losses import bce_with_logits_loss, mse_loss
 from .pool import (
     adaptive_avg_pool_backward,
     adaptive_avg_pool_forward,

@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_int, invalid_value
-from ..data.synthetic import make_blobs
-from ..models import FullyConnectedNet
-from ..nn.module import Module
-from ..train import Solver
+from ..._validate import check_int, invalid_value
+from ...data.synthetic import make_blobs
+from ...models import FullyConnectedNet
+from ...nn.module import Module
+from ...train import Solver
 
 __all__ = [
     "DATASETS",
@@ -57,7 +57,7 @@ def load_small_data(
     if dataset == "synthetic":
         X, y, _ = make_blobs(n, synthetic_dim, synthetic_noise, rng=rng)
     elif dataset == "fashion-mnist":
-        from ..data import load_fashion_mnist
+        from ...data import load_fashion_mnist
 
         X_all, y_all, _, _ = load_fashion_mnist(flatten=True)
         if n > len(X_all):

@@ -19,12 +19,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .._validate import check_float, check_int, invalid_value
-from .base import RunContext
-from .dropout_report import plot_curves, report
-from .small_runs import average_runs, data_sizes, load_config_data, repeat_seeds, repeated_runs
+from ..._validate import check_float, check_int, invalid_value
+from ..common.small_runs import average_runs, data_sizes, load_config_data, repeat_seeds, repeated_runs
+from ..harness.context import RunContext
 
-__all__ = ["Config", "QUICK", "run", "report", "by_p", "first_epoch_at"]
+__all__ = ["Config", "QUICK", "run", "by_p", "first_epoch_at"]
 
 
 @dataclass(frozen=True)
@@ -87,7 +86,6 @@ def run(config: Config, ctx: RunContext) -> dict[str, Any]:
 
     with threadpool_limits(limits=config.threads, user_api="blas"):
         results = _run(config, ctx)
-    ctx.savefig(plot_curves(config, results), "curves")
     return results
 
 

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .base import new_figure
-from .report import Report, Table
-from .small_runs import describe_data
+from ...figures import new_figure
+from ..common.small_runs import describe_data
+from ..harness.report import Report, Table
+from .run import Config
 
-if TYPE_CHECKING:
-    from .dropout import Config
-
-__all__ = ["plot_curves", "report"]
+__all__ = ["figures", "plot_curves", "report"]
 
 
 def plot_curves(config: Config, results: dict[str, Any]) -> Any:
@@ -158,3 +156,8 @@ def report(config: Config, results: dict[str, Any]) -> Report:
         + ", final val acc "
         + "/".join(f"{r['final_val_acc']:.3f}" for r in runs),
     )
+
+
+def figures(config: Config, results: dict[str, Any]) -> dict[str, Any]:
+    """Every figure of the report, drawn from the results (the runner saves each as ``<name>.png``)."""
+    return {"curves": plot_curves(config, results)}

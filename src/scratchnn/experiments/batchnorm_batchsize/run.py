@@ -20,12 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .._validate import check_float, check_int, invalid_value
-from .base import RunContext
-from .batchnorm_batchsize_report import plot_curves, plot_final, report
-from .small_runs import average_runs, data_sizes, load_config_data, repeat_seeds, repeated_runs
+from ..._validate import check_float, check_int, invalid_value
+from ..common.small_runs import average_runs, data_sizes, load_config_data, repeat_seeds, repeated_runs
+from ..harness.context import RunContext
 
-__all__ = ["Config", "QUICK", "run", "report", "final_val_acc"]
+__all__ = ["Config", "QUICK", "run", "final_val_acc"]
 
 NORMALIZATIONS = ("none", "batchnorm", "layernorm")
 
@@ -101,8 +100,6 @@ def run(config: Config, ctx: RunContext) -> dict[str, Any]:
 
     with threadpool_limits(limits=config.threads, user_api="blas"):
         results = _run(config, ctx)
-    ctx.savefig(plot_curves(config, results), "curves")
-    ctx.savefig(plot_final(config, results), "final")
     return results
 
 

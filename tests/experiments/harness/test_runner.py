@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from scratchnn.cli import main
-from scratchnn.experiments import registry
-from scratchnn.experiments.base import config_for, run_experiment
-from scratchnn.experiments.registry import EXPERIMENTS, ExperimentInfo, load_experiment
+from scratchnn.experiments.harness import registry
+from scratchnn.experiments.harness.registry import EXPERIMENTS, ExperimentInfo, load_experiment
+from scratchnn.experiments.harness.runner import config_for, run_experiment
 
 
 @pytest.fixture(autouse=True)

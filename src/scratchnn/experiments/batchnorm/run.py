@@ -20,12 +20,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .._validate import check_float, check_int, invalid_value
-from .base import RunContext
-from .batchnorm_report import plot_sweep, report
-from .small_runs import average_runs, data_sizes, load_config_data, repeat_seeds, repeated_runs
+from ..._validate import check_float, check_int, invalid_value
+from ..common.small_runs import average_runs, data_sizes, load_config_data, repeat_seeds, repeated_runs
+from ..harness.context import RunContext
 
-__all__ = ["Config", "QUICK", "run", "report", "weight_scales"]
+__all__ = ["Config", "QUICK", "run", "weight_scales"]
 
 NORMALIZATIONS = ("none", "batchnorm")
 
@@ -101,7 +100,6 @@ def run(config: Config, ctx: RunContext) -> dict[str, Any]:
 
     with threadpool_limits(limits=config.threads, user_api="blas"):
         results = _run(config, ctx)
-    ctx.savefig(plot_sweep(config, results), "sweep")
     return results
 
 

@@ -28,7 +28,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any, Literal, Union, get_args, get_origin
 
-from .._validate import invalid_value
+from ..._validate import invalid_value
 
 __all__ = ["apply_overrides", "parse_set_args", "parse_value", "describe_type"]
 

@@ -1,8 +1,11 @@
-"""Experiment machinery: one file per experiment, a registry, run folders with a ``report.md``.
+"""Running an experiment: ``run_experiment`` writes a new run folder with ``config.json``, ``metrics.jsonl``,
+figures, ``results.json`` and ``report.md``.
 
 Writing an experiment
 ---------------------
-An experiment is one module ``scratchnn/experiments/<name>.py`` holding:
+An experiment is one folder ``scratchnn/experiments/<name>/`` holding ``run.py`` and ``report.py``
+(``__init__.py`` re-exports their public names; the registry imports the folder as a module).
+``run.py`` holds:
 
 - ``Config``: a ``@dataclass(frozen=True)`` whose fields have defaults and a comment each. Field
   types drive ``--set key=value`` parsing (int, float, bool, str, ``Literal[...]``, tuples/lists of
@@ -11,26 +14,34 @@ An experiment is one module ``scratchnn/experiments/<name>.py`` holding:
 - ``QUICK: dict[str, Any]``: the field overrides of ``--quick`` (same code path, seconds long,
   no download: synthetic data there, so the test suite never needs a real dataset).
 - ``run(config: Config, ctx: RunContext) -> dict``: does the work and returns JSON-able results
-  (numpy numbers and arrays are converted; non-finite floats are written as null). It saves its
-  figures with ``ctx.savefig(fig, "name")`` and may log rows with ``ctx.log({...})``.
-- figure functions, e.g. ``plot_curves(results) -> Figure``, called by ``run``; make figures with
-  :func:`new_figure` (matplotlib's object API on an Agg canvas, imported lazily: no pyplot).
+  (numpy numbers and arrays are converted; non-finite floats are written as null). It may log rows
+  with ``ctx.log({...})``, and runs its repeats and grids through ``ctx.map(fn, tasks)`` (the sweep
+  runner). It draws no figures (a figure that cannot be rebuilt from the results may still be saved
+  with ``ctx.savefig(fig, "name")``).
+
+``report.py`` imports ``Config`` from ``run.py`` (one way) and holds:
+
+- ``figures(config, results) -> {name: Figure}``: every figure, drawn from the results alone with
+  :func:`scratchnn.figures.new_figure`; the runner saves each as ``<name>.png``, so a report can be
+  redrawn from ``results.json`` without running again;
 - ``report(config: Config, results: dict) -> Report``: question, setup, tables, figure files and a
   reading computed from the numbers (see :class:`~.report.Report`, :class:`~.report.Table`).
 
 and one row in :data:`.registry.EXPERIMENTS` (``name -> ExperimentInfo(module, title, quick, full)``).
-The smallest complete example is ``tests/experiments/toy.py``; a real one is :mod:`.optimizers`.
+The smallest complete example is ``tests/experiments/toy.py``; a real one is
+:mod:`scratchnn.experiments.optimizers`.
 
-Imports for an experiment file::
+Imports for an experiment's files::
 
-    from .base import RunContext, new_figure          # ctx.rng, ctx.log, ctx.savefig, ctx.echo
-    from .report import Report, Table, fmt
+    from ..harness.context import RunContext           # ctx.rng, ctx.log, ctx.map, ctx.echo   (run.py)
+    from ..harness.report import Report, Table, fmt    # (report.py)
+    from ...figures import new_figure                  # (report.py)
 
 ``Report(title, question, setup, tables=[Table(columns, rows, caption="")], figures=[("x.png",
 "caption")], reading="markdown built from the numbers", headline="one line for docs/experiments.md")``.
 ``ctx.echo(msg)`` prints progress on the command line only. A diverging run is a result: catch it
 (``np.errstate(over="raise", invalid="raise")`` + ``FloatingPointError``, or a non-finite loss)
-and report the step, as :func:`.optimizers.train_one` does.
+and report the step, as ``optimizers.train_one`` does.
 
 Running one
 -----------
@@ -42,7 +53,7 @@ returns ``(results, out_dir)``. Order of settings: ``Config()`` defaults, then `
 
 - ``config.json``: experiment name, quick, seed, overrides and the full config;
 - ``metrics.jsonl``: the rows ``ctx.log`` appended (the file exists even if empty);
-- the PNGs ``ctx.savefig`` wrote;
+- the PNGs of ``figures(config, results)`` (and any ``ctx.savefig`` wrote);
 - ``results.json``: ``run``'s results plus ``runtime_s``;
 - ``report.md``: :func:`~.report.render_markdown` of ``report(config, results)``; every figure it
   names must exist.
@@ -56,92 +67,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 import shlex
-import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from .. import _config
-from ..train.run_dir import to_jsonable
+from ... import _config
+from .context import RunContext, jsonable
 from .overrides import apply_overrides
 from .registry import load_experiment
 from .report import Report, render_markdown
 
-__all__ = ["RunContext", "run_experiment", "config_for", "new_figure", "jsonable"]
-
-
-@dataclass
-class RunContext:
-    """What ``run(config, ctx)`` gets besides its config: the run folder, the seed's generator, logging.
-
-    Attributes:
-        out_dir: the run folder (new, created by :func:`run_experiment`).
-        seed: the run's seed; ``rng`` is ``np.random.default_rng(seed)``.
-        quick: whether this is the ``--quick`` version.
-        verbose: whether :meth:`echo` prints (the command line sets it).
-    """
-
-    out_dir: Path
-    seed: int = 0
-    quick: bool = False
-    verbose: bool = False
-    rng: np.random.Generator = field(init=False)
-    figures: list[str] = field(init=False, default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.out_dir = Path(self.out_dir)
-        self.rng = np.random.default_rng(self.seed)
-
-    def log(self, row: dict[str, Any]) -> None:
-        """Append ``row`` as one JSON line to ``metrics.jsonl``."""
-        with open(self.out_dir / "metrics.jsonl", "a") as f:
-            f.write(json.dumps(jsonable(row)) + "\n")
-
-    def savefig(self, fig: Any, name: str) -> str:
-        """Write the matplotlib figure ``fig`` as ``<name>.png`` in the run folder; return the file name."""
-        file = name if name.endswith(".png") else f"{name}.png"
-        if os.sep in file or file.startswith("."):
-            raise ValueError(f"Invalid value for `name`: expected a plain file name. Received: name={name!r}")
-        fig.savefig(self.out_dir / file, dpi=110)
-        self.figures.append(file)
-        return file
-
-    def echo(self, message: str) -> None:
-        """Print a progress line (only when verbose, i.e. on the command line)."""
-        if self.verbose:
-            print(message, file=sys.stdout, flush=True)
-
-
-def new_figure(ncols: int = 1, *, nrows: int = 1, size: tuple[float, float] = (5.0, 3.8)) -> tuple[Any, Any]:
-    """``fig, axes`` on an Agg canvas (matplotlib's object API: no pyplot, no display, no global state).
-
-    ``axes`` is a flat list of ``nrows * ncols`` Axes; ``size`` is the size of one panel in inches.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(size[0] * ncols, size[1] * nrows), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(nrows, ncols, squeeze=False)
-    return fig, [ax for row in axes for ax in row]
-
-
-def jsonable(obj: Any) -> Any:
-    """``obj`` with numpy values made Python ones and non-finite floats made None (strict JSON)."""
-    obj = to_jsonable(obj)
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [jsonable(v) for v in obj]
-    return obj
+__all__ = ["run_experiment", "config_for"]
 
 
 def config_for(name: str, *, quick: bool = False, overrides: dict[str, Any] | None = None) -> Any:
@@ -155,7 +93,7 @@ def config_for(name: str, *, quick: bool = False, overrides: dict[str, Any] | No
 
 def _new_out_dir(name: str, out: str | os.PathLike[str] | None) -> Path:
     if out is None:
-        from ..train.run_dir import make_run_dir
+        from ...train.run_dir import make_run_dir
 
         return make_run_dir("runs", name)
     path = Path(out).expanduser()
@@ -205,6 +143,8 @@ def run_experiment(
     runtime = time.perf_counter() - start
     results["runtime_s"] = round(runtime, 2)
     (out_dir / "results.json").write_text(json.dumps(jsonable(results), indent=2) + "\n")
+    for fig_name, fig in getattr(module, "figures", _no_figures)(config, results).items():
+        ctx.savefig(fig, fig_name)
     report = module.report(config, results)
     if not isinstance(report, Report):
         raise TypeError(f"{module.__name__}.report() must return a Report, not {type(report).__name__}")
@@ -217,3 +157,7 @@ def run_experiment(
     (out_dir / "report.md").write_text(text)
     ctx.echo(f"{report.title}: {report.headline}" if report.headline else report.title)
     return results, out_dir
+
+
+def _no_figures(config: Any, results: dict[str, Any]) -> dict[str, Any]:
+    return {}

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from ..analysis.momentum import classify_regime, convergence_rate, spectral_radius
-from .base import new_figure
-from .report import Report, Table
+from ...analysis.momentum import classify_regime, convergence_rate, spectral_radius
+from ...figures import new_figure
+from ..harness.report import Report, Table
+from .run import Config
 
-if TYPE_CHECKING:
-    from .momentum import Config
-
-__all__ = ["plot_rates", "plot_curves", "plot_regimes", "report"]
+__all__ = ["figures", "plot_rates", "plot_curves", "plot_regimes", "report"]
 
 
 def plot_rates(config: Config, results: dict[str, Any]) -> Any:
@@ -280,3 +278,12 @@ def report(config: Config, results: dict[str, Any]) -> Report:
         reading="\n".join(lines),
         headline=headline,
     )
+
+
+def figures(config: Config, results: dict[str, Any]) -> dict[str, Any]:
+    """Every figure of the report, drawn from the results (the runner saves each as ``<name>.png``)."""
+    return {
+        "rates": plot_rates(config, results),
+        "loss_curves": plot_curves(config, results),
+        "regimes": plot_regimes(config, results),
+    }

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from .base import new_figure
-from .report import Report, Table
-from .small_runs import describe_data
+from ...figures import new_figure
+from ..common.small_runs import describe_data
+from ..harness.report import Report, Table
+from .run import Config
 
-if TYPE_CHECKING:
-    from .batchnorm_batchsize import Config
-
-__all__ = ["LABELS", "plot_curves", "plot_final", "report", "batch_spread"]
+__all__ = ["figures", "LABELS", "plot_curves", "plot_final", "report", "batch_spread"]
 
 LABELS = {"none": "no normalization", "batchnorm": "BatchNorm", "layernorm": "LayerNorm"}
 COLORS = {"none": "tab:gray", "batchnorm": "tab:blue", "layernorm": "tab:orange"}
@@ -188,3 +186,8 @@ def report(config: Config, results: dict[str, Any]) -> Report:
         reading="\n".join(reading),
         headline=f"final val acc at batch {sizes}: " + "; ".join(headline_parts),
     )
+
+
+def figures(config: Config, results: dict[str, Any]) -> dict[str, Any]:
+    """Every figure of the report, drawn from the results (the runner saves each as ``<name>.png``)."""
+    return {"curves": plot_curves(config, results), "final": plot_final(config, results)}

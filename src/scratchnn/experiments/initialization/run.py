@@ -19,8 +19,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .._validate import check_float, check_int, invalid_value
-from ..analysis.initialization import (
+from ..._validate import check_float, check_int, invalid_value
+from ...analysis.initialization import (
     SCHEMES,
     deep_mlp,
     init_weights_,
@@ -29,12 +29,11 @@ from ..analysis.initialization import (
     sines_at,
     train_until_diverged,
 )
-from ..nn import CrossEntropyLoss, Module, MSELoss
-from ..optim import SGD, Adam, Optimizer
-from .base import RunContext
-from .initialization_report import plot_curve_fit, plot_fit_training, plot_init_stats, plot_training, report
+from ...nn import CrossEntropyLoss, Module, MSELoss
+from ...optim import SGD, Adam, Optimizer
+from ..harness.context import RunContext
 
-__all__ = ["Config", "QUICK", "run", "report", "load_data"]
+__all__ = ["Config", "QUICK", "run", "load_data"]
 
 
 @dataclass(frozen=True)
@@ -128,7 +127,7 @@ def load_data(config: Config, rng: np.random.Generator) -> tuple[np.ndarray, np.
         centres = rng.standard_normal((10, config.synthetic_dim))  # (K, D)
         X = centres[y] + rng.standard_normal((n, config.synthetic_dim))  # (N, D)
     else:
-        from ..data import load_fashion_mnist
+        from ...data import load_fashion_mnist
 
         X_all, y_all, _, _ = load_fashion_mnist(flatten=True)
         if n > len(X_all):
@@ -293,8 +292,4 @@ def run(config: Config, ctx: RunContext) -> dict[str, Any]:
         stats, training = _deep_nets(config, ctx)
         curve_fit = _curve_fit(config, ctx)
     results = {"stats": stats, "training": training, "curve_fit": curve_fit}
-    ctx.savefig(plot_init_stats(config, results), "init_stats")
-    ctx.savefig(plot_training(config, results), "training")
-    ctx.savefig(plot_curve_fit(config, results), "curve_fit")
-    ctx.savefig(plot_fit_training(config, results), "curve_fit_training")
     return results

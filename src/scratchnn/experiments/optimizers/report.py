@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from .base import new_figure
-from .report import Report, Table
+from ...figures import new_figure
+from ..harness.report import Report, Table
+from .run import LABELS, Config
 
-if TYPE_CHECKING:
-    from .optimizers import Config
-
-__all__ = ["LABELS", "plot_curves", "plot_sweep", "report"]
-
-LABELS = {
-    "sgd": "SGD",
-    "momentum": "SGD+momentum",
-    "nesterov": "Nesterov",
-    "adagrad": "AdaGrad",
-    "rmsprop": "RMSprop",
-    "adam": "Adam",
-    "adamw": "AdamW",
-}
+__all__ = ["figures", "plot_curves", "plot_sweep", "report"]
 
 
 def _smooth(values: list[float], window: int) -> np.ndarray:
@@ -197,3 +185,8 @@ def report(config: Config, results: dict[str, Any]) -> Report:
         reading="\n".join(reading),
         headline=f"best val acc (steps to {config.target_acc:.0%}): {headline}",
     )
+
+
+def figures(config: Config, results: dict[str, Any]) -> dict[str, Any]:
+    """Every figure of the report, drawn from the results (the runner saves each as ``<name>.png``)."""
+    return {"curves": plot_curves(config, results), "sweep": plot_sweep(config, results)}

@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_float, check_int, invalid_value
-from ..analysis.least_squares import LeastSquares, make_least_squares, measured_rate, run_momentum
-from ..analysis.momentum import (
+from ..._validate import check_float, check_int, invalid_value
+from ...analysis.least_squares import LeastSquares, make_least_squares, measured_rate, run_momentum
+from ...analysis.momentum import (
     REGIMES,
     classify_regime,
     convergence_rate,
@@ -31,10 +31,9 @@ from ..analysis.momentum import (
     spectral_radius,
     stability_bound,
 )
-from .base import RunContext
-from .momentum_report import plot_curves, plot_rates, plot_regimes, report
+from ..harness.context import RunContext
 
-__all__ = ["Config", "QUICK", "run", "report", "measure"]
+__all__ = ["Config", "QUICK", "run", "measure"]
 
 
 @dataclass(frozen=True)
@@ -154,7 +153,4 @@ def run(config: Config, ctx: RunContext) -> dict[str, Any]:
         "stable_all_converged": all(r["converged"] for r in stable),
         "unstable_all_diverged": all(r["diverged_step"] is not None for r in grid if r["predicted"] > 1),
     }
-    ctx.savefig(plot_rates(config, results), "rates")
-    ctx.savefig(plot_curves(config, results), "loss_curves")
-    ctx.savefig(plot_regimes(config, results), "regimes")
     return results

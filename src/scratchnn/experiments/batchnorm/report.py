@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from .base import new_figure
-from .report import Report, Table
-from .small_runs import describe_data
+from ...figures import new_figure
+from ..common.small_runs import describe_data
+from ..harness.report import Report, Table
+from .run import Config
 
-if TYPE_CHECKING:
-    from .batchnorm import Config
-
-__all__ = ["LABELS", "plot_sweep", "report", "spread", "good_scales"]
+__all__ = ["figures", "LABELS", "plot_sweep", "report", "spread", "good_scales"]
 
 LABELS = {"none": "baseline (no normalization)", "batchnorm": "BatchNorm"}
 SHORT = {"none": "baseline", "batchnorm": "BatchNorm"}
@@ -207,3 +205,8 @@ def report(config: Config, results: dict[str, Any]) -> Report:
         reading="\n".join(reading),
         headline=headline,
     )
+
+
+def figures(config: Config, results: dict[str, Any]) -> dict[str, Any]:
+    """Every figure of the report, drawn from the results (the runner saves each as ``<name>.png``)."""
+    return {"sweep": plot_sweep(config, results)}

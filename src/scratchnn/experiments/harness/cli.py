@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .._validate import nonneg_int
+from ..._validate import nonneg_int
 
 __all__ = ["add_parser", "run_from_args"]
 
@@ -72,8 +72,8 @@ def run_from_args(args: argparse.Namespace) -> int:
     """Run ``scratchnn experiment ...`` with parsed flags; returns the exit status."""
     if args.experiment_command == "list":
         return _list()
-    from .base import run_experiment
     from .overrides import parse_set_args
+    from .runner import run_experiment
 
     overrides = parse_set_args(args.overrides)
     results, out_dir = run_experiment(

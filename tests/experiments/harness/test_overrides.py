@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from scratchnn.experiments.overrides import apply_overrides, parse_set_args
+from scratchnn.experiments.harness.overrides import apply_overrides, parse_set_args
 
-from .toy import Config
+from ..toy import Config
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from scratchnn.data import make_blobs
-from scratchnn.experiments.small_runs import average_runs, load_small_data, train_run
+from scratchnn.experiments.common.small_runs import average_runs, load_small_data, train_run
 from scratchnn.models import FullyConnectedNet
 
 

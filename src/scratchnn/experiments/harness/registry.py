@@ -2,7 +2,7 @@
 
 Each row names the module (imported only when the experiment runs, so ``scratchnn experiment
 list`` stays fast), a one-line title and the measured runtimes of the quick and full versions
-on 2 cores. Adding an experiment is one row here plus its file.
+on 2 cores. Adding an experiment is one row here plus its folder.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import importlib
 from dataclasses import dataclass
 from types import ModuleType
 
-from .._validate import invalid_value
+from ..._validate import invalid_value
 
 __all__ = ["ExperimentInfo", "EXPERIMENTS", "get_info", "load_experiment"]
 
@@ -78,5 +78,7 @@ def load_experiment(name: str) -> ModuleType:
     module = importlib.import_module(get_info(name).module)
     missing = [attr for attr in ("Config", "QUICK", "run", "report") if not hasattr(module, attr)]
     if missing:
-        raise TypeError(f"experiment module {module.__name__} lacks {', '.join(missing)} (see experiments/base.py)")
+        raise TypeError(
+            f"experiment module {module.__name__} lacks {', '.join(missing)} (see experiments/harness/runner.py)"
+        )
     return module

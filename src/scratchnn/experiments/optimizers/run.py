@@ -20,16 +20,26 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .._validate import check_float, check_int, invalid_value
-from ..data.synthetic import gaussian_mixture
-from ..models import FullyConnectedNet
-from ..nn import CrossEntropyLoss
-from ..optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
-from ..train import Callback, Trainer
-from .base import RunContext
-from .optimizers_report import LABELS, plot_curves, plot_sweep, report
+from ..._validate import check_float, check_int, invalid_value
+from ...data.synthetic import gaussian_mixture
+from ...models import FullyConnectedNet
+from ...nn import CrossEntropyLoss
+from ...optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+from ...train import Callback, Trainer
+from ..harness.context import RunContext
 
-__all__ = ["Config", "QUICK", "run", "report", "train_one", "load_data"]
+__all__ = ["NAMES", "LABELS", "Config", "QUICK", "run", "train_one", "load_data"]
+
+#: how the report and the progress lines name each optimizer
+LABELS = {
+    "sgd": "SGD",
+    "momentum": "SGD+momentum",
+    "nesterov": "Nesterov",
+    "adagrad": "AdaGrad",
+    "rmsprop": "RMSprop",
+    "adam": "Adam",
+    "adamw": "AdamW",
+}
 
 NAMES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 
@@ -120,7 +130,7 @@ def load_data(config: Config, rng: np.random.Generator) -> tuple[np.ndarray, np.
     if config.dataset == "synthetic":
         X, y = gaussian_mixture(n, 64, 10, rng)
     else:
-        from ..data import load_fashion_mnist
+        from ...data import load_fashion_mnist
 
         X_all, y_all, _, _ = load_fashion_mnist(flatten=True)
         if n > len(X_all):
@@ -230,6 +240,4 @@ def _run(config: Config, ctx: RunContext) -> dict[str, Any]:
         "num_val": len(data[2]),
         "input_dim": int(data[0].shape[1]),
     }
-    ctx.savefig(plot_curves(config, results), "curves")
-    ctx.savefig(plot_sweep(config, results), "sweep")
     return results

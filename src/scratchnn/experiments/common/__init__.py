@@ -1,0 +1,1 @@
+"""What several experiments share: small-data course-Solver runs (:mod:`.small_runs`)."""
