@@ -1,7 +1,7 @@
 """Convolution ops: the fast pair equals the loop reference, im2col/col2im are adjoint, the contract holds.
 
 Gradient checks against central differences are rows of scratchnn/gradcheck/rows/spatial.py; torch
-comparisons are in tests/nn/test_twins_conv.py.
+comparisons are in tests/nn/twins/test_conv.py.
 """
 
 from __future__ import annotations

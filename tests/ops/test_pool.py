@@ -1,6 +1,6 @@
 """Pooling ops: fast equals the loop reference (ties included), adaptive windows follow torch's formula.
 
-Gradient checks are rows of scratchnn/gradcheck/rows/spatial.py; torch twins in tests/nn/test_twins_pool.py.
+Gradient checks are rows of scratchnn/gradcheck/rows/spatial.py; torch twins in tests/nn/twins/test_pooling.py.
 """
 
 from __future__ import annotations

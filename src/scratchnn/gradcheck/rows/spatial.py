@@ -96,7 +96,7 @@ MODULE_ROWS = [
     ModuleRow("MaxPool2d", lambda r: (nn.MaxPool2d(3, 2, 1), (distinct(r, 2, 2, 5, 6),))),
     ModuleRow("AvgPool2d", lambda r: (nn.AvgPool2d(2, 1, 1, count_include_pad=False), randn(r, 2, 2, 4, 3))),
     ModuleRow("AdaptiveAvgPool2d", lambda r: (nn.AdaptiveAvgPool2d((3, 2)), randn(r, 2, 2, 5, 4))),
-    ModuleRow("ThreeLayerConvNet", three_layer_convnet),  # kinks kept away: _gradcheck_cnn.py
+    ModuleRow("ThreeLayerConvNet", three_layer_convnet),  # kinks kept away: three_layer_convnet above
     # eval mode: BatchNorm is then a fixed affine map and dropout the identity, so the check is deterministic
     ModuleRow("ConvNet-eval", lambda r: (ConvNet(1, 3, channels=(2,), input_size=(6, 6), rng=r).eval(),
                                          randn(r, 2, 1, 6, 6))),
