@@ -23,6 +23,7 @@ from . import checkpoint as ckpt
 from .callbacks import Callback, ModelCheckpoint
 from .metrics import Metric, RunningMean, format_entry, resolve_metrics
 from .run_dir import append_jsonl, prepare_run_dir, trainer_settings, write_json
+from .state import TrainerState, callback_states
 from .steps import batched_scores, check_fit_data, eval_mode, evaluate_arrays, train_step
 
 __all__ = ["Trainer"]
@@ -271,9 +272,18 @@ class Trainer:
     # ------------------------------------------------------------------------------------- state
     def save_checkpoint(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
         """Save everything needed to continue this training exactly (see :mod:`.checkpoint`)."""
-        ckpt.save_checkpoint(
-            path, self.model, self.optimizer, self.scheduler, trainer=ckpt.trainer_state(self), overwrite=overwrite
+        state = TrainerState(
+            epoch=self.epoch,
+            step=self.step,
+            batch_in_epoch=self._batch_in_epoch,
+            running=self._running.state_dict(),
+            epoch_seconds=self._epoch_seconds,
+            history=self.history,
+            rng=self.rng.bit_generator.state,
+            data_loader=self.train_loader.state_dict() if self.train_loader is not None else self._loader_state,
+            callbacks=callback_states(self.callbacks),
         )
+        ckpt.save_checkpoint(path, self.model, self.optimizer, self.scheduler, trainer=state, overwrite=overwrite)
 
     def load_checkpoint(self, path: str | os.PathLike[str]) -> None:
         """Load a checkpoint of :meth:`save_checkpoint` into this trainer's (freshly built) objects.
@@ -282,9 +292,14 @@ class Trainer:
         checkpoint's run is accepted by that ``fit`` and its ``metrics.jsonl`` appended to.
         """
         data = ckpt.read_checkpoint(path)
-        state = ckpt.check_trainer_state(self, data["trainer"])  # before anything is changed
+        state = ckpt.read_trainer_state(data, self.callbacks)  # checked before anything is changed
         ckpt.restore(data, self.model, self.optimizer, self.scheduler)
-        ckpt.load_trainer_state(self, state)
+        state.load_callbacks(self.callbacks)
+        self.epoch, self.step, self._batch_in_epoch = state.epoch, state.step, state.batch_in_epoch
+        self._running, self._epoch_seconds = RunningMean(), state.epoch_seconds
+        self._running.load_state_dict(state.running)
+        self.history, self.rng.bit_generator.state = list(state.history), state.rng
+        self._loader_state, self.train_loader = state.data_loader, None  # the next fit() applies it to its loader
         self.resumed, self._resumed_from = True, Path(path).expanduser().resolve()
 
     # ------------------------------------------------------------------------------------- helpers
