@@ -22,7 +22,7 @@ from ..optim.optimizer import Optimizer
 from . import checkpoint as ckpt
 from .callbacks import Callback, ModelCheckpoint
 from .metrics import Metric, RunningMean, format_entry, resolve_metrics
-from .run_dir import append_jsonl, prepare_run_dir, trainer_settings, write_json
+from .run_dir import append_jsonl, open_run_dir, trainer_settings
 from .state import TrainerState, callback_states
 from .steps import batched_scores, check_fit_data, eval_mode, evaluate_arrays, train_step
 
@@ -304,10 +304,6 @@ class Trainer:
 
     # ------------------------------------------------------------------------------------- helpers
     def _open_run(self) -> None:
-        if self.run_dir is None or self._run_open:
-            return
-        resume = self._resumed_from is not None and self.run_dir.resolve() in self._resumed_from.parents
-        prepare_run_dir(self.run_dir, resume=resume)
-        if not (self.run_dir / "config.json").exists():
-            write_json(self.run_dir / "config.json", {"config": self.config, "trainer": trainer_settings(self)})
-        self._run_open = True
+        if self.run_dir is not None and not self._run_open:
+            open_run_dir(self.run_dir, self.config, trainer_settings(vars(self)), resumed_from=self._resumed_from)
+            self._run_open = True
