@@ -20,7 +20,7 @@ from ..nn.utils import clip_grad_norm_
 from ..optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 from ..optim.optimizer import Optimizer
 from . import checkpoint as ckpt
-from .callbacks import Callback, ModelCheckpoint
+from .callbacks import Callback, ModelCheckpoint, check_callbacks, dispatch
 from .metrics import Metric, RunningMean, format_entry, resolve_metrics
 from .run_dir import append_jsonl, open_run_dir, trainer_settings
 from .state import TrainerState, callback_states
@@ -101,10 +101,7 @@ class Trainer:
         self.clip_grad_norm = (
             None if clip_grad_norm is None else check_float(clip_grad_norm, "clip_grad_norm", low=0.0, low_open=True)
         )
-        self.callbacks = list(callbacks)
-        for cb in self.callbacks:
-            if not isinstance(cb, Callback):
-                raise invalid_type("callbacks", "a sequence of scratchnn.train.Callback objects", cb)
+        self.callbacks = check_callbacks(callbacks)
         self.run_dir = None if run_dir is None else Path(run_dir).expanduser()
         if self.run_dir is not None and not any(isinstance(cb, ModelCheckpoint) for cb in self.callbacks):
             self.callbacks.append(ModelCheckpoint())
@@ -167,11 +164,8 @@ class Trainer:
         return self.history
 
     def _finished(self) -> bool:
-        return (
-            self.stop_training
-            or self.epoch >= self.epochs
-            or (self.max_steps is not None and self.step >= self.max_steps)
-        )
+        out_of_steps = self.max_steps is not None and self.step >= self.max_steps
+        return self.stop_training or self.epoch >= self.epochs or out_of_steps
 
     def _run_epoch(self, loader: DataLoader, epoch: int) -> bool:
         """Train on the epoch's remaining batches; True when the epoch was completed."""
@@ -235,8 +229,7 @@ class Trainer:
                 self.scheduler.step(entry.get("val_loss", entry["train_loss"]))
             else:
                 self.scheduler.step()
-        self.epoch, self._batch_in_epoch, self._epoch_seconds = epoch, 0, 0.0
-        self._running = RunningMean()
+        self.epoch, self._batch_in_epoch, self._epoch_seconds, self._running = epoch, 0, 0.0, RunningMean()
         self._dispatch("on_epoch_end", epoch, entry)
 
     def _log(self, entry: dict[str, Any]) -> None:
@@ -247,11 +240,7 @@ class Trainer:
             tqdm.write(format_entry(entry, self.epochs), file=sys.stdout)
 
     def _dispatch(self, hook: str, *args: Any) -> None:
-        checkpointers: list[Callback] = [cb for cb in self.callbacks if isinstance(cb, ModelCheckpoint)]
-        others: list[Callback] = [cb for cb in self.callbacks if not isinstance(cb, ModelCheckpoint)]
-        order = checkpointers + others if hook == "on_train_end" else others + checkpointers
-        for cb in order:
-            getattr(cb, hook)(self, *args)
+        dispatch(self.callbacks, hook, self, *args)  # mypy checks here that a Trainer is a TrainerView
 
     # ------------------------------------------------------------------------------------- inference
     def evaluate(self, X: np.ndarray, y: np.ndarray, batch_size: int | None = None) -> dict[str, float]:
