@@ -23,18 +23,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from .._validate import check_choice, check_int
 from ..nn.activation import GELU, LeakyReLU, ReLU, Sigmoid, Tanh
 from ..nn.module import Module, RemovableHandle
-from ..train.callbacks import Callback
+from ..train.callbacks import Callback, TrainerView
 from ..train.run_dir import append_jsonl
-
-if TYPE_CHECKING:
-    from ..train.trainer import Trainer
 
 __all__ = [
     "ACTIVATION_TYPES",
@@ -232,7 +229,7 @@ class GradientFlow(Callback):
             return step % self.every == 0
         return batch == batches and epoch % self.every == 0
 
-    def _prepare(self, trainer: Trainer, step: int, epoch: int, batch: int) -> None:
+    def _prepare(self, trainer: TrainerView, step: int, epoch: int, batch: int) -> None:
         """Before step ``step``: keep the weights and arm the hooks if it is to be recorded."""
         assert trainer.train_loader is not None
         if self._due(step, epoch, batch, len(trainer.train_loader)):
@@ -240,13 +237,13 @@ class GradientFlow(Callback):
             if self._recorder is not None:
                 self._recorder.arm()
 
-    def on_train_begin(self, trainer: Trainer) -> None:
+    def on_train_begin(self, trainer: TrainerView) -> None:
         if self.activations and self._recorder is None:
             self._recorder = ActivationRecorder(trainer.model, self.layer_types, training=True)
         batch = getattr(trainer, "_batch_in_epoch", 0)
         self._prepare(trainer, trainer.step + 1, trainer.epoch + 1, batch + 1)
 
-    def on_batch_end(self, trainer: Trainer, step: int, logs: dict[str, Any]) -> None:
+    def on_batch_end(self, trainer: TrainerView, step: int, logs: dict[str, Any]) -> None:
         assert trainer.train_loader is not None
         epoch, batch = trainer.epoch + 1, int(logs["batch"])
         if self._before is not None:
@@ -266,7 +263,7 @@ class GradientFlow(Callback):
         else:
             self._prepare(trainer, step + 1, epoch, batch + 1)
 
-    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_end(self, trainer: TrainerView, epoch: int, logs: dict[str, Any]) -> None:
         if not self.records or self.records[-1]["epoch"] != epoch:
             return
         last = self.records[-1]
@@ -277,7 +274,7 @@ class GradientFlow(Callback):
                 if layer[key] is not None:
                     logs[f"{'act_' if key != 'dead_frac' else ''}{key}/{layer['layer']}"] = layer[key]
 
-    def on_train_end(self, trainer: Trainer) -> None:
+    def on_train_end(self, trainer: TrainerView) -> None:
         if self._recorder is not None:
             self._recorder.remove()
             self._recorder = None

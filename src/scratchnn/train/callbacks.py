@@ -9,18 +9,46 @@ weights training reached before any best-weights restore.
 from __future__ import annotations
 
 import math
+import os
 from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from .._validate import check_choice, check_float, check_int, invalid_type
+from ..data.loader import DataLoader
+from ..nn.module import Module
 
-if TYPE_CHECKING:
-    from .trainer import Trainer
+__all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "TrainerView", "check_callbacks", "dispatch"]
 
-__all__ = ["Callback", "EarlyStopping", "ModelCheckpoint"]
+
+class TrainerView(Protocol):
+    """What a callback may use of the :class:`~scratchnn.train.Trainer` its hooks are given.
+
+    The callback contract, written down once: annotate a hook's ``trainer`` with it. The Trainer
+    is one (mypy checks that where it calls the hooks, in :func:`dispatch`).
+    """
+
+    stop_training: bool  # set it to True to end training after this step or epoch
+
+    @property
+    def model(self) -> Module: ...
+    @property
+    def step(self) -> int: ...  # optimizer steps taken
+    @property
+    def epoch(self) -> int: ...  # epochs completed
+    @property
+    def max_steps(self) -> int | None: ...
+    @property
+    def run_dir(self) -> Path | None: ...
+    @property
+    def resumed(self) -> bool: ...  # whether training continues from a loaded checkpoint
+    @property
+    def train_loader(self) -> DataLoader | None: ...  # the loader over fit's training data
+    def save_checkpoint(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> None: ...
+    def evaluate(self, X: np.ndarray, y: np.ndarray, batch_size: int | None = None) -> dict[str, float]: ...
 
 
 class Callback:
@@ -30,19 +58,19 @@ class Callback:
     a resumed run continues with the same best value, patience counter, ...
     """
 
-    def on_train_begin(self, trainer: Trainer) -> None:
+    def on_train_begin(self, trainer: TrainerView) -> None:
         """Called when ``fit`` starts (also when it resumes)."""
 
-    def on_train_end(self, trainer: Trainer) -> None:
+    def on_train_end(self, trainer: TrainerView) -> None:
         """Called when ``fit`` ends (epochs or steps done, or stopped), not when it raises."""
 
-    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
+    def on_epoch_begin(self, trainer: TrainerView, epoch: int) -> None:
         """Called before the first batch of epoch ``epoch`` (1-based); not when resuming mid-epoch."""
 
-    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_end(self, trainer: TrainerView, epoch: int, logs: dict[str, Any]) -> None:
         """Called after validation with the epoch's history entry (which callbacks may add keys to)."""
 
-    def on_batch_end(self, trainer: Trainer, step: int, logs: dict[str, Any]) -> None:
+    def on_batch_end(self, trainer: TrainerView, step: int, logs: dict[str, Any]) -> None:
         """Called after each optimizer step; ``logs`` holds ``loss`` and ``batch`` (1-based in the epoch)."""
 
     def state_dict(self) -> dict[str, Any]:
@@ -121,7 +149,7 @@ class EarlyStopping(Callback):
     def best_epoch(self) -> int:
         return self._m.best_epoch
 
-    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_end(self, trainer: TrainerView, epoch: int, logs: dict[str, Any]) -> None:
         current = self._m.value(logs)
         if self._m.improved(current):
             self._m.best, self._m.best_epoch, self.wait = current, epoch, 0
@@ -133,7 +161,7 @@ class EarlyStopping(Callback):
             self.stopped_epoch = epoch
             trainer.stop_training = True
 
-    def on_train_end(self, trainer: Trainer) -> None:
+    def on_train_end(self, trainer: TrainerView) -> None:
         if self.restore_best_weights and self.best_weights is not None:
             trainer.model.load_state_dict(self.best_weights)
 
@@ -187,7 +215,7 @@ class ModelCheckpoint(Callback):
     def last_model_path(self) -> Path | None:
         return None if self.dirpath is None else self.dirpath / "last.safetensors"
 
-    def on_train_begin(self, trainer: Trainer) -> None:
+    def on_train_begin(self, trainer: TrainerView) -> None:
         if self.dirpath is None:
             if trainer.run_dir is None:
                 raise ValueError("ModelCheckpoint(dirpath=None) needs a Trainer with run_dir, or pass dirpath")
@@ -203,7 +231,7 @@ class ModelCheckpoint(Callback):
                         )
         self._started = True  # from now on the files there are this callback's own
 
-    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_end(self, trainer: TrainerView, epoch: int, logs: dict[str, Any]) -> None:
         assert self.dirpath is not None
         if self._choose_monitor:
             self._m.monitor = "val_loss" if logs.get("val_loss") is not None else "train_loss"
@@ -214,11 +242,11 @@ class ModelCheckpoint(Callback):
         if self.save_last:
             self._save_last(trainer)
 
-    def on_train_end(self, trainer: Trainer) -> None:
+    def on_train_end(self, trainer: TrainerView) -> None:
         if self.save_last and trainer.step != self._last_saved_step:  # stopped mid-epoch
             self._save_last(trainer)
 
-    def _save_last(self, trainer: Trainer) -> None:
+    def _save_last(self, trainer: TrainerView) -> None:
         assert self.dirpath is not None
         self._last_saved_step = trainer.step
         trainer.save_checkpoint(self.dirpath / "last.safetensors", overwrite=True)
@@ -228,3 +256,20 @@ class ModelCheckpoint(Callback):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self._m.load_state_dict(state)
+
+
+def check_callbacks(callbacks: Iterable[Any]) -> list[Callback]:
+    """``callbacks`` as a new list, checked to be :class:`Callback` objects."""
+    out = list(callbacks)
+    for cb in out:
+        if not isinstance(cb, Callback):
+            raise invalid_type("callbacks", "a sequence of scratchnn.train.Callback objects", cb)
+    return out
+
+
+def dispatch(callbacks: Sequence[Callback], hook: str, trainer: TrainerView, *args: Any) -> None:
+    """Call ``hook`` on each callback, in the order the module doc gives (checkpointing ones last or first)."""
+    checkpointers: list[Callback] = [cb for cb in callbacks if isinstance(cb, ModelCheckpoint)]
+    others: list[Callback] = [cb for cb in callbacks if not isinstance(cb, ModelCheckpoint)]
+    for cb in checkpointers + others if hook == "on_train_end" else others + checkpointers:
+        getattr(cb, hook)(trainer, *args)

@@ -3,25 +3,23 @@
 A checkpoint holds the model's ``state_dict``, the optimizer's and the scheduler's, the state
 of scratchnn's default random generator, of every ``np.random.Generator`` a module keeps in
 an attribute (a Dropout built with ``rng=...``), and whatever the caller adds under
-``trainer`` (the Trainer puts its counters, history, data-loader position, its own generator
-and its callbacks' states there). Loading it into freshly built objects continues training
-bit for bit.
+``trainer`` (the Trainer puts a :class:`~scratchnn.train.state.TrainerState` there: its counters,
+history, data-loader position, its own generator and its callbacks' states). Loading it into
+freshly built objects continues training bit for bit.
 """
 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from .._config import get_rng_state, set_rng_state
 from ..nn.module import Module
 from ..serialization import load, save
-from .metrics import RunningMean
-
-if TYPE_CHECKING:
-    from .trainer import Trainer
+from .state import Stateful, TrainerState
 
 __all__ = [
     "save_checkpoint",
@@ -30,18 +28,11 @@ __all__ = [
     "restore",
     "module_rng_states",
     "load_module_rng_states",
-    "trainer_state",
-    "check_trainer_state",
-    "load_trainer_state",
+    "read_trainer_state",
 ]
 
 FORMAT = "scratchnn.checkpoint"
 VERSION = 1
-
-
-class Stateful(Protocol):
-    def state_dict(self) -> Any: ...
-    def load_state_dict(self, state: Any) -> Any: ...
 
 
 def module_rng_states(model: Module) -> dict[str, Any]:
@@ -73,10 +64,13 @@ def save_checkpoint(
     optimizer: Stateful | None = None,
     scheduler: Stateful | None = None,
     *,
-    trainer: dict[str, Any] | None = None,
+    trainer: TrainerState | dict[str, Any] | None = None,
     overwrite: bool = False,
 ) -> None:
     """Save model, optimizer, scheduler and random-generator states (plus ``trainer``) to ``path``.
+
+    ``trainer`` is a :class:`~scratchnn.train.state.TrainerState` (saved as its ``to_dict()``),
+    anything else :func:`scratchnn.save` can write, or None.
 
     ``path`` ends in ``.safetensors``; a JSON sidecar is written next to it (see
     :func:`scratchnn.save`). An existing checkpoint is replaced only with ``overwrite=True``.
@@ -88,7 +82,7 @@ def save_checkpoint(
         "optimizer": None if optimizer is None else optimizer.state_dict(),
         "scheduler": None if scheduler is None else scheduler.state_dict(),
         "rng": {"default": get_rng_state(), "modules": module_rng_states(model)},
-        "trainer": trainer,
+        "trainer": trainer.to_dict() if isinstance(trainer, TrainerState) else trainer,
     }
     save(ckpt, path, overwrite=overwrite)
 
@@ -143,48 +137,16 @@ def load_checkpoint(
     return ckpt
 
 
-def trainer_state(trainer: Trainer) -> dict[str, Any]:
-    """The Trainer's part of a checkpoint: counters, the epoch so far, history, data order, callbacks."""
-    loader = trainer.train_loader.state_dict() if trainer.train_loader is not None else trainer._loader_state
-    return {
-        "epoch": trainer.epoch,
-        "step": trainer.step,
-        "batch_in_epoch": trainer._batch_in_epoch,
-        "running": trainer._running.state_dict(),
-        "epoch_seconds": trainer._epoch_seconds,
-        "history": trainer.history,
-        "rng": trainer.rng.bit_generator.state,
-        "data_loader": loader,
-        "callbacks": [{"type": type(cb).__name__, "state": cb.state_dict()} for cb in trainer.callbacks],
-    }
+def read_trainer_state(ckpt: dict[str, Any], callbacks: Sequence[Stateful]) -> TrainerState:
+    """The Trainer's part of what :func:`read_checkpoint` returned, checked to fit ``callbacks`` (types, order).
 
-
-def check_trainer_state(trainer: Trainer, state: dict[str, Any] | None) -> dict[str, Any]:
-    """The trainer part of a checkpoint, checked to fit ``trainer`` (callbacks of the same types, in order)."""
-    if state is None:
+    Nothing is applied; ``ValueError`` if the checkpoint has no trainer state or one that does not fit.
+    """
+    if ckpt["trainer"] is None:
         raise ValueError(
             "The checkpoint has no trainer state (it was saved by checkpoint.save_checkpoint, "
             "not Trainer.save_checkpoint)"
         )
-    saved = [c["type"] for c in state["callbacks"]]
-    if saved != [type(cb).__name__ for cb in trainer.callbacks]:
-        raise ValueError(
-            f"The checkpoint was saved with callbacks {saved}, "
-            f"this trainer has {[type(cb).__name__ for cb in trainer.callbacks]}"
-        )
+    state = TrainerState.from_dict(ckpt["trainer"])
+    state.check_callbacks(callbacks)
     return state
-
-
-def load_trainer_state(trainer: Trainer, state: dict[str, Any]) -> None:
-    """Restore :func:`trainer_state` (checked by :func:`check_trainer_state`) into ``trainer``."""
-    for cb, cb_state in zip(trainer.callbacks, state["callbacks"]):
-        cb.load_state_dict(cb_state["state"])
-    trainer.epoch, trainer.step = int(state["epoch"]), int(state["step"])
-    trainer._batch_in_epoch = int(state["batch_in_epoch"])
-    trainer._running = RunningMean()
-    trainer._running.load_state_dict(state["running"])
-    trainer._epoch_seconds = float(state["epoch_seconds"])
-    trainer.history = list(state["history"])
-    trainer.rng.bit_generator.state = state["rng"]
-    # applied by the next fit(), to the loader it builds over the training data
-    trainer._loader_state, trainer.train_loader = state["data_loader"], None

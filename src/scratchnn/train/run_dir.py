@@ -11,18 +11,16 @@ import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from .._validate import invalid_type
 
-if TYPE_CHECKING:
-    from .trainer import Trainer
-
 __all__ = [
     "make_run_dir",
     "prepare_run_dir",
+    "open_run_dir",
     "trainer_settings",
     "to_jsonable",
     "write_json",
@@ -67,6 +65,19 @@ def prepare_run_dir(path: str | os.PathLike[str], *, resume: bool = False) -> Pa
     return p
 
 
+def open_run_dir(
+    path: Path, config: Mapping[str, Any], settings: Mapping[str, Any], *, resumed_from: Path | None = None
+) -> None:
+    """Prepare ``path`` for a run and write its ``config.json`` (``config`` and the trainer's ``settings``).
+
+    A run resumed from a checkpoint inside ``path`` (``resumed_from``) goes on in that folder, and
+    keeps the ``config.json`` it has.
+    """
+    prepare_run_dir(path, resume=resumed_from is not None and path.resolve() in resumed_from.parents)
+    if not (path / "config.json").exists():
+        write_json(path / "config.json", {"config": config, "trainer": settings})
+
+
 def to_jsonable(obj: Any) -> Any:
     """A JSON-able copy: numpy numbers and arrays become Python ones, tuples lists, the rest ``repr``."""
     if obj is None or isinstance(obj, (bool, int, str)):
@@ -105,18 +116,23 @@ def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def trainer_settings(trainer: Trainer) -> dict[str, Any]:
-    """What ``config.json`` records about the trainer besides the caller's config."""
+def trainer_settings(trainer: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``config.json`` records about a trainer besides the caller's config.
+
+    ``trainer`` is the trainer's attributes as a plain dict (``vars(trainer)``): ``model``,
+    ``criterion``, ``optimizer``, ``scheduler``, ``scheduler_interval``, ``batch_size``,
+    ``epochs``, ``max_steps``, ``clip_grad_norm``, ``callbacks`` and ``metrics``.
+    """
     return {
-        "model": repr(trainer.model),
-        "criterion": repr(trainer.criterion),
-        "optimizer": repr(trainer.optimizer),
-        "scheduler": None if trainer.scheduler is None else type(trainer.scheduler).__name__,
-        "scheduler_interval": trainer.scheduler_interval,
-        "batch_size": trainer.batch_size,
-        "epochs": trainer.epochs,
-        "max_steps": trainer.max_steps,
-        "clip_grad_norm": trainer.clip_grad_norm,
-        "callbacks": [type(cb).__name__ for cb in trainer.callbacks],
-        "metrics": [name for name, _, _ in trainer.metrics],
+        "model": repr(trainer["model"]),
+        "criterion": repr(trainer["criterion"]),
+        "optimizer": repr(trainer["optimizer"]),
+        "scheduler": None if trainer["scheduler"] is None else type(trainer["scheduler"]).__name__,
+        "scheduler_interval": trainer["scheduler_interval"],
+        "batch_size": trainer["batch_size"],
+        "epochs": trainer["epochs"],
+        "max_steps": trainer["max_steps"],
+        "clip_grad_norm": trainer["clip_grad_norm"],
+        "callbacks": [type(cb).__name__ for cb in trainer["callbacks"]],
+        "metrics": [name for name, _, _ in trainer["metrics"]],
     }

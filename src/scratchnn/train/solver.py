@@ -28,7 +28,7 @@ from .._validate import check_float, check_int, invalid_type, invalid_value
 from ..nn.module import Module
 from ..nn.parameter import Param
 from ..serialization import save
-from .callbacks import Callback
+from .callbacks import Callback, TrainerView
 from .steps import batched_scores, eval_mode
 from .trainer import Trainer
 
@@ -99,7 +99,7 @@ class _SolverCallback(Callback):
     def __init__(self, solver: Solver) -> None:
         self.solver = solver
 
-    def on_batch_end(self, trainer: Trainer, step: int, logs: dict[str, Any]) -> None:
+    def on_batch_end(self, trainer: TrainerView, step: int, logs: dict[str, Any]) -> None:
         s = self.solver
         s.loss_history.append(logs["loss"])
         if s.verbose and (step - 1) % s.print_every == 0:
@@ -108,7 +108,7 @@ class _SolverCallback(Callback):
         if step == 1 and len(trainer.train_loader) > 1:  # the course also checks after the first iteration
             s._record_accuracies()
 
-    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_end(self, trainer: TrainerView, epoch: int, logs: dict[str, Any]) -> None:
         self.solver.epoch = epoch
         self.solver._record_accuracies()
 

@@ -20,9 +20,10 @@ from ..nn.utils import clip_grad_norm_
 from ..optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 from ..optim.optimizer import Optimizer
 from . import checkpoint as ckpt
-from .callbacks import Callback, ModelCheckpoint
+from .callbacks import Callback, ModelCheckpoint, check_callbacks, dispatch
 from .metrics import Metric, RunningMean, format_entry, resolve_metrics
-from .run_dir import append_jsonl, prepare_run_dir, trainer_settings, write_json
+from .run_dir import append_jsonl, open_run_dir, trainer_settings
+from .state import TrainerState, callback_states
 from .steps import batched_scores, check_fit_data, eval_mode, evaluate_arrays, train_step
 
 __all__ = ["Trainer"]
@@ -100,10 +101,7 @@ class Trainer:
         self.clip_grad_norm = (
             None if clip_grad_norm is None else check_float(clip_grad_norm, "clip_grad_norm", low=0.0, low_open=True)
         )
-        self.callbacks = list(callbacks)
-        for cb in self.callbacks:
-            if not isinstance(cb, Callback):
-                raise invalid_type("callbacks", "a sequence of scratchnn.train.Callback objects", cb)
+        self.callbacks = check_callbacks(callbacks)
         self.run_dir = None if run_dir is None else Path(run_dir).expanduser()
         if self.run_dir is not None and not any(isinstance(cb, ModelCheckpoint) for cb in self.callbacks):
             self.callbacks.append(ModelCheckpoint())
@@ -166,11 +164,8 @@ class Trainer:
         return self.history
 
     def _finished(self) -> bool:
-        return (
-            self.stop_training
-            or self.epoch >= self.epochs
-            or (self.max_steps is not None and self.step >= self.max_steps)
-        )
+        out_of_steps = self.max_steps is not None and self.step >= self.max_steps
+        return self.stop_training or self.epoch >= self.epochs or out_of_steps
 
     def _run_epoch(self, loader: DataLoader, epoch: int) -> bool:
         """Train on the epoch's remaining batches; True when the epoch was completed."""
@@ -234,8 +229,7 @@ class Trainer:
                 self.scheduler.step(entry.get("val_loss", entry["train_loss"]))
             else:
                 self.scheduler.step()
-        self.epoch, self._batch_in_epoch, self._epoch_seconds = epoch, 0, 0.0
-        self._running = RunningMean()
+        self.epoch, self._batch_in_epoch, self._epoch_seconds, self._running = epoch, 0, 0.0, RunningMean()
         self._dispatch("on_epoch_end", epoch, entry)
 
     def _log(self, entry: dict[str, Any]) -> None:
@@ -246,11 +240,7 @@ class Trainer:
             tqdm.write(format_entry(entry, self.epochs), file=sys.stdout)
 
     def _dispatch(self, hook: str, *args: Any) -> None:
-        checkpointers: list[Callback] = [cb for cb in self.callbacks if isinstance(cb, ModelCheckpoint)]
-        others: list[Callback] = [cb for cb in self.callbacks if not isinstance(cb, ModelCheckpoint)]
-        order = checkpointers + others if hook == "on_train_end" else others + checkpointers
-        for cb in order:
-            getattr(cb, hook)(self, *args)
+        dispatch(self.callbacks, hook, self, *args)  # mypy checks here that a Trainer is a TrainerView
 
     # ------------------------------------------------------------------------------------- inference
     def evaluate(self, X: np.ndarray, y: np.ndarray, batch_size: int | None = None) -> dict[str, float]:
@@ -271,9 +261,18 @@ class Trainer:
     # ------------------------------------------------------------------------------------- state
     def save_checkpoint(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
         """Save everything needed to continue this training exactly (see :mod:`.checkpoint`)."""
-        ckpt.save_checkpoint(
-            path, self.model, self.optimizer, self.scheduler, trainer=ckpt.trainer_state(self), overwrite=overwrite
+        state = TrainerState(
+            epoch=self.epoch,
+            step=self.step,
+            batch_in_epoch=self._batch_in_epoch,
+            running=self._running.state_dict(),
+            epoch_seconds=self._epoch_seconds,
+            history=self.history,
+            rng=self.rng.bit_generator.state,
+            data_loader=self.train_loader.state_dict() if self.train_loader is not None else self._loader_state,
+            callbacks=callback_states(self.callbacks),
         )
+        ckpt.save_checkpoint(path, self.model, self.optimizer, self.scheduler, trainer=state, overwrite=overwrite)
 
     def load_checkpoint(self, path: str | os.PathLike[str]) -> None:
         """Load a checkpoint of :meth:`save_checkpoint` into this trainer's (freshly built) objects.
@@ -282,17 +281,18 @@ class Trainer:
         checkpoint's run is accepted by that ``fit`` and its ``metrics.jsonl`` appended to.
         """
         data = ckpt.read_checkpoint(path)
-        state = ckpt.check_trainer_state(self, data["trainer"])  # before anything is changed
+        state = ckpt.read_trainer_state(data, self.callbacks)  # checked before anything is changed
         ckpt.restore(data, self.model, self.optimizer, self.scheduler)
-        ckpt.load_trainer_state(self, state)
+        state.load_callbacks(self.callbacks)
+        self.epoch, self.step, self._batch_in_epoch = state.epoch, state.step, state.batch_in_epoch
+        self._running, self._epoch_seconds = RunningMean(), state.epoch_seconds
+        self._running.load_state_dict(state.running)
+        self.history, self.rng.bit_generator.state = list(state.history), state.rng
+        self._loader_state, self.train_loader = state.data_loader, None  # the next fit() applies it to its loader
         self.resumed, self._resumed_from = True, Path(path).expanduser().resolve()
 
     # ------------------------------------------------------------------------------------- helpers
     def _open_run(self) -> None:
-        if self.run_dir is None or self._run_open:
-            return
-        resume = self._resumed_from is not None and self.run_dir.resolve() in self._resumed_from.parents
-        prepare_run_dir(self.run_dir, resume=resume)
-        if not (self.run_dir / "config.json").exists():
-            write_json(self.run_dir / "config.json", {"config": self.config, "trainer": trainer_settings(self)})
-        self._run_open = True
+        if self.run_dir is not None and not self._run_open:
+            open_run_dir(self.run_dir, self.config, trainer_settings(vars(self)), resumed_from=self._resumed_from)
+            self._run_open = True

@@ -26,6 +26,7 @@ from ...models import FullyConnectedNet
 from ...nn import CrossEntropyLoss
 from ...optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from ...train import Callback, Trainer
+from ...train.callbacks import TrainerView
 from ..harness.context import RunContext
 
 __all__ = ["NAMES", "LABELS", "Config", "QUICK", "run", "train_one", "load_data"]
@@ -150,7 +151,7 @@ class _Curves(Callback):
         self.val_acc: list[float] = []
         self.diverged_at: int | None = None
 
-    def on_batch_end(self, trainer: Trainer, step: int, logs: dict[str, Any]) -> None:
+    def on_batch_end(self, trainer: TrainerView, step: int, logs: dict[str, Any]) -> None:
         loss = float(logs["loss"])
         self.loss.append(loss)
         if not math.isfinite(loss) or loss > self.diverge_factor * max(self.loss[0], 1e-3):
