@@ -12,9 +12,9 @@ $(VENV)/.base: pyproject.toml
 	$(PIP) install -q -e .
 	touch $@
 
-# test tools; torch==2.13.0 (CPU wheel) is a test dependency only
+# test tools; torch==2.13.0 (CPU wheel) is a test dependency only; ray for the sweep runner's Ray test
 $(VENV)/.test: $(VENV)/.base
-	$(PIP) install -q -e '.[test]'
+	$(PIP) install -q -e '.[test,ray]'
 	touch $@
 
 venv: $(VENV)/.base
