@@ -59,3 +59,13 @@ def test_first_epoch_at_and_config_checks() -> None:
         config_for("dropout", overrides={"ps": "0,1"})
     with pytest.raises(ValueError, match=r"Invalid value for `ps`"):
         config_for("dropout", overrides={"ps": "0.5,0.5"})
+
+
+def test_two_worker_processes_give_the_serial_results(quick: tuple[dict, Path], tmp_path: Path) -> None:
+    """Every repeat is a run of the sweep: spread over 2 worker processes, the experiment's numbers are the same."""
+    results, out = quick
+    procs, procs_out = run_experiment("dropout", quick=True, backend="processes", workers=2, out=tmp_path / "procs")
+    procs.pop("runtime_s")
+    assert procs == {k: v for k, v in results.items() if k != "runtime_s"}
+    runs = sorted(p.name for p in (out / "runs").iterdir())
+    assert runs == sorted(p.name for p in (procs_out / "runs").iterdir()) and len(runs) == 4 * 2  # 4 p x 2 repeats

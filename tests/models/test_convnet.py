@@ -13,7 +13,7 @@ from scratchnn import nn, optim
 from scratchnn.data import make_bars
 from scratchnn.models import ConvNet
 
-from ..nn.twins import compare_module, to_torch_state
+from ..nn.twins.twins import compare_module, to_torch_state
 
 
 def torch_twin(model: ConvNet) -> torch.nn.Module:

@@ -45,7 +45,6 @@ class Config:
     num_epochs: int = 10  # epochs per run
     loss_window: int = 100  # the final training loss is the mean minibatch loss over this many last steps
     repeats: int = 3  # runs per (scale, network) with different initial draws and batch orders; results are means
-    threads: int | None = 1  # BLAS threads (None: OpenBLAS's choice); small matrices on 2 shared cores
 
     def __post_init__(self) -> None:
         for name in (
@@ -65,8 +64,6 @@ class Config:
                 f"a size that leaves no last batch of one sample at batch_size={self.batch_size}",
                 self.num_train,
             )
-        if self.threads is not None:
-            check_int(self.threads, "threads", low=1)
         check_float(self.synthetic_noise, "synthetic_noise", low=0.0)
         check_float(self.lr, "lr", low=0.0, low_open=True)
         check_float(self.min_weight_scale, "min_weight_scale", low=0.0, low_open=True)
@@ -96,36 +93,29 @@ def weight_scales(config: Config) -> np.ndarray:
 
 
 def run(config: Config, ctx: RunContext) -> dict[str, Any]:
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=config.threads, user_api="blas"):
-        results = _run(config, ctx)
-    return results
-
-
-def _run(config: Config, ctx: RunContext) -> dict[str, Any]:
     data = load_config_data(config, ctx.rng)
     seeds = repeat_seeds(ctx.rng, config.repeats)
+    train = {"lr": config.lr, "batch_size": config.batch_size, "num_epochs": config.num_epochs}
+    train["loss_window"] = config.loss_window
+    settings = {
+        # within a repeat, the same draws and batches at every scale and for both networks
+        f"scale{i:02d}-{norm}": (
+            {
+                "hidden_dims": config.hidden_dims,
+                "normalization": None if norm == "none" else norm,
+                "weight_scale": float(scale),
+                "weight_init": "normal",
+            },
+            train,
+        )
+        for i, scale in enumerate(weight_scales(config))
+        for norm in NORMALIZATIONS
+    }
+    repeated = repeated_runs(ctx, data, seeds, settings)
     runs: dict[str, list[dict[str, Any]]] = {norm: [] for norm in NORMALIZATIONS}
-    for scale in weight_scales(config):
+    for i, scale in enumerate(weight_scales(config)):
         for norm in NORMALIZATIONS:
-            # within a repeat, the same draws and batches at every scale and for both networks
-            net = dict(
-                hidden_dims=config.hidden_dims,
-                normalization=None if norm == "none" else norm,
-                weight_scale=float(scale),
-                weight_init="normal",
-            )
-            repeated = repeated_runs(
-                data,
-                seeds,
-                net,
-                lr=config.lr,
-                batch_size=config.batch_size,
-                num_epochs=config.num_epochs,
-                loss_window=config.loss_window,
-            )
-            r = average_runs(repeated) | {"weight_scale": float(scale)}
+            r = average_runs(repeated[f"scale{i:02d}-{norm}"]) | {"weight_scale": float(scale)}
             runs[norm].append(r)
             ctx.log({"weight_scale": float(scale), "normalization": norm} | _summary(r))
             ctx.echo(

@@ -44,13 +44,10 @@ class Config:
     lr: float = 10**-3.5  # Adam's learning rate (the course's for this experiment)
     num_epochs: int = 10  # epochs per run (the same for every batch size, as in the course)
     repeats: int = 3  # runs per (batch size, network) with different initial weights and batch orders; means
-    threads: int | None = 1  # BLAS threads (None: OpenBLAS's choice); small matrices on 2 shared cores
 
     def __post_init__(self) -> None:
         for name in ("num_train", "num_val", "synthetic_dim", "num_epochs", "repeats"):
             check_int(getattr(self, name), name, low=1)
-        if self.threads is not None:
-            check_int(self.threads, "threads", low=1)
         check_float(self.synthetic_noise, "synthetic_noise", low=0.0)
         check_float(self.weight_scale, "weight_scale", low=0.0, low_open=True)
         check_float(self.lr, "lr", low=0.0, low_open=True)
@@ -96,30 +93,23 @@ def _find(results: dict[str, Any], norm: str, batch_size: int) -> dict[str, Any]
 
 
 def run(config: Config, ctx: RunContext) -> dict[str, Any]:
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=config.threads, user_api="blas"):
-        results = _run(config, ctx)
-    return results
-
-
-def _run(config: Config, ctx: RunContext) -> dict[str, Any]:
     data = load_config_data(config, ctx.rng)
     seeds = repeat_seeds(ctx.rng, config.repeats)
+    net = {"hidden_dims": config.hidden_dims, "weight_scale": config.weight_scale, "weight_init": config.weight_init}
+    settings = {
+        # within a repeat, the same initial weights and batch order for all three networks
+        f"batch{batch_size}-{norm}": (
+            net | {"normalization": None if norm == "none" else norm},
+            {"lr": config.lr, "batch_size": batch_size, "num_epochs": config.num_epochs},
+        )
+        for batch_size in config.batch_sizes
+        for norm in config.normalizations
+    }
+    repeated = repeated_runs(ctx, data, seeds, settings)
     runs = []
     for batch_size in config.batch_sizes:
         for norm in config.normalizations:
-            # within a repeat, the same initial weights and batch order for all three networks
-            net = dict(
-                hidden_dims=config.hidden_dims,
-                normalization=None if norm == "none" else norm,
-                weight_scale=config.weight_scale,
-                weight_init=config.weight_init,
-            )
-            repeated = repeated_runs(
-                data, seeds, net, lr=config.lr, batch_size=batch_size, num_epochs=config.num_epochs
-            )
-            r = average_runs(repeated) | {"normalization": norm, "batch_size": batch_size}
+            r = average_runs(repeated[f"batch{batch_size}-{norm}"]) | {"normalization": norm, "batch_size": batch_size}
             runs.append(r)
             keys = ("final_train_acc", "final_val_acc", "final_val_acc_std", "best_val_acc", "steps", "diverged")
             ctx.log({"normalization": norm, "batch_size": batch_size} | {k: r[k] for k in keys})

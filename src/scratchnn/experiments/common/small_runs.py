@@ -20,6 +20,7 @@ from ...data.synthetic import make_blobs
 from ...models import FullyConnectedNet
 from ...nn.module import Module
 from ...train import Solver
+from ..harness.context import RunContext
 
 __all__ = [
     "DATASETS",
@@ -29,6 +30,7 @@ __all__ = [
     "train_run",
     "average_runs",
     "repeat_seeds",
+    "solver_run",
     "repeated_runs",
     "data_sizes",
 ]
@@ -174,22 +176,38 @@ def repeat_seeds(rng: np.random.Generator, repeats: int) -> list[tuple[int, int]
     return [(int(a), int(b)) for a, b in rng.integers(2**31, size=(repeats, 2))]
 
 
-def repeated_runs(
-    data: dict[str, np.ndarray], seeds: list[tuple[int, int]], net: dict[str, Any], **train: Any
-) -> list[dict[str, Any]]:
-    """:func:`train_run` of a ``FullyConnectedNet(**net)`` once per seed pair.
+def solver_run(
+    data: dict[str, np.ndarray], net: dict[str, Any], init_seed: int, order_seed: int, **train: Any
+) -> dict[str, Any]:
+    """One sweep task: :func:`train_run` of a ``FullyConnectedNet(**net)`` whose weights come from
+    ``init_seed`` and whose batch order comes from ``order_seed``. ``train`` are :func:`train_run`'s
+    keywords (lr, batch_size, num_epochs, loss_window)."""
+    model = FullyConnectedNet(
+        input_dim=data["X_train"].shape[1], num_classes=10, rng=np.random.default_rng(init_seed), **net
+    )
+    return train_run(model, data, rng=np.random.default_rng(order_seed), **train)
 
-    Repeat i draws its weights from ``seeds[i][0]`` and its batch order from ``seeds[i][1]``, so the
-    networks an experiment compares see the same draws and batches within a repeat. ``train`` are
-    :func:`train_run`'s keywords (lr, batch_size, num_epochs, loss_window).
+
+def repeated_runs(
+    ctx: RunContext,
+    data: dict[str, np.ndarray],
+    seeds: list[tuple[int, int]],
+    settings: dict[str, tuple[dict[str, Any], dict[str, Any]]],
+) -> dict[str, list[dict[str, Any]]]:
+    """Every setting ``name -> (net, train)`` once per seed pair, all as one sweep (``ctx.map``).
+
+    Returns ``name -> [run of repeat 0, repeat 1, ...]``. Repeat i draws its weights from
+    ``seeds[i][0]`` and its batch order from ``seeds[i][1]``, so the networks an experiment compares
+    see the same draws and batches within a repeat. Each run is a task of its own (folder
+    ``runs/<name>-repeat<i>/``), so the sweep can spread them over worker processes.
     """
-    runs = []
-    for init_seed, order_seed in seeds:
-        model = FullyConnectedNet(
-            input_dim=data["X_train"].shape[1], num_classes=10, rng=np.random.default_rng(init_seed), **net
-        )
-        runs.append(train_run(model, data, rng=np.random.default_rng(order_seed), **train))
-    return runs
+    tasks = {
+        f"{name}-repeat{i}": {"data": data, "net": net, "init_seed": a, "order_seed": b} | train
+        for name, (net, train) in settings.items()
+        for i, (a, b) in enumerate(seeds)
+    }
+    results = iter(ctx.map(solver_run, tasks))
+    return {name: [next(results) for _ in seeds] for name in settings}
 
 
 def data_sizes(data: dict[str, np.ndarray]) -> dict[str, int]:

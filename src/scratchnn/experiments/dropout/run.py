@@ -42,13 +42,10 @@ class Config:
     num_epochs: int = 25  # epochs per run (the course's)
     train_level: float = 0.95  # the table's last column: the first epoch with training accuracy >= this
     repeats: int = 5  # runs per p with different initial weights, masks and batch orders; curves are means
-    threads: int | None = 1  # BLAS threads (None: OpenBLAS's choice); small matrices on 2 shared cores
 
     def __post_init__(self) -> None:
         for name in ("num_train", "num_val", "synthetic_dim", "batch_size", "num_epochs", "repeats"):
             check_int(getattr(self, name), name, low=1)
-        if self.threads is not None:
-            check_int(self.threads, "threads", low=1)
         check_float(self.synthetic_noise, "synthetic_noise", low=0.0)
         check_float(self.weight_scale, "weight_scale", low=0.0, low_open=True)
         check_float(self.lr, "lr", low=0.0, low_open=True)
@@ -82,26 +79,14 @@ def first_epoch_at(curve: list[float], level: float) -> int | None:
 
 
 def run(config: Config, ctx: RunContext) -> dict[str, Any]:
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=config.threads, user_api="blas"):
-        results = _run(config, ctx)
-    return results
-
-
-def _run(config: Config, ctx: RunContext) -> dict[str, Any]:
     data = load_config_data(config, ctx.rng)
     seeds = repeat_seeds(ctx.rng, config.repeats)
-    per_p: dict[float, list[dict[str, Any]]] = {}
+    train = {"lr": config.lr, "batch_size": config.batch_size, "num_epochs": config.num_epochs}
+    # seed=None and a generator: fresh masks every step (a seed would fix them, the course's gradcheck device)
+    net = {"hidden_dims": config.hidden_dims, "weight_scale": config.weight_scale, "weight_init": config.weight_init}
+    per_p = repeated_runs(ctx, data, seeds, {f"p{p:g}": (net | {"dropout": p}, train) for p in config.ps})
     for p in config.ps:
-        # seed=None and a generator: fresh masks every step (a seed would fix them, the course's gradcheck device)
-        net = dict(
-            hidden_dims=config.hidden_dims, dropout=p, weight_scale=config.weight_scale, weight_init=config.weight_init
-        )
-        per_p[p] = repeated_runs(
-            data, seeds, net, lr=config.lr, batch_size=config.batch_size, num_epochs=config.num_epochs
-        )
-        for repeat, r in enumerate(per_p[p]):
+        for repeat, r in enumerate(per_p[f"p{p:g}"]):
             gap = r["final_train_acc"] - r["final_val_acc"]
             ctx.log(
                 {"p": p, "repeat": repeat} | {k: r[k] for k in ("final_train_acc", "final_val_acc", "best_val_acc")}
@@ -110,7 +95,7 @@ def _run(config: Config, ctx: RunContext) -> dict[str, Any]:
                 f"repeat {repeat} p={p:g}: final train acc {r['final_train_acc']:.3f}, val acc "
                 f"{r['final_val_acc']:.3f}, gap {gap:.3f}"
             )
-    return {"runs": [_average(p, per_p[p], config.train_level) for p in config.ps]} | data_sizes(data)
+    return {"runs": [_average(p, per_p[f"p{p:g}"], config.train_level) for p in config.ps]} | data_sizes(data)
 
 
 def _average(p: float, runs: list[dict[str, Any]], level: float) -> dict[str, Any]:

@@ -1,4 +1,6 @@
-"""``scratchnn experiment list`` and ``scratchnn experiment run NAME [--quick] [--seed S] [--set k=v ...] [--out DIR]``.
+"""``scratchnn experiment list``; ``scratchnn experiment run NAME [--quick] [--seed S] [--set k=v ...] [--out DIR]
+[--backend processes|serial|ray] [--workers N] [--threads N] [--ray-address ADDR]``; and
+``scratchnn experiment resume RUN_DIR`` with the same sweep flags.
 
 The lead's ``cli.py`` calls :func:`add_parser` on its subcommands and :func:`run_from_args` when
 ``args.command == "experiment"``; errors (``ValueError``, ``FileExistsError``, ...) are turned into
@@ -9,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import Any
 
-from ..._validate import nonneg_int
+from ..._validate import nonneg_int, positive_int
 
 __all__ = ["add_parser", "run_from_args"]
 
@@ -55,7 +59,38 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="DIR",
         help="run folder to create (must be absent or empty; default: runs/NAME-<timestamp>)",
     )
-    run.add_argument("--quiet", action="store_true", help="no progress lines")
+    _add_where_flags(run)
+    resume = sub.add_parser(
+        "resume",
+        help="finish an interrupted run in its own folder",
+        description="Continue an interrupted (or partly failed) experiment run: the sweep runs that finished "
+        "are read back from RUN_DIR/runs/, the others run, then the results, figures and report are written.",
+    )
+    resume.add_argument("run_dir", metavar="RUN_DIR", help="the run folder (it holds config.json)")
+    _add_where_flags(resume, threads=False)
+
+
+def _add_where_flags(p: argparse.ArgumentParser, *, threads: bool = True) -> None:
+    """Where the sweep runs execute, which never changes their results; ``--threads`` is recorded with the run."""
+    p.add_argument(
+        "--backend",
+        choices=("serial", "processes", "ray"),
+        default="processes",
+        help="where the runs of the experiment's sweep execute: local worker processes (default), this process "
+        "(serial), or a Ray cluster",
+    )
+    p.add_argument(
+        "--workers", type=positive_int, default=None, help="runs at a time (default: one per CPU core; Ray: its CPUs)"
+    )
+    if threads:
+        p.add_argument("--threads", type=positive_int, default=1, help="BLAS threads of each run (default: 1)")
+    p.add_argument(
+        "--ray-address",
+        default=None,
+        metavar="ADDR",
+        help="with --backend ray: the cluster to connect to (default: start a local Ray on this machine)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
 def _list() -> int:
@@ -72,12 +107,37 @@ def run_from_args(args: argparse.Namespace) -> int:
     """Run ``scratchnn experiment ...`` with parsed flags; returns the exit status."""
     if args.experiment_command == "list":
         return _list()
-    from .overrides import parse_set_args
-    from .runner import run_experiment
+    from .sweep import SweepError
 
-    overrides = parse_set_args(args.overrides)
-    results, out_dir = run_experiment(
-        args.name, quick=args.quick, seed=args.seed, overrides=overrides, out=args.out, verbose=not args.quiet
-    )
+    where = {"backend": args.backend, "workers": args.workers, "ray_address": args.ray_address}
+    try:
+        results, out_dir = _run_or_resume(args, where)
+    except SweepError as e:
+        run_dir = Path(next(iter(e.failed.values()))).parents[2]  # <run>/runs/<key>/error.txt
+        print(
+            f"scratchnn: error: {e}\nThe finished runs are saved; once the cause is fixed, continue with: "
+            f"scratchnn experiment resume {run_dir}",
+            file=sys.stderr,
+        )
+        return 1
     print(f"report: {out_dir / 'report.md'} ({results['runtime_s']:.1f} s)", file=sys.stdout)
     return 0
+
+
+def _run_or_resume(args: argparse.Namespace, where: dict[str, Any]) -> tuple[dict[str, Any], Path]:
+    from .overrides import parse_set_args
+    from .runner import resume_experiment, run_experiment
+
+    if args.experiment_command == "resume":
+        return resume_experiment(args.run_dir, verbose=not args.quiet, **where)
+    overrides = parse_set_args(args.overrides)
+    return run_experiment(
+        args.name,
+        quick=args.quick,
+        seed=args.seed,
+        overrides=overrides,
+        out=args.out,
+        verbose=not args.quiet,
+        threads=args.threads,
+        **where,
+    )

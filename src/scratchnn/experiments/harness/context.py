@@ -11,6 +11,7 @@ import json
 import math
 import os
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,13 +31,19 @@ class RunContext:
         out_dir: the run folder (new, created by :func:`run_experiment`).
         seed: the run's seed; ``rng`` is ``np.random.default_rng(seed)``.
         quick: whether this is the ``--quick`` version.
-        verbose: whether :meth:`echo` prints (the command line sets it).
+        verbose: whether :meth:`echo` prints and :meth:`map` shows its progress bar (the command line sets it).
+        backend, workers, threads, ray_address: where :meth:`map` runs its tasks (see
+            :func:`~.sweep.run_sweep`); they change where a run executes, never its results.
     """
 
     out_dir: Path
     seed: int = 0
     quick: bool = False
     verbose: bool = False
+    backend: str = "serial"
+    workers: int | None = None
+    threads: int = 1
+    ray_address: str | None = None
     rng: np.random.Generator = field(init=False)
     figures: list[str] = field(init=False, default_factory=list)
 
@@ -57,6 +64,26 @@ class RunContext:
         fig.savefig(self.out_dir / file, dpi=110)
         self.figures.append(file)
         return file
+
+    def map(self, fn: Callable[..., Mapping[str, Any]], tasks: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """``fn(**kwargs)`` for every ``key -> kwargs`` of ``tasks``, through the sweep runner; results in key order.
+
+        Each task is an independent run with its own folder ``runs/<key>/`` (``task.json``,
+        ``results.json``) in the run folder: a resumed experiment skips the runs that finished, and
+        the results are the same whichever backend ran them. ``fn`` is a module-level function of
+        its keyword arguments only (seeds among them) returning JSON-able results.
+        """
+        from .sweep import Task, run_sweep
+
+        return run_sweep(
+            [Task(key, fn, kwargs) for key, kwargs in tasks.items()],
+            self.out_dir / "runs",
+            backend=self.backend,
+            workers=self.workers,
+            threads=self.threads,
+            ray_address=self.ray_address,
+            progress=self.verbose,
+        )
 
     def echo(self, message: str) -> None:
         """Print a progress line (only when verbose, i.e. on the command line)."""

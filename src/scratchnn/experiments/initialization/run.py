@@ -63,7 +63,6 @@ class Config:
     fit_optimizer: Literal["sgd", "adam"] = "sgd"  # sgd: SGD + momentum; adam: Adam (hides tiny gradients)
     fit_lr: float = 0.01  # learning rate of part 2
     diverge_factor: float = 1e4  # a run whose loss exceeds this x its first loss (or overflows) has diverged
-    threads: int | None = 1  # BLAS threads (None: OpenBLAS's choice); small matrices on 2 shared cores
 
     def __post_init__(self) -> None:
         for name in (
@@ -84,8 +83,6 @@ class Config:
             "fit_batch_size",
         ):
             check_int(getattr(self, name), name, low=1)
-        if self.threads is not None:
-            check_int(self.threads, "threads", low=1)
         check_float(self.lr, "lr", low=0.0, low_open=True)
         check_float(self.fit_lr, "fit_lr", low=0.0, low_open=True)
         check_float(self.momentum, "momentum", low=0.0, high=1.0, high_open=True)
@@ -143,73 +140,123 @@ def _optimizer(model: Module, name: str, lr: float, momentum: float) -> Optimize
     return Adam(model.parameters(), lr=lr) if name == "adam" else SGD(model.parameters(), lr=lr, momentum=momentum)
 
 
+def deep_net_run(config: Config, data: tuple[np.ndarray, ...], nonlinearity: str, scheme: str, seed: int) -> dict:
+    """One sweep task: statistics at init and training of the deep net of one (nonlinearity, scheme).
+
+    Every run draws from the same generator seed: schemes differ only in the weights' distribution.
+    """
+    X, y, X_val, y_val = data
+    model = deep_mlp(X.shape[1], config.width, config.depth, 10, nonlinearity, rng=np.random.default_rng(seed))
+    init_weights_(model, scheme, rng=np.random.default_rng(seed))
+    with np.errstate(all="raise", under="ignore"):
+        s = layer_stats(model, CrossEntropyLoss(), X[: config.stats_batch], y[: config.stats_batch])
+    std = s.act_std
+    stats = {
+        "act_mean": s.act_mean,
+        "act_std": std,
+        "grad_norm": s.grad_norm,
+        "loss": s.loss,
+        "std_ratio": std[-1] / std[0] if std[0] > 0 else 0.0,
+    }
+
+    def evaluate() -> dict[str, float]:
+        scores = model(X_val)
+        return {
+            "val_loss": float(CrossEntropyLoss()(scores, y_val)),
+            "val_acc": float(np.mean(scores.argmax(axis=1) == y_val)),
+        }
+
+    r = train_until_diverged(
+        model,
+        CrossEntropyLoss(),
+        _optimizer(model, "sgd", config.lr, config.momentum),
+        X,
+        y,
+        steps=config.steps,
+        batch_size=config.batch_size,
+        rng=np.random.default_rng(seed + 1),
+        diverge_factor=config.diverge_factor,
+        eval_every=config.eval_every,
+        evaluate=evaluate,
+    )
+    accs = [e["val_acc"] for e in r.evals]
+    training = {
+        "loss": r.losses,
+        "eval_steps": [e["step"] for e in r.evals],
+        "val_acc": accs,
+        "val_loss": [e["val_loss"] for e in r.evals],
+        "diverged_step": r.diverged_step,
+        "final_val_acc": None if r.diverged_step is not None else accs[-1],
+        "best_val_acc": max(accs, default=None),
+    }
+    return {"stats": stats, "training": training}
+
+
 def _deep_nets(config: Config, ctx: RunContext) -> tuple[dict[str, Any], dict[str, Any]]:
-    X, y, X_val, y_val = load_data(config, ctx.rng)
+    data = load_data(config, ctx.rng)
     seed = int(ctx.rng.integers(2**31))
-    stats: dict[str, Any] = {}
-    training: dict[str, Any] = {}
-    for nl in config.nonlinearities:
-        stats[nl], training[nl] = {}, {}
-        for scheme in config.schemes:
-            # the same generator seed for every run: schemes differ only in the weights' distribution
-            model = deep_mlp(X.shape[1], config.width, config.depth, 10, nl, rng=np.random.default_rng(seed))
-            init_weights_(model, scheme, rng=np.random.default_rng(seed))
-            with np.errstate(all="raise", under="ignore"):
-                s = layer_stats(model, CrossEntropyLoss(), X[: config.stats_batch], y[: config.stats_batch])
-            std = s.act_std
-            stats[nl][scheme] = {
-                "act_mean": s.act_mean,
-                "act_std": std,
-                "grad_norm": s.grad_norm,
-                "loss": s.loss,
-                "std_ratio": std[-1] / std[0] if std[0] > 0 else 0.0,
-            }
-
-            def evaluate(model: Module = model) -> dict[str, float]:
-                scores = model(X_val)
-                return {
-                    "val_loss": float(CrossEntropyLoss()(scores, y_val)),
-                    "val_acc": float(np.mean(scores.argmax(axis=1) == y_val)),
-                }
-
-            r = train_until_diverged(
-                model,
-                CrossEntropyLoss(),
-                _optimizer(model, "sgd", config.lr, config.momentum),
-                X,
-                y,
-                steps=config.steps,
-                batch_size=config.batch_size,
-                rng=np.random.default_rng(seed + 1),
-                diverge_factor=config.diverge_factor,
-                eval_every=config.eval_every,
-                evaluate=evaluate,
+    grid = [(nl, scheme) for nl in config.nonlinearities for scheme in config.schemes]
+    common = {"config": config, "data": data, "seed": seed}
+    tasks = {f"deep-{nl}-{scheme}": common | {"nonlinearity": nl, "scheme": scheme} for nl, scheme in grid}
+    stats: dict[str, Any] = {nl: {} for nl in config.nonlinearities}
+    training: dict[str, Any] = {nl: {} for nl in config.nonlinearities}
+    for (nl, scheme), r in zip(grid, ctx.map(deep_net_run, tasks)):
+        stats[nl][scheme], training[nl][scheme] = r["stats"], r["training"]
+        t = r["training"]
+        row = {"part": "deep", "nonlinearity": nl, "scheme": scheme, "std_ratio": r["stats"]["std_ratio"]}
+        ctx.log(row | {k: t[k] for k in ("diverged_step", "best_val_acc")})
+        ctx.echo(
+            f"{nl:>4} {scheme:>12}: last/first activation std {r['stats']['std_ratio']:.3g}, "
+            + (
+                f"diverged at step {t['diverged_step']}"
+                if t["diverged_step"] is not None
+                else f"val acc {t['val_acc'][-1]:.3f}"
             )
-            accs = [e["val_acc"] for e in r.evals]
-            training[nl][scheme] = {
-                "loss": r.losses,
-                "eval_steps": [e["step"] for e in r.evals],
-                "val_acc": accs,
-                "val_loss": [e["val_loss"] for e in r.evals],
-                "diverged_step": r.diverged_step,
-                "final_val_acc": None if r.diverged_step is not None else accs[-1],
-                "best_val_acc": max(accs, default=None),
-            }
-            ctx.log(
-                {
-                    "part": "deep",
-                    "nonlinearity": nl,
-                    "scheme": scheme,
-                    "std_ratio": stats[nl][scheme]["std_ratio"],
-                    "diverged_step": r.diverged_step,
-                    "best_val_acc": training[nl][scheme]["best_val_acc"],
-                }
-            )
-            ctx.echo(
-                f"{nl:>4} {scheme:>12}: last/first activation std {stats[nl][scheme]['std_ratio']:.3g}, "
-                + (f"diverged at step {r.diverged_step}" if r.diverged_step is not None else f"val acc {accs[-1]:.3f}")
-            )
+        )
     return stats, training
+
+
+def curve_fit_run(
+    config: Config, x: np.ndarray, y: np.ndarray, X_test: np.ndarray, Y_test: np.ndarray, scheme: str, seed: int
+) -> dict[str, Any]:
+    """One sweep task: fit the sines with a deep ReLU net initialized by ``scheme`` (the same draws for all)."""
+    model = deep_mlp(1, config.fit_width, config.fit_depth, 1, "relu", rng=np.random.default_rng(seed))
+    init_weights_(model, scheme, rng=np.random.default_rng(seed))
+    with np.errstate(all="raise", under="ignore"):
+        s = layer_stats(model, MSELoss(), x, y)
+        output_scale = float(np.std(model(X_test).astype(np.float64)))
+
+    def evaluate() -> dict[str, float]:
+        return {"test_loss": float(MSELoss()(model(X_test), Y_test))}
+
+    r = train_until_diverged(
+        model,
+        MSELoss(),
+        _optimizer(model, config.fit_optimizer, config.fit_lr, config.momentum),
+        x,
+        y,
+        steps=config.fit_steps,
+        batch_size=config.fit_batch_size,
+        rng=np.random.default_rng(seed + 1),
+        diverge_factor=config.diverge_factor,
+        eval_every=max(1, config.fit_steps // 50),
+        evaluate=evaluate,
+    )
+    prediction = None
+    if r.diverged_step is None:
+        prediction = model(X_test)[:, 0].astype(np.float64).tolist()
+    return {
+        "grad_norm": s.grad_norm,
+        "grad_norm_total": float(np.linalg.norm(s.grad_norm)),
+        "init_loss": s.loss,
+        "init_output_std": output_scale,
+        "loss": r.losses,
+        "eval_steps": [e["step"] for e in r.evals],
+        "test_loss_curve": [e["test_loss"] for e in r.evals],
+        "diverged_step": r.diverged_step,
+        "test_loss": None if r.diverged_step is not None else r.evals[-1]["test_loss"],
+        "prediction": prediction,
+    }
 
 
 def _curve_fit(config: Config, ctx: RunContext) -> dict[str, Any]:
@@ -218,60 +265,18 @@ def _curve_fit(config: Config, ctx: RunContext) -> dict[str, Any]:
     X_test = x_test[:, None].astype(np.float32)  # (500,) -> (500, 1)
     Y_test = sines_at(x_test, sines)[:, None].astype(np.float32)
     seed = int(ctx.rng.integers(2**31))
-    runs: dict[str, Any] = {}
-    for scheme in config.fit_schemes:
-        model = deep_mlp(1, config.fit_width, config.fit_depth, 1, "relu", rng=np.random.default_rng(seed))
-        init_weights_(model, scheme, rng=np.random.default_rng(seed))
-        with np.errstate(all="raise", under="ignore"):
-            s = layer_stats(model, MSELoss(), x, y)
-            output_scale = float(np.std(model(X_test).astype(np.float64)))
-
-        def evaluate(model: Module = model) -> dict[str, float]:
-            return {"test_loss": float(MSELoss()(model(X_test), Y_test))}
-
-        r = train_until_diverged(
-            model,
-            MSELoss(),
-            _optimizer(model, config.fit_optimizer, config.fit_lr, config.momentum),
-            x,
-            y,
-            steps=config.fit_steps,
-            batch_size=config.fit_batch_size,
-            rng=np.random.default_rng(seed + 1),
-            diverge_factor=config.diverge_factor,
-            eval_every=max(1, config.fit_steps // 50),
-            evaluate=evaluate,
-        )
-        prediction = None
-        if r.diverged_step is None:
-            prediction = model(X_test)[:, 0].astype(np.float64).tolist()
-        runs[scheme] = {
-            "grad_norm": s.grad_norm,
-            "grad_norm_total": float(np.linalg.norm(s.grad_norm)),
-            "init_loss": s.loss,
-            "init_output_std": output_scale,
-            "loss": r.losses,
-            "eval_steps": [e["step"] for e in r.evals],
-            "test_loss_curve": [e["test_loss"] for e in r.evals],
-            "diverged_step": r.diverged_step,
-            "test_loss": None if r.diverged_step is not None else r.evals[-1]["test_loss"],
-            "prediction": prediction,
-        }
-        ctx.log(
-            {
-                "part": "curve_fit",
-                "scheme": scheme,
-                "grad_norm_total": runs[scheme]["grad_norm_total"],
-                "diverged_step": r.diverged_step,
-                "test_loss": runs[scheme]["test_loss"],
-            }
-        )
+    common = {"config": config, "x": x, "y": y, "X_test": X_test, "Y_test": Y_test, "seed": seed}
+    tasks = {f"curve_fit-{scheme}": common | {"scheme": scheme} for scheme in config.fit_schemes}
+    runs = dict(zip(config.fit_schemes, ctx.map(curve_fit_run, tasks)))
+    for scheme, r in runs.items():
+        keys = ("grad_norm_total", "diverged_step", "test_loss")
+        ctx.log({"part": "curve_fit", "scheme": scheme} | {k: r[k] for k in keys})
         ctx.echo(
-            f"curve fit {scheme:>12}: grad norm at init {runs[scheme]['grad_norm_total']:.3g}, "
+            f"curve fit {scheme:>12}: grad norm at init {r['grad_norm_total']:.3g}, "
             + (
-                f"diverged at step {r.diverged_step}"
-                if r.diverged_step is not None
-                else f"test MSE {runs[scheme]['test_loss']:.4f}"
+                f"diverged at step {r['diverged_step']}"
+                if r["diverged_step"] is not None
+                else f"test MSE {r['test_loss']:.4f}"
             )
         )
     return {
@@ -286,10 +291,6 @@ def _curve_fit(config: Config, ctx: RunContext) -> dict[str, Any]:
 
 
 def run(config: Config, ctx: RunContext) -> dict[str, Any]:
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=config.threads, user_api="blas"):
-        stats, training = _deep_nets(config, ctx)
-        curve_fit = _curve_fit(config, ctx)
-    results = {"stats": stats, "training": training, "curve_fit": curve_fit}
-    return results
+    stats, training = _deep_nets(config, ctx)
+    curve_fit = _curve_fit(config, ctx)
+    return {"stats": stats, "training": training, "curve_fit": curve_fit}

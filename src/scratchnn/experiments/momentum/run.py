@@ -125,17 +125,20 @@ def _curves(problem: LeastSquares, config: Config) -> dict[str, Any]:
 def run(config: Config, ctx: RunContext) -> dict[str, Any]:
     problem = make_least_squares(config.n, config.d, config.noise, rng=ctx.rng)
     mu, L = float(problem.lams[0]), float(problem.lams[-1])
-    grid = []
-    for beta in config.betas:
-        for frac in config.lr_fracs:
-            row = measure(problem, frac * stability_bound(beta, L), beta, config)
-            grid.append(row)
-            ctx.log(row)
-            ctx.echo(
-                f"beta={beta:<5g} lr={frac:<5g}x bound: predicted {row['predicted']:.5f}, measured "
-                f"{row['measured']:.5f} ({row['regime']})"
-                + (f", diverged at step {row['diverged_step']}" if row["diverged_step"] else "")
-            )
+    settings = [(beta, frac) for beta in config.betas for frac in config.lr_fracs]
+    tasks = {
+        f"beta{beta:g}-lr{frac:g}x": {"problem": problem, "beta": beta, "config": config}
+        | {"lr": frac * stability_bound(beta, L)}
+        for beta, frac in settings
+    }
+    grid = ctx.map(measure, tasks)
+    for (beta, frac), row in zip(settings, grid):
+        ctx.log(row)
+        ctx.echo(
+            f"beta={beta:<5g} lr={frac:<5g}x bound: predicted {row['predicted']:.5f}, measured "
+            f"{row['measured']:.5f} ({row['regime']})"
+            + (f", diverged at step {row['diverged_step']}" if row["diverged_step"] else "")
+        )
     lr_gd, rate_gd = optimal_gd(mu, L)
     lr_hb, beta_hb, rate_hb = optimal_heavy_ball(mu, L)
     optimal = {"gd": measure(problem, lr_gd, 0.0, config), "heavy_ball": measure(problem, lr_hb, beta_hb, config)}

@@ -66,14 +66,10 @@ class Config:
     lrs_adam: tuple[float, ...] = (3e-4, 1e-3, 3e-3)
     lrs_adamw: tuple[float, ...] = (3e-4, 1e-3, 3e-3)
     diverge_factor: float = 10.0  # a run whose loss exceeds this x its first loss has diverged
-    threads: int | None = 1  # BLAS threads (None: OpenBLAS's choice); the matrices are small, and on 2 shared
-    # cores a second thread gains little and a spinning one can cost 5x
 
     def __post_init__(self) -> None:
         for name in ("num_train", "num_val", "batch_size", "steps", "eval_every"):
             check_int(getattr(self, name), name, low=1)
-        if self.threads is not None:
-            check_int(self.threads, "threads", low=1)
         check_float(self.target_acc, "target_acc", low=0.0, high=1.0)
         check_float(self.momentum, "momentum", low=0.0, high=1.0, high_open=True)
         check_float(self.diverge_factor, "diverge_factor", low=1.0, low_open=True)
@@ -209,20 +205,20 @@ def _select(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run(config: Config, ctx: RunContext) -> dict[str, Any]:
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=config.threads, user_api="blas"):
-        return _run(config, ctx)
-
-
-def _run(config: Config, ctx: RunContext) -> dict[str, Any]:
     seed = int(ctx.rng.integers(2**31))
     data = load_data(config, ctx.rng)
+    # one task per (optimizer, lr): every run starts from the same weights and sees the same batches
+    tasks = {
+        f"{name}-lr{lr:g}": {"name": name, "lr": lr, "config": config, "data": data, "seed": seed}
+        for name in config.optimizers
+        for lr in config.lrs(name)
+    }
+    done = iter(ctx.map(train_one, tasks))
     sweep, best = [], {}
     for name in config.optimizers:
         runs = []
         for lr in config.lrs(name):
-            r = train_one(name, lr, config, data, seed)
+            r = next(done)
             runs.append(r)
             ctx.log({k: v for k, v in r.items() if k not in ("loss", "val_steps", "val_acc")})
             status = (
