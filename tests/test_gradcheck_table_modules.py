@@ -45,9 +45,9 @@ def test_table_covers_every_module() -> None:
 class _ReLUWithoutMask(nn.ReLU):
     """A wrong backward: passes the upstream gradient through where the input was negative."""
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         self._saved()
-        return grad_out
+        return grad_out if input_grad else None
 
 
 BROKEN = ModuleRow("ReLU-broken", lambda r: (_ReLUWithoutMask(), (away_from_zero(r.standard_normal((3, 5))),)))

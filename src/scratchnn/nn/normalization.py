@@ -123,10 +123,10 @@ class _BatchNorm(_Norm):
         self._save(cache)
         return out
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         dx, dgamma, dbeta = batchnorm_backward_alt(grad_out, self._saved())
         self._accumulate(dgamma, dbeta)
-        return dx
+        return dx if input_grad else None
 
     def extra_repr(self) -> str:
         return (
@@ -210,10 +210,10 @@ class LayerNorm(_Norm):
         self._save(cache)
         return out
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         dx, dgamma, dbeta = layernorm_backward(grad_out, self._saved())
         self._accumulate(dgamma, dbeta)
-        return dx
+        return dx if input_grad else None
 
     def extra_repr(self) -> str:
         affine = f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
@@ -264,10 +264,10 @@ class GroupNorm(_Norm):
         self._save(cache)
         return out
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         dx, dgamma, dbeta = spatial_groupnorm_backward(grad_out, self._saved())
         self._accumulate(dgamma, dbeta)
-        return dx
+        return dx if input_grad else None
 
     def extra_repr(self) -> str:
         affine = f"affine={self.affine}, bias={self.bias is not None}"
