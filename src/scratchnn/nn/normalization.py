@@ -124,9 +124,9 @@ class _BatchNorm(_Norm):
         return out
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        dx, dgamma, dbeta = batchnorm_backward_alt(grad_out, self._saved())
+        dx, dgamma, dbeta = batchnorm_backward_alt(grad_out, self._saved(), need_dx=input_grad)
         self._accumulate(dgamma, dbeta)
-        return dx if input_grad else None
+        return dx
 
     def extra_repr(self) -> str:
         return (
@@ -211,9 +211,9 @@ class LayerNorm(_Norm):
         return out
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        dx, dgamma, dbeta = layernorm_backward(grad_out, self._saved())
+        dx, dgamma, dbeta = layernorm_backward(grad_out, self._saved(), need_dx=input_grad)
         self._accumulate(dgamma, dbeta)
-        return dx if input_grad else None
+        return dx
 
     def extra_repr(self) -> str:
         affine = f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
@@ -265,9 +265,9 @@ class GroupNorm(_Norm):
         return out
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        dx, dgamma, dbeta = spatial_groupnorm_backward(grad_out, self._saved())
+        dx, dgamma, dbeta = spatial_groupnorm_backward(grad_out, self._saved(), need_dx=input_grad)
         self._accumulate(dgamma, dbeta)
-        return dx if input_grad else None
+        return dx
 
     def extra_repr(self) -> str:
         affine = f"affine={self.affine}, bias={self.bias is not None}"
