@@ -1,6 +1,6 @@
 """The README's "one step by hand" MLP train step (forward, backward, AdamW), float32: scratchnn vs torch CPU.
 
-    make bench        # or: python benchmarks/bench_mlp.py [--repeat 20] [--rounds 7]
+    make bench        # or: python benchmarks/bench_mlp.py [--repeat 20] [--rounds 7] [--threads N]
 
 Times exactly the loop the README prints,
 
@@ -71,7 +71,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20, help="timed steps per block")
     parser.add_argument("--rounds", type=int, default=7, help="blocks per library, alternating libraries")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="BLAS threads for NumPy and torch's intra-op threads (default: leave both as they are; "
+        "1 gives steadier ratios on a machine shared with other work)",
+    )
     args = parser.parse_args()
+    if args.threads is not None:
+        import torch
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.threads)
+        torch.set_num_threads(args.threads)
     print(blas_report())
     summary = []
     for sizes in NETS:
