@@ -90,7 +90,7 @@ class Sequential(Module):
         mods = tuple(self._modules.values())
         if not mods:
             return grad_out if input_grad else None
-        for m in mods[:0:-1]:  # the last down to the second
+        for m in reversed(mods[1:]):
             grad_out = m.backward(grad_out)
         return mods[0].backward(grad_out, input_grad=input_grad)
 
