@@ -8,7 +8,7 @@ round's two blocks run back to back, so their ratio is a paired comparison; the 
 the median over rounds, with each round's ratio listed as a measure of the noise. Forward+
 backward computes the input gradient on both sides (torch's input has requires_grad=True) and
 accumulates the parameter gradients; a line also shows scratchnn without the input gradient, what a
-first layer does in a training step (``needs_input_grad = False``; torch skips it likewise).
+first layer does in a training step (``backward(dout, input_grad=False)``; torch skips it likewise).
 Also printed: the im2col workspace and the peak memory of one forward+backward (tracemalloc), and the
 loop reference's time for scale (a small batch, scaled linearly to N=64). Targets (issue 5):
 forward+backward <= 1.5x torch at (3->32, 32x32) and <= 3.0x at (32->64, 16x16).
@@ -42,11 +42,10 @@ def ours_conv(
 ) -> dict[str, Callable[[], object]]:
     scratchnn.manual_seed(0)
     conv = nn.Conv2d(c_in, c_out, 3, padding=1)
-    conv.needs_input_grad = need_dx
 
     def fwd_bwd() -> None:
         conv(x)
-        conv.backward(dout)
+        conv.backward(dout, input_grad=need_dx)
 
     return {"fwd": lambda: conv(x), "fwd+bwd": fwd_bwd}
 
@@ -177,7 +176,7 @@ def main() -> None:
         best_no_dx = min(r["fwd+bwd"] for r in no_dx)
         t_torch = min(t["fwd+bwd"] for t in theirs)
         note(
-            f"fwd+bwd without dx (needs_input_grad=False, a first layer in training): {best_no_dx * 1e3:.2f} ms, "
+            f"fwd+bwd without dx (input_grad=False, a first layer in training): {best_no_dx * 1e3:.2f} ms, "
             f"{best_no_dx / t_torch:.2f}x torch's fwd+bwd with dx"
         )
         cols = (c_in * 9 + 1) * N * h * h * 4

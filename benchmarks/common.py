@@ -50,27 +50,31 @@ def alternating_blocks(
 
 
 def scratchnn_train_step(model: Any, criterion: Any, optimizer: Any, x: Any, y: Any) -> Callable[[], None]:
-    """One scratchnn train step, written as in torch: zero_grad, forward, loss, backward, step."""
-    model.needs_input_grad = False  # the input is data; torch skips its gradient too (as the Trainer does)
+    """One scratchnn train step, the README's "one step by hand" as printed: forward and loss, zero_grad,
+    backward without the input gradient (``x`` is data), step."""
 
     def step() -> None:
-        optimizer.zero_grad()
         criterion(model(x), y)
-        model.backward(criterion.backward())
+        optimizer.zero_grad()
+        model.backward(criterion.backward(), input_grad=False)
         optimizer.step()
 
     return step
 
 
 def torch_train_step(model: Any, criterion: Any, optimizer: Any, x: Any, y: Any) -> Callable[[], None]:
-    """The same step in torch, on the same arrays (shared memory, no copies)."""
+    """The same step in torch, in the same order, on the same arrays (shared memory, no copies).
+
+    ``x`` does not require grad, so autograd skips its gradient: what ``input_grad=False`` does.
+    """
     import torch
 
     tx, ty = torch.from_numpy(x), torch.from_numpy(y)
 
     def step() -> None:
+        loss = criterion(model(tx), ty)
         optimizer.zero_grad()
-        criterion(model(tx), ty).backward()
+        loss.backward()
         optimizer.step()
 
     return step

@@ -17,9 +17,9 @@ from scratchnn.gradcheck.table import Result, print_table, run_all
 class _ReLUWithoutMask(nn.ReLU):
     """A wrong backward: passes the upstream gradient through where the input was negative."""
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         self._saved()
-        return grad_out
+        return grad_out if input_grad else None
 
 
 BROKEN = ModuleRow("ReLU-broken", lambda r: (_ReLUWithoutMask(), (away_from_zero(r.standard_normal((3, 5))),)))

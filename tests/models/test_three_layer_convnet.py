@@ -118,9 +118,10 @@ def test_module_path_agrees_with_the_course_path() -> None:
         np.testing.assert_allclose(p.grad, grads[name], rtol=1e-12, err_msg=name)
     model.backward(dscores)  # grads accumulate
     np.testing.assert_allclose(model.W1.grad, 2 * grads["W1"], rtol=1e-12)
-    model.needs_input_grad = False  # the input is data: no dX
-    model(X)
-    assert model.backward(dscores) is None
+    model.zero_grad()
+    assert model.backward(dscores, input_grad=False) is None  # the input is data: no dX, the same param grads
+    for name, p in model.named_parameters():
+        np.testing.assert_allclose(p.grad, grads[name], rtol=1e-12, err_msg=name)
 
 
 def test_float32_stays_float32() -> None:

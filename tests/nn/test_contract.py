@@ -2,11 +2,13 @@
 
 Each row: a factory, an input shape, and an input that the module must reject. Checks: dtype
 kept, grads accumulate with +=, zero_grad, state_dict round trip into a differently initialised
-twin, a clear error on backward before forward and on a wrong input shape, eval deterministic.
+twin, a clear error on backward before forward and on a wrong input shape, eval deterministic,
+and ``backward(dout, input_grad=False)``: None, the same parameter gradients.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -172,24 +174,73 @@ def test_linear_rejects_mismatched_dtype() -> None:
         nn.Linear(3, 2)(np.zeros((1, 3), np.float64))
 
 
-def test_needs_input_grad_false_skips_the_input_gradient_only() -> None:
-    x = _input((4, 6), np.float64)
-    a = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3)).double()
-    b = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3)).double()
-    b.load_state_dict(a.state_dict())
-    dout = np.random.default_rng(2).standard_normal((4, 3))
-    a(x)
-    dx = a.backward(dout)
-    b.needs_input_grad = False
-    b(x)
-    assert b.backward(dout) is None
-    for (name, pa), (_, pb) in zip(a.named_parameters(), b.named_parameters()):
-        np.testing.assert_array_equal(pa.grad, pb.grad, err_msg=name)
-    assert b[0].needs_input_grad  # the first child's own flag is restored after the call
-    b.needs_input_grad = True
-    b.zero_grad()
-    b(x)
-    np.testing.assert_array_equal(b.backward(dout), dx)
+def _both_ways(m: nn.Module, shape: tuple[int, ...]) -> None:
+    """One forward in float64; backward by default gives dx of the input's shape and dtype, and
+    ``input_grad=False`` gives None and the same parameter gradients (same cache, same dropout masks)."""
+    x = _input(shape, np.float64)
+    dout = np.random.default_rng(1).standard_normal(m(x).shape)
+    m.zero_grad()
+    dx = m.backward(dout)
+    assert isinstance(dx, np.ndarray) and dx.shape == x.shape and dx.dtype == x.dtype
+    grads = {k: p.grad.copy() for k, p in m.named_parameters()}
+    m.zero_grad()
+    assert m.backward(dout, input_grad=False) is None
+    for k, p in m.named_parameters():
+        np.testing.assert_array_equal(p.grad, grads[k], err_msg=k)
+
+
+@pytest.mark.parametrize("name,factory,shape,bad", ROWS, ids=_ids(ROWS))
+def test_input_grad_false_returns_none_and_the_same_param_grads(
+    name: str, factory: Callable[[], nn.Module], shape: tuple[int, ...], bad: tuple[int, ...]
+) -> None:
+    _both_ways(factory().double(), shape)
+
+
+# parameter-free modules first in a Sequential (the table puts them behind a norm or on their own
+# rows only as shape checks), and the course models, which skip dX inside their own backward
+INPUT_GRAD_ROWS: list[tuple[str, Callable[[], nn.Module], tuple[int, ...]]] = [
+    ("ReLU", lambda: nn.Sequential(nn.ReLU(), nn.Linear(6, 4)), (5, 6)),
+    ("LeakyReLU", lambda: nn.Sequential(nn.LeakyReLU(0.1), nn.Linear(6, 4)), (5, 6)),
+    ("Sigmoid", lambda: nn.Sequential(nn.Sigmoid(), nn.Linear(6, 4)), (5, 6)),
+    ("Tanh", lambda: nn.Sequential(nn.Tanh(), nn.Linear(6, 4)), (5, 6)),
+    ("GELU", lambda: nn.Sequential(nn.GELU(), nn.Linear(6, 4)), (5, 6)),
+    ("Softmax", lambda: nn.Sequential(nn.Softmax(dim=1), nn.Linear(6, 4)), (5, 6)),
+    ("Empty-Sequential", lambda: nn.Sequential(), (5, 6)),
+    (
+        "FullyConnectedNet",
+        lambda: models.FullyConnectedNet(
+            [5, 4], input_dim=6, num_classes=3, dropout=0.3, normalization="batchnorm", seed=0
+        ),
+        (7, 6),
+    ),
+    (
+        "ThreeLayerConvNet",
+        lambda: models.ThreeLayerConvNet(
+            input_dim=(2, 6, 6), num_filters=3, filter_size=3, hidden_dim=5, num_classes=4, weight_scale=0.1, seed=0
+        ),
+        (3, 2, 6, 6),
+    ),
+]
+
+
+@pytest.mark.parametrize("name,factory,shape", INPUT_GRAD_ROWS, ids=[r[0] for r in INPUT_GRAD_ROWS])
+def test_input_grad_false_in_more_modules(name: str, factory: Callable[[], nn.Module], shape: tuple[int, ...]) -> None:
+    _both_ways(factory().double(), shape)
+
+
+def test_every_backward_takes_input_grad_keyword_only() -> None:
+    """``input_grad`` is one keyword across the library: keyword-only, True by default (losses start the pass)."""
+    exported = [getattr(nn, n) for n in nn.__all__] + [getattr(models, n) for n in models.__all__]
+    classes = {c for c in exported if isinstance(c, type) and issubclass(c, nn.Module) and "backward" in dir(c)}
+    checked = 0
+    for cls in classes:
+        if issubclass(cls, (nn.CrossEntropyLoss, nn.MSELoss, nn.BCEWithLogitsLoss, nn.MultiMarginLoss)):
+            continue
+        param = inspect.signature(cls.backward).parameters.get("input_grad")
+        assert param is not None, cls.__name__
+        assert param.kind is inspect.Parameter.KEYWORD_ONLY and param.default is True, cls.__name__
+        checked += 1
+    assert checked >= 20
 
 
 def test_lazy_zero_grad_reads_as_zeros_and_then_accumulates() -> None:

@@ -245,3 +245,33 @@ def test_bad_input_raises_template(call: Callable[[], Any], exc: type[Exception]
 def test_batchnorm_train_on_an_empty_batch_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match=r"Invalid shape for `x`: expected more than one value per channel"):
         ops.spatial_batchnorm_forward(np.zeros((0, 2, 3, 3)), None, None, {"mode": "train"})
+
+
+NEED_DX_CASES = [
+    ("batchnorm-train", lambda x, g, b: ops.batchnorm_forward(x, g, b, {"mode": "train"}), ops.batchnorm_backward_alt),
+    (
+        "batchnorm-test",
+        lambda x, g, b: ops.batchnorm_forward(
+            x, g, b, {"mode": "test", "running_mean": np.zeros(4), "running_var": np.ones(4)}
+        ),
+        ops.batchnorm_backward_alt,
+    ),
+    ("layernorm", lambda x, g, b: ops.layernorm_forward(x, g, b, {}), ops.layernorm_backward),
+    ("groupnorm", lambda x, g, b: ops.spatial_groupnorm_forward(x, g, b, 2, {}), ops.spatial_groupnorm_backward),
+]
+
+
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("name,forward,backward", NEED_DX_CASES, ids=[c[0] for c in NEED_DX_CASES])
+def test_need_dx_false_skips_only_dx(name: str, forward: Callable[..., Any], backward: Any, affine: bool) -> None:
+    x = _x((5, 4))
+    gamma, beta = (_x((4,), 1), _x((4,), 2)) if affine else (None, None)
+    out, cache = forward(x, gamma, beta)
+    dout = np.random.default_rng(3).standard_normal(out.shape)
+    dx, dgamma, dbeta = backward(dout, cache)
+    none, dgamma2, dbeta2 = backward(dout, cache, need_dx=False)
+    assert dx.shape == x.shape and none is None
+    for full, skipped in ((dgamma, dgamma2), (dbeta, dbeta2)):
+        assert (full is None) == (skipped is None) == (not affine)
+        if full is not None:
+            np.testing.assert_array_equal(skipped, full)

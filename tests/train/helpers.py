@@ -26,9 +26,9 @@ class Noise(nn.Module):
             return x
         return x + (0.1 * get_rng(self.rng).standard_normal(x.shape)).astype(x.dtype)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         self._saved()
-        return grad_out
+        return grad_out if input_grad else None
 
 
 def spirals(n_per_class: int = 50) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -41,8 +41,8 @@ class Recorder(nn.Module):
         self._save(True)
         return x
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        return grad_out
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        return grad_out if input_grad else None
 
 
 def test_epochs_are_permutations_without_replacement() -> None:

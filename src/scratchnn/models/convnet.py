@@ -142,14 +142,11 @@ class ConvNet(Module):
         self._save(True)
         return scores
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """dx (None with ``input_grad=False``: the first conv skips it); each param.grad += its gradient."""
         self._saved()
-        needs = self.features.needs_input_grad
-        self.features.needs_input_grad = self.needs_input_grad  # the features see our input
-        try:
-            dx: np.ndarray | None = self.features.backward(self.classifier.backward(grad_out))
-        finally:
-            self.features.needs_input_grad = needs
+        dfeatures = self.classifier.backward(grad_out)
+        dx: np.ndarray | None = self.features.backward(dfeatures, input_grad=input_grad)  # the features see our input
         return dx
 
     def extra_repr(self) -> str:

@@ -264,8 +264,9 @@ class FullyConnectedNet(Module):
         self._save(caches)
         return scores
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        dX, grads = self._grads(grad_out, self._saved(), need_dX=self.needs_input_grad)
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """dX (None with ``input_grad=False``: the first affine skips it); each param.grad += its gradient."""
+        dX, grads = self._grads(grad_out, self._saved(), need_dX=input_grad)
         params = dict(self.named_parameters())
         for k, g in grads.items():
             params[k].accumulate_grad(g)

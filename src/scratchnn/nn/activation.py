@@ -45,8 +45,9 @@ class ReLU(Module):
         self._save(cache)
         return out
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        return relu_backward(grad_out, self._saved())
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        cache = self._saved()
+        return relu_backward(grad_out, cache) if input_grad else None
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -69,8 +70,9 @@ class LeakyReLU(Module):
         self._save(cache)
         return out
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        return leaky_relu_backward(grad_out, self._saved())
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        cache = self._saved()
+        return leaky_relu_backward(grad_out, cache) if input_grad else None
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -88,8 +90,9 @@ class Sigmoid(Module):
         self._save(cache)
         return out
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        return sigmoid_backward(grad_out, self._saved())
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        cache = self._saved()
+        return sigmoid_backward(grad_out, cache) if input_grad else None
 
 
 class Tanh(Module):
@@ -104,8 +107,9 @@ class Tanh(Module):
         self._save(cache)
         return out
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        return tanh_backward(grad_out, self._saved())
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        cache = self._saved()
+        return tanh_backward(grad_out, cache) if input_grad else None
 
 
 class GELU(Module):
@@ -124,8 +128,9 @@ class GELU(Module):
         self._save(cache)
         return out
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        return gelu_backward(grad_out, self._saved())
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        cache = self._saved()
+        return gelu_backward(grad_out, cache) if input_grad else None
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"
@@ -164,8 +169,10 @@ class Softmax(Module):
         self._save((cache, input.shape))
         return out.reshape(input.shape)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         cache, shape = self._saved()
+        if not input_grad:
+            return None
         out, _ = cache
         return softmax_backward(np.reshape(grad_out, out.shape), cache).reshape(shape)
 

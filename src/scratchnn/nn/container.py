@@ -22,9 +22,9 @@ class Identity(Module):
         self._save(True)
         return x
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         self._saved()
-        return grad_out
+        return grad_out if input_grad else None
 
 
 class Flatten(Module):
@@ -53,9 +53,9 @@ class Flatten(Module):
         self._save(x.shape)
         return x.reshape(*x.shape[:start], -1, *x.shape[end + 1 :])  # (N, C, H, W) -> (N, C*H*W)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         x_shape = self._saved()
-        return grad_out.reshape(x_shape)
+        return grad_out.reshape(x_shape) if input_grad else None
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -84,19 +84,15 @@ class Sequential(Module):
         self._save(True)
         return x
 
-    def backward(self, grad_out: Any) -> Any:
+    def backward(self, grad_out: Any, *, input_grad: bool = True) -> Any:
+        """Each child's backward, last to first; only the first child sees our input, so only it gets ``input_grad``."""
         self._saved()
-        mods = list(self._modules.values())
+        mods = tuple(self._modules.values())
         if not mods:
-            return grad_out
-        first, first_needs = mods[0], mods[0].needs_input_grad
-        first.needs_input_grad = self.needs_input_grad  # the first child sees our input
-        try:
-            for m in reversed(mods):
-                grad_out = m.backward(grad_out)
-        finally:
-            first.needs_input_grad = first_needs
-        return grad_out
+            return grad_out if input_grad else None
+        for m in reversed(mods[1:]):
+            grad_out = m.backward(grad_out)
+        return mods[0].backward(grad_out, input_grad=input_grad)
 
     def append(self, module: Module) -> Sequential:
         if not isinstance(module, Module):

@@ -111,8 +111,9 @@ class Conv2d(Module):
         self._save(cache)
         return out
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
-        dx, dw, db = conv_backward(grad_out, self._saved(), need_dx=self.needs_input_grad)
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """dx (None with ``input_grad=False``: no col2im, one GEMM fewer); weight.grad += dw, bias.grad += db."""
+        dx, dw, db = conv_backward(grad_out, self._saved(), need_dx=input_grad)
         self.weight.accumulate_grad(dw)
         if self.bias is not None and db is not None:
             self.bias.accumulate_grad(db)

@@ -40,9 +40,9 @@ class Dropout(Module):
         self._save((mask,))  # a tuple: the eval-mode cache (no mask) must not read as "no forward yet"
         return out
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         (mask,) = self._saved()
-        return dropout_backward(grad_out, mask)
+        return dropout_backward(grad_out, mask) if input_grad else None
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"

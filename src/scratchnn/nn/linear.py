@@ -53,8 +53,8 @@ class Linear(Module):
         self._save((cache, x.shape))
         return out.reshape(*x.shape[:-1], self.out_features)  # (N, out) -> (*, out)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
-        """dx (None when ``needs_input_grad`` is False); weight.grad += dout^T x, bias.grad += sum dout."""
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """dx = dout W (None with ``input_grad=False``); weight.grad += dout^T x, bias.grad += sum dout."""
         cache, x_shape = self._saved()
         # right after zero_grad the GEMM and the sum write straight into the gradient buffers
         w_buf = self.weight.fresh_grad()  # (out, in) or None
@@ -62,7 +62,7 @@ class Linear(Module):
         dx, dw, db = affine_backward(
             grad_out.reshape(-1, self.out_features),
             cache,
-            need_dx=self.needs_input_grad,
+            need_dx=input_grad,
             dw_out=None if w_buf is None else w_buf.T,
             db_out=b_buf,
         )

@@ -65,7 +65,8 @@ class _Loss(Module):
         self._save((dx, loss_shape, class_axis))
         return loss
 
-    def backward(self, grad_out: Any = None) -> np.ndarray:
+    # no ``input_grad``: a loss starts the backward pass, and its input (the scores) always needs its gradient
+    def backward(self, grad_out: Any = None) -> np.ndarray:  # type: ignore[override]
         dx, loss_shape, class_axis = self._saved()
         if grad_out is None:
             return dx.copy()

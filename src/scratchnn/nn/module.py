@@ -2,7 +2,8 @@
 
 A module's ``forward`` computes its output with an ops pair and keeps the cache; its
 ``backward(grad_out)`` feeds the cache to the op's backward, *accumulates* parameter gradients
-into ``Param.grad`` and returns the gradient with respect to its input(s).
+into ``Param.grad`` and returns the gradient with respect to its input(s), or None when called
+with ``input_grad=False`` (the input is data, as torch's input with ``requires_grad=False``).
 """
 
 from __future__ import annotations
@@ -48,10 +49,6 @@ class Module:
     """
 
     training: bool
-    #: torch's ``ctx.needs_input_grad``: when False, ``backward`` may skip the input gradient and
-    #: return None. The Trainer sets it on the model it trains, whose input is data; a container
-    #: hands it to the child that receives its input.
-    needs_input_grad: bool = True
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -109,7 +106,15 @@ class Module:
     def forward(self, *inputs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
 
-    def backward(self, grad_out: Any) -> Any:
+    def backward(self, grad_out: Any, *, input_grad: bool = True) -> Any:
+        """Accumulate parameter gradients into ``Param.grad``; return the gradient w.r.t. the input.
+
+        dL/dx for dL/dout = ``grad_out``, from the cache of the last forward; every parameter
+        gets ``p.grad += dL/dp``. ``input_grad=False`` says the input is data, as torch's input
+        with ``requires_grad=False``: the parameter gradients are the same, the input gradient's
+        work is skipped (a third of a first Linear's backward) and None is returned. A container
+        passes it on to the child that receives its input; the others always get True.
+        """
         raise NotImplementedError(f"{type(self).__name__} does not implement backward()")
 
     def __call__(self, *inputs: Any, **kwargs: Any) -> Any:

@@ -123,8 +123,8 @@ class _BatchNorm(_Norm):
         self._save(cache)
         return out
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        dx, dgamma, dbeta = batchnorm_backward_alt(grad_out, self._saved())
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        dx, dgamma, dbeta = batchnorm_backward_alt(grad_out, self._saved(), need_dx=input_grad)
         self._accumulate(dgamma, dbeta)
         return dx
 
@@ -210,8 +210,8 @@ class LayerNorm(_Norm):
         self._save(cache)
         return out
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        dx, dgamma, dbeta = layernorm_backward(grad_out, self._saved())
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        dx, dgamma, dbeta = layernorm_backward(grad_out, self._saved(), need_dx=input_grad)
         self._accumulate(dgamma, dbeta)
         return dx
 
@@ -264,8 +264,8 @@ class GroupNorm(_Norm):
         self._save(cache)
         return out
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        dx, dgamma, dbeta = spatial_groupnorm_backward(grad_out, self._saved())
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        dx, dgamma, dbeta = spatial_groupnorm_backward(grad_out, self._saved(), need_dx=input_grad)
         self._accumulate(dgamma, dbeta)
         return dx
 

@@ -90,8 +90,9 @@ class MaxPool2d(_Pool2d):
         self._save(cache)
         return out
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        return max_pool_backward(grad_out, self._saved())
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        cache = self._saved()
+        return max_pool_backward(grad_out, cache) if input_grad else None
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, dilation={self.dilation}, ceil_mode={self.ceil_mode}"
@@ -136,8 +137,9 @@ class AvgPool2d(_Pool2d):
         self._save(cache)
         return out
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        return avg_pool_backward(grad_out, self._saved())
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        cache = self._saved()
+        return avg_pool_backward(grad_out, cache) if input_grad else None
 
 
 class AdaptiveAvgPool2d(Module):
@@ -166,8 +168,9 @@ class AdaptiveAvgPool2d(Module):
         self._save(cache)
         return out
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        return adaptive_avg_pool_backward(grad_out, self._saved())
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        cache = self._saved()
+        return adaptive_avg_pool_backward(grad_out, cache) if input_grad else None
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"

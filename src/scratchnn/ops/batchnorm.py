@@ -147,7 +147,7 @@ def batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> tu
     return _batchnorm_forward(x, gamma, beta, bn_param)
 
 
-def batchnorm_backward_alt(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, Any, Any]:
+def batchnorm_backward_alt(dout: np.ndarray, cache: Any, *, need_dx: bool = True) -> tuple[Any, Any, Any]:
     """Gradients of :func:`batchnorm_forward` in the closed form: (dx, dgamma, dbeta). The one the modules use.
 
     With dxhat = gamma * dout, the two means of the closed form are gamma * dbeta / m and
@@ -156,16 +156,19 @@ def batchnorm_backward_alt(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, An
         dx = gamma * inv_std * (dout - dbeta / m - xhat * dgamma / m)
 
     takes four passes, one of them allocating (the textbook order takes ten, six allocating).
+    ``need_dx=False`` returns None for dx and skips those passes (a first layer whose input is data).
     """
     xhat, inv_std, gamma, has_beta, batch_stats, x_shape = cache
     N, C = x_shape[:2]
     dout3 = dout.reshape(N, C, math.prod(x_shape[2:]))  # x's shape -> (N, C, S)
     m = N * dout3.shape[2]
-    scale = inv_std if gamma is None else gamma.reshape(1, C, 1) * inv_std  # (1, C, 1): d out / d x at fixed stats
-    sum_dout = _channel_sum(dout3) if has_beta or batch_stats else None  # (C,)
-    sum_dout_xhat = _channel_dot(dout3, xhat) if gamma is not None or batch_stats else None  # (C,)
+    sum_dout = _channel_sum(dout3) if has_beta or (batch_stats and need_dx) else None  # (C,)
+    sum_dout_xhat = _channel_dot(dout3, xhat) if gamma is not None or (batch_stats and need_dx) else None  # (C,)
     dbeta = sum_dout if has_beta else None
     dgamma = sum_dout_xhat if gamma is not None else None
+    if not need_dx:
+        return None, dgamma, dbeta
+    scale = inv_std if gamma is None else gamma.reshape(1, C, 1) * inv_std  # (1, C, 1): d out / d x at fixed stats
     if batch_stats:
         assert sum_dout is not None and sum_dout_xhat is not None
         a, c = (-sum_dout_xhat / m).reshape(1, C, 1), (sum_dout / m).reshape(1, C, 1)

@@ -60,14 +60,19 @@ def spatial_groupnorm_forward(x: np.ndarray, gamma: Any, beta: Any, G: int, gn_p
     return out.reshape(x.shape), cache  # (N, C, S) -> x's shape
 
 
-def spatial_groupnorm_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, Any, Any]:
-    """Gradients of :func:`spatial_groupnorm_forward`: (dx, dgamma, dbeta), each in its argument's shape."""
+def spatial_groupnorm_backward(dout: np.ndarray, cache: Any, *, need_dx: bool = True) -> tuple[Any, Any, Any]:
+    """Gradients of :func:`spatial_groupnorm_forward`: (dx, dgamma, dbeta), each in its argument's shape.
+
+    ``need_dx=False`` returns None for dx and skips its passes (a first layer whose input is data).
+    """
     xhat, inv_std, gamma, beta_shape, x_shape = cache
     N, G = xhat.shape[:2]
     C = x_shape[1]
     dout_c = dout.reshape(N, C, -1)  # x's shape -> (N, C, S)
     dbeta = dout_c.sum(axis=(0, 2)).reshape(beta_shape) if beta_shape is not None else None
     dgamma = reduce_except(dout_c * xhat.reshape(N, C, -1), 1).reshape(gamma.shape) if gamma is not None else None
+    if not need_dx:
+        return None, dgamma, dbeta
     dxhat = dout_c * gamma.reshape(1, C, 1) if gamma is not None else dout_c
     dx = standardize_backward(dxhat.reshape(N, G, -1), xhat, inv_std, (2,))  # (N, C, S) -> (N, G, K)
     return dx.reshape(x_shape), dgamma, dbeta  # (N, G, K) -> x's shape

@@ -70,13 +70,18 @@ def layernorm_forward(x: np.ndarray, gamma: Any, beta: Any, ln_param: Any) -> tu
     return out.reshape(x.shape), cache  # (M, K) -> x's shape
 
 
-def layernorm_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, Any, Any]:
-    """Gradients of :func:`layernorm_forward`: (dx, dgamma, dbeta), None for an absent gamma / beta."""
+def layernorm_backward(dout: np.ndarray, cache: Any, *, need_dx: bool = True) -> tuple[Any, Any, Any]:
+    """Gradients of :func:`layernorm_forward`: (dx, dgamma, dbeta), None for an absent gamma / beta.
+
+    ``need_dx=False`` returns None for dx and skips its passes (a first layer whose input is data).
+    """
     xhat, inv_std, gamma, beta_shape, x_shape = cache
     K = xhat.shape[1]
     dout2 = dout.reshape(-1, K)  # x's shape -> (M, K)
     dbeta = dout2.sum(axis=0).reshape(beta_shape) if beta_shape is not None else None
     dgamma = (dout2 * xhat).sum(axis=0).reshape(gamma.shape) if gamma is not None else None
+    if not need_dx:
+        return None, dgamma, dbeta
     dxhat = dout2 * gamma.reshape(1, K) if gamma is not None else dout2
     dx = standardize_backward(dxhat, xhat, inv_std, (1,))
     return dx.reshape(x_shape), dgamma, dbeta  # (M, K) -> x's shape

@@ -1,6 +1,7 @@
 """One training step and batched inference, for both model contracts the Trainer accepts.
 
-- a loss module: ``scores = model(x)``, ``loss = criterion(scores, y)``, ``model.backward(criterion.backward())``;
+- a loss module: ``scores = model(x)``, ``loss = criterion(scores, y)``,
+  ``model.backward(criterion.backward(), input_grad=False)``;
 - the course contract (``criterion is None``): ``model.loss(x)`` -> scores, ``model.loss(x, y)`` -> ``(loss, grads)``.
 """
 
@@ -67,12 +68,8 @@ def train_step(
         scores = model(xb)
         loss = criterion(scores, yb)
         model.zero_grad()
-        needs = model.needs_input_grad
-        model.needs_input_grad = False  # the input is data: skip its gradient, as torch does
-        try:
-            model.backward(criterion.backward(None))  # None: the loss's upstream gradient is 1
-        finally:
-            model.needs_input_grad = needs
+        # None: the loss's upstream gradient is 1; the input is data, so no dx (torch: xb.requires_grad is False)
+        model.backward(criterion.backward(None), input_grad=False)
     if clip is not None:
         clip()
     optimizer.step()

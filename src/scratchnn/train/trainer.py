@@ -33,12 +33,13 @@ class Trainer:
     """Train ``model`` with ``optimizer`` on ``criterion``: epochs of shuffled batches without replacement.
 
     Per step: ``model.train()``, ``logits = model(xb)``, ``loss = criterion(logits, yb)``, zero the
-    grads, ``model.backward(criterion.backward())``, optionally ``clip_grad_norm_``, ``optimizer.step()``
-    and, with ``scheduler_interval='step'``, ``scheduler.step()``. With ``criterion=None`` the model
-    keeps the course contract instead: ``loss, grads = model.loss(xb, yb)`` with grads keyed like
-    ``model.named_parameters()``. After each epoch: validation (eval mode, batched, no backward), a
-    history entry, the epoch scheduler step (``ReduceLROnPlateau`` gets the validation loss, the
-    train loss without validation data) and the callbacks.
+    grads, ``model.backward(criterion.backward(), input_grad=False)`` (the batch is data: no dx),
+    optionally ``clip_grad_norm_``, ``optimizer.step()`` and, with ``scheduler_interval='step'``,
+    ``scheduler.step()``. With ``criterion=None`` the model keeps the course contract instead:
+    ``loss, grads = model.loss(xb, yb)`` with grads keyed like ``model.named_parameters()``. After
+    each epoch: validation (eval mode, batched, no backward), a history entry, the epoch scheduler
+    step (``ReduceLROnPlateau`` gets the validation loss, the train loss without validation data)
+    and the callbacks.
 
     ``epochs`` and ``max_steps`` are totals: ``fit`` trains until either is reached, so a trainer
     that loaded a checkpoint continues from the saved step (mid-epoch included) to the same end.
