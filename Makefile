@@ -46,7 +46,7 @@ lint: $(VENV)/.test
 	$(VENV)/bin/mypy
 
 # benchmarks run with OpenBLAS's own kernel choice (the two variables force an older, slower one)
-bench: $(VENV)/.test
+bench: $(VENV)/.test data
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) $$b || exit 1; done
 
 clean:
