@@ -10,9 +10,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from safetensors import safe_open
 from safetensors.numpy import load_file, save_file
 
 from scratchnn.serialization import load, save
+from scratchnn.serialization.tree import Encoder
 
 
 def _assert_same(a: Any, b: Any) -> None:
@@ -77,16 +79,42 @@ def test_round_trip_nested_structures_dtypes_and_int_keys(tmp_path: Path, rng: n
     assert gen.integers(1 << 30) == np.random.default_rng(3).integers(1 << 30)
 
 
-def test_files_are_plain_safetensors_and_json_without_pickle(tmp_path: Path, rng: np.random.Generator) -> None:
+def test_one_plain_safetensors_file_without_pickle(tmp_path: Path, rng: np.random.Generator) -> None:
     w = rng.standard_normal((2, 3)).astype(np.float32)
     save({"model": {"fc.weight": w}, "epoch": 3}, tmp_path / "ck.safetensors")
-    assert sorted(os.listdir(tmp_path)) == ["ck.json", "ck.safetensors"]
+    assert os.listdir(tmp_path) == ["ck.safetensors"]
     flat = load_file(str(tmp_path / "ck.safetensors"))  # any safetensors reader sees readable keys
     assert list(flat) == ["model.fc.weight"]
     np.testing.assert_array_equal(flat["model.fc.weight"], w)
-    sidecar = json.loads((tmp_path / "ck.json").read_text())
-    assert sidecar["tree"] == {"model": {"fc.weight": {"__ndarray__": "model.fc.weight"}}, "epoch": 3}
-    assert b"pickle" not in (tmp_path / "ck.json").read_bytes()
+    with safe_open(str(tmp_path / "ck.safetensors"), framework="numpy") as f:
+        meta = f.metadata()
+    assert sorted(meta) == ["format", "sha256", "tree", "version"]
+    assert (meta["format"], meta["version"], len(meta["sha256"])) == ("scratchnn", "2", 64)
+    assert json.loads(meta["tree"]) == {"model": {"fc.weight": {"__ndarray__": "model.fc.weight"}}, "epoch": 3}
+    assert b"pickle" not in (tmp_path / "ck.safetensors").read_bytes()
+
+
+def save_version_1(obj: Any, path: Path) -> None:
+    """What scratchnn.save wrote before format version 2: arrays in ``path``, the structure in a JSON sidecar."""
+    enc = Encoder()
+    tree = enc.encode(obj, [], "obj")
+    save_file(enc.arrays, str(path), metadata={"format": "scratchnn", "id": "0123abcd"})
+    header = {"format": "scratchnn", "version": 1, "id": "0123abcd", "tree": tree}
+    path.with_suffix(".json").write_text(json.dumps(header) + "\n")
+
+
+def test_version_1_pairs_still_load_and_an_overwrite_replaces_them(tmp_path: Path, rng: np.random.Generator) -> None:
+    obj = _tree(rng)
+    path = tmp_path / "old.safetensors"
+    save_version_1(obj, path)
+    _assert_same(obj, load(path))
+    save({"x": np.ones(2)}, path, overwrite=True)
+    assert os.listdir(tmp_path) == ["old.safetensors"]  # the stale sidecar is gone
+    _assert_same(load(path), {"x": np.ones(2)})
+    (tmp_path / "mine.json").write_text("{}")  # a JSON file that is not a sidecar is never removed
+    save({"x": np.ones(2)}, tmp_path / "mine.safetensors")
+    save({"x": np.ones(2)}, tmp_path / "mine.safetensors", overwrite=True)
+    assert (tmp_path / "mine.json").read_text() == "{}"
 
 
 def test_plain_safetensors_file_loads_as_flat_dict(tmp_path: Path) -> None:
@@ -110,34 +138,26 @@ def test_refuses_to_overwrite_unless_asked(tmp_path: Path) -> None:
     with pytest.raises(FileExistsError, match="ck.safetensors already exists; pass overwrite=True"):
         save({"x": np.ones(2)}, path)
     assert {p: p.read_bytes() for p in tmp_path.iterdir()} == before
-    (tmp_path / "other.json").write_text("{}")  # a sidecar alone also blocks
-    with pytest.raises(FileExistsError, match="other.json already exists"):
-        save({"x": np.ones(2)}, tmp_path / "other.safetensors")
     save({"x": np.ones(2)}, path, overwrite=True)
     np.testing.assert_array_equal(load(path)["x"], np.ones(2))
 
 
-def test_write_is_atomic_when_interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "ck.safetensors"
-    save({"x": np.zeros(2)}, path)
-    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-
-    def crash(src: str, dst: str) -> None:
-        raise OSError("disk full")
-
-    monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError, match="disk full"):
-        save({"x": np.ones(2)}, path, overwrite=True)
-    # the old pair is intact and no temporary file is left behind
-    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
-
-
-def test_torn_pair_is_detected(tmp_path: Path) -> None:
-    save({"x": np.zeros(2)}, tmp_path / "a.safetensors")
-    save({"x": np.ones(2)}, tmp_path / "b.safetensors")
-    (tmp_path / "b.json").replace(tmp_path / "a.json")
-    with pytest.raises(ValueError, match="come from different saves"):
+def test_torn_or_half_version_1_pairs_are_refused_naming_the_file(tmp_path: Path) -> None:
+    save_version_1({"x": np.zeros(2)}, tmp_path / "a.safetensors")
+    save_version_1({"x": np.ones(2)}, tmp_path / "b.safetensors")
+    sidecar = json.loads((tmp_path / "b.json").read_text())
+    (tmp_path / "a.json").write_text(json.dumps({**sidecar, "id": "other"}))
+    with pytest.raises(ValueError, match=r"a\.safetensors', which and its sidecar .*a\.json come from different saves"):
         load(tmp_path / "a.safetensors")
+    (tmp_path / "b.json").unlink()
+    with pytest.raises(ValueError, match=r"b\.safetensors', which is half of .* JSON sidecar .*b\.json is missing"):
+        load(tmp_path / "b.safetensors")
+
+
+def test_objects_without_arrays_and_empty_containers(tmp_path: Path) -> None:
+    for i, obj in enumerate([{}, [], None, {"a": [], "b": {}, "c": ()}, "text"]):
+        save(obj, tmp_path / f"{i}.safetensors")
+        _assert_same(load(tmp_path / f"{i}.safetensors"), obj)
 
 
 @pytest.mark.parametrize("bad", ["ck.pt", "ck.json", "ck"])

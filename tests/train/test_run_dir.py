@@ -21,12 +21,7 @@ def test_run_folder_contents(tmp_path: Path) -> None:
     trainer = make_trainer(epochs=3, run_dir=run, config={"experiment": "spirals", "hidden": 32})
     history = trainer.fit(X, Y, XV, YV)
     assert sorted(p.name for p in run.iterdir()) == ["checkpoints", "config.json", "curves.png", "metrics.jsonl"]
-    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
-        "best.json",
-        "best.safetensors",
-        "last.json",
-        "last.safetensors",
-    ]
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["best.safetensors", "last.safetensors"]
     config = json.loads((run / "config.json").read_text())
     assert config["config"] == {"experiment": "spirals", "hidden": 32}
     assert config["trainer"]["batch_size"] == 32 and config["trainer"]["epochs"] == 3
