@@ -155,7 +155,7 @@ def test_load_state_dict_strict_names_missing_and_unexpected_keys() -> None:
     m = nn.Sequential(nn.Linear(3, 2))
     sd = m.state_dict()
     sd["1.weight"] = sd.pop("0.weight")
-    with pytest.raises(KeyError, match=r"missing keys \['0.weight'\], unexpected keys \['1.weight'\]"):
+    with pytest.raises(ValueError, match=r"missing keys \['0.weight'\], unexpected keys \['1.weight'\]"):
         m.load_state_dict(sd)
     result = m.load_state_dict(sd, strict=False)
     assert result.missing_keys == ["0.weight"] and result.unexpected_keys == ["1.weight"]

@@ -237,37 +237,35 @@ class Module:
         return out
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
-        """Copy arrays into the module's parameters and buffers (dtype kept, shapes checked).
+        """Copy arrays into the module's parameters and buffers in place: all of them, or none.
 
         Accepts the module's own ``state_dict()`` or a torch one converted to NumPy
-        (``{k: v.numpy() for k, v in sd.items()}``). With ``strict`` a missing or unexpected
-        key is an error, as in torch.
+        (``{k: v.numpy() for k, v in sd.items()}``). Every key, shape and dtype is checked before
+        anything is copied, so a load that fails leaves the module as it was. A floating array goes
+        into a parameter of any float dtype (cast as torch's ``copy_`` does: float64 -> float32
+        rounds); an integer or bool array into a float parameter is an error, integer buffers take
+        integers only. With ``strict`` a missing or unexpected key is a ``ValueError`` (torch: ``RuntimeError``).
         """
         if not isinstance(state_dict, Mapping):
             raise invalid_type("state_dict", "a mapping of names to arrays", state_dict)
-        targets: dict[str, tuple[Module, str, bool]] = {}
+        targets: dict[str, tuple[np.ndarray, str]] = {}  # key -> (the array to copy into, what it is)
         for prefix, mod in self.named_modules():
-            for name in mod._parameters:
-                targets[f"{prefix}.{name}" if prefix else name] = (mod, name, True)
+            for name, p in mod._parameters.items():
+                targets[f"{prefix}.{name}" if prefix else name] = (p.data, "parameter")
             for name, b in mod._buffers.items():
                 if b is not None:
-                    targets[f"{prefix}.{name}" if prefix else name] = (mod, name, False)
+                    targets[f"{prefix}.{name}" if prefix else name] = (b, "buffer")
         missing = [k for k in targets if k not in state_dict]
         unexpected = [k for k in state_dict if k not in targets]
         if strict and (missing or unexpected):
-            raise KeyError(
-                f"Error loading state_dict into {type(self).__name__}: "
-                f"missing keys {missing}, unexpected keys {unexpected}"
+            raise ValueError(
+                f"Invalid value for `state_dict`: expected the keys of {type(self).__name__}.state_dict(). "
+                f"Received: missing keys {missing}, unexpected keys {unexpected}"
             )
-        for key, (mod, name, is_param) in targets.items():
-            if key not in state_dict:
-                continue
-            value = np.asarray(state_dict[key])
-            current = mod._parameters[name].data if is_param else mod._buffers[name]
-            assert current is not None
-            if value.shape != current.shape:
-                raise invalid_shape(f"state_dict['{key}']", f"{current.shape}", value.shape)
-            current[...] = value  # in place, cast to the module's dtype, as torch's copy_
+        # every value checked and cast first, so the copies cannot fail halfway
+        loaded = {k: _loadable(k, state_dict[k], *target) for k, target in targets.items() if k in state_dict}
+        for key, value in loaded.items():
+            np.copyto(targets[key][0], value, casting="no")
         return IncompatibleKeys(missing, unexpected)
 
     # ---------------------------------------------------------------- printing
@@ -282,3 +280,21 @@ class Module:
                 lines.append(f"  ({name}): {child}")
             return "\n".join(lines) + "\n)"
         return lines[0] + ")"
+
+
+_LOADABLE = {"f": ("f", "a floating"), "i": ("iu", "an integer"), "u": ("iu", "an integer"), "b": ("b", "a bool")}
+
+
+def _loadable(key: str, value: Any, current: np.ndarray, what: str) -> np.ndarray:
+    """``value`` checked to fit ``current`` (its shape; an array kind ``_LOADABLE`` allows), cast to its dtype."""
+    name = f"state_dict[{key!r}]"
+    arr = np.asarray(value)
+    if arr.shape != current.shape:
+        raise invalid_shape(name, f"{current.shape}", arr.shape)
+    kinds, want = _LOADABLE.get(current.dtype.kind, (current.dtype.kind, f"a {current.dtype}"))
+    if arr.dtype.kind not in kinds:
+        raise TypeError(
+            f"Invalid dtype for `{name}`: expected {want} array for the {current.dtype} {what} "
+            f"(floats of another width are cast, as torch's copy_). Received: {name}.dtype={arr.dtype}"
+        )
+    return arr.astype(current.dtype, copy=False)
