@@ -87,6 +87,9 @@ class Adagrad(Optimizer):
         group["eps"] = check_float(group["eps"], "eps", low=0)
         group["maximize"] = check_bool(group["maximize"], "maximize")
 
+    def _state_names(self, group: dict[str, Any]) -> tuple[set[str], set[str]]:
+        return {"step", "sum"}, set()
+
     def _init_state(self, p: Param, group: dict[str, Any]) -> dict[str, Any]:
         state = self.state[p] = {"step": 0, "sum": np.full_like(p.data, group["initial_accumulator_value"])}
         return state

@@ -119,6 +119,9 @@ class Adam(Optimizer):
         group["maximize"] = check_bool(group["maximize"], "maximize")
         group["decoupled_weight_decay"] = check_bool(group["decoupled_weight_decay"], "decoupled_weight_decay")
 
+    def _state_names(self, group: dict[str, Any]) -> tuple[set[str], set[str]]:
+        return {"step", "exp_avg", "exp_avg_sq"} | ({"max_exp_avg_sq"} if group["amsgrad"] else set()), set()
+
     def _update_group(self, group: dict[str, Any]) -> None:
         beta1, beta2 = group["betas"]
         scalars = dict(

@@ -116,57 +116,99 @@ class Optimizer:
         state = {index[p]: {k: _copy(v) for k, v in s.items()} for p, s in self.state.items() if p in index and s}
         return {"state": state, "param_groups": groups}
 
+    _nullable_state: frozenset[str] = frozenset()  # state names that may hold None
+
+    def _state_names(self, group: dict[str, Any]) -> tuple[set[str], set[str]] | None:
+        """The names in a stepped param's state under ``group``'s hyperparameters: (required, optional).
+
+        ``load_state_dict`` refuses a state with other names (another optimizer type's, say); None
+        (this base class) skips that check. Names in ``_nullable_state`` may hold None.
+        """
+        return None
+
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Load a ``state_dict()`` (ours, a JSON round trip of it, or torch's converted to NumPy).
 
-        Group and param counts and buffer shapes must match; buffers are copied and cast to the
-        param's dtype, as torch does. Hyperparameters (lr, ...) come from the dict.
+        Everything is checked before anything changes, so a load that fails leaves the optimizer
+        as it was: the number and sizes of the param groups, each group's hyperparameters (all of
+        this optimizer's, valid), and each param's state: the names this optimizer type keeps for
+        its group's hyperparameters (an Adam state does not load into SGD; torch does not check),
+        the shapes, floating dtypes (cast to the param's dtype, as torch does) and step counts.
+        Hyperparameters (lr, ...) come from the dict.
         """
         if not isinstance(state_dict, Mapping) or "state" not in state_dict or "param_groups" not in state_dict:
             raise invalid_type("state_dict", "a mapping with 'state' and 'param_groups' keys", state_dict)
-        saved_groups = list(state_dict["param_groups"])
+        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_groups, (list, tuple)) or not all(_is_group(g) for g in saved_groups):
+            raise invalid_value("state_dict['param_groups']", "a list of dicts with a 'params' list", saved_groups)
+        if not isinstance(saved_state, Mapping):
+            raise invalid_type("state_dict['state']", "a mapping from param index to its state", saved_state)
         if len(saved_groups) != len(self.param_groups):
             raise invalid_value(
                 "len(state_dict['param_groups'])",
                 f"{len(self.param_groups)}, the optimizer's number of parameter groups",
                 len(saved_groups),
             )
-        by_index: dict[int, Param] = {}
+        by_index: dict[int, tuple[Param, dict[str, Any]]] = {}  # saved index -> (param, its new group)
         new_groups = []
         for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            where = f"state_dict['param_groups'][{i}]"
             if len(saved["params"]) != len(group["params"]):
                 raise invalid_value(
-                    f"len(state_dict['param_groups'][{i}]['params'])",
+                    f"len({where}['params'])",
                     f"{len(group['params'])}, the size of the optimizer's group {i}",
                     len(saved["params"]),
                 )
-            by_index.update(zip((int(k) for k in saved["params"]), group["params"]))
+            missing = [k for k in self.defaults if k not in saved]
+            if missing:
+                name = type(self).__name__
+                expected = f"a group with all of {name}'s hyperparameters, not lacking {missing} (another optimizer's?)"
+                raise invalid_value(where, expected, sorted(saved))
             new = {k: _copy(v) for k, v in saved.items() if k != "params"}
             if isinstance(new.get("betas"), list):  # a JSON round trip turns torch's tuple into a list
                 new["betas"] = tuple(new["betas"])
             new["params"] = group["params"]
             self._check_group(new)
             new_groups.append(new)
+            for k, p in zip(saved["params"], group["params"]):
+                if not _is_index(k) or int(k) in by_index:
+                    raise invalid_value(f"{where}['params']", "distinct int indices", saved["params"])
+                by_index[int(k)] = (p, new)
         state: defaultdict[Param, dict[str, Any]] = defaultdict(dict)
-        for key, saved_state in state_dict["state"].items():
-            k = int(key)  # JSON turns the int keys into strings
+        for key, saved_param_state in saved_state.items():
+            k = int(key) if _is_index(key) else -1  # JSON turns the int keys into strings
             if k not in by_index:
-                raise invalid_value("state_dict['state']", f"keys in [0, {len(by_index)})", k)
-            p = by_index[k]
-            state[p] = {
-                name: self._load_value(p, f"state_dict['state'][{k}]['{name}']", name, v)
-                for name, v in saved_state.items()
-            }
+                raise invalid_value("state_dict['state']", f"keys in [0, {len(by_index)})", key)
+            p, group = by_index[k]
+            state[p] = self._load_state(p, group, f"state_dict['state'][{k}]", saved_param_state)
         self.param_groups = new_groups
         self.state = state
 
-    @staticmethod
-    def _load_value(p: Param, where: str, name: str, value: Any) -> Any:
+    def _load_state(self, p: Param, group: dict[str, Any], where: str, saved: Any) -> dict[str, Any]:
+        if not isinstance(saved, Mapping):
+            raise invalid_type(where, "a dict of state names to arrays and numbers", saved)
+        names, expected = set(saved), self._state_names(group)
+        if names and expected is not None and not (expected[0] <= names <= expected[0] | expected[1]):
+            required, optional = sorted(expected[0]), sorted(expected[1] - expected[0])
+            also = f" and optionally {optional}" if optional else ""
+            raise ValueError(
+                f"Invalid value for `{where}`: expected the state {type(self).__name__} keeps with its group's "
+                f"hyperparameters, keys {required}{also} (another optimizer type's state does not fit). "
+                f"Received: keys {sorted(names)}"
+            )
+        return {name: self._load_value(p, f"{where}['{name}']", name, v) for name, v in saved.items()}
+
+    def _load_value(self, p: Param, where: str, name: str, value: Any) -> Any:
         if name == "step":  # torch keeps it as a float tensor; a count is an int
-            return int(np.asarray(value).item())
-        if value is None:  # torch's SGD before its first step
+            step = np.asarray(value)
+            if step.shape != () or step.dtype.kind not in "iuf" or not (np.isfinite(step) and 0 <= step == int(step)):
+                raise invalid_value(where, "a step count (an int >= 0)", value)
+            return int(step)
+        if value is None and name in self._nullable_state:  # torch's SGD before its first step
             return value
         arr = np.asarray(value)
+        if arr.dtype.kind != "f":
+            raise invalid_type(where, f"a floating array like the param (dtype {p.data.dtype})", value)
         if arr.shape != p.data.shape:
             raise invalid_shape(where, f"{p.data.shape} (the param's shape)", arr.shape)
         return arr.astype(p.data.dtype, copy=True)
@@ -205,3 +247,14 @@ def decayed_grad(
         assert out is not None
         return np.negative(grad, out=out)
     return grad
+
+
+def _is_index(key: Any) -> bool:
+    """An int, or the string of one (JSON's object keys)."""
+    if isinstance(key, str):
+        return key.isdigit()
+    return isinstance(key, (int, np.integer)) and not isinstance(key, bool) and bool(key >= 0)
+
+
+def _is_group(group: Any) -> bool:
+    return isinstance(group, Mapping) and isinstance(group.get("params"), (list, tuple))

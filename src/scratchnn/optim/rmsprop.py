@@ -104,6 +104,10 @@ class RMSprop(Optimizer):
         group["centered"] = check_bool(group["centered"], "centered")
         group["maximize"] = check_bool(group["maximize"], "maximize")
 
+    def _state_names(self, group: dict[str, Any]) -> tuple[set[str], set[str]]:
+        names = {"step", "square_avg"} | ({"momentum_buffer"} if group["momentum"] > 0 else set())
+        return names | ({"grad_avg"} if group["centered"] else set()), set()
+
     def _update_group(self, group: dict[str, Any]) -> None:
         scalars = {k: group[k] for k in ("alpha", "eps", "weight_decay", "momentum", "maximize")}
         scalars["lr"] = float(group["lr"])

@@ -100,6 +100,11 @@ class SGD(Optimizer):
                 "nesterov", "False unless momentum > 0 and dampening == 0 (Nesterov momentum)", group["nesterov"]
             )
 
+    _nullable_state = frozenset({"momentum_buffer"})  # torch's SGD state before the first step
+
+    def _state_names(self, group: dict[str, Any]) -> tuple[set[str], set[str]]:
+        return ({"momentum_buffer"} if group["momentum"] != 0 else set()), {"momentum_buffer"}
+
     def _update_group(self, group: dict[str, Any]) -> None:
         momentum = group["momentum"]
         scalars = {k: group[k] for k in ("momentum", "dampening", "weight_decay", "nesterov", "maximize")}
