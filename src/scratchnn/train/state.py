@@ -107,7 +107,12 @@ def _is_count(value: Any) -> bool:
 
 
 def _is_running(value: Any) -> bool:
-    return isinstance(value, Mapping) and isinstance(value.get("sums"), Mapping) and _is_int(value.get("count"))
+    sums = value.get("sums") if isinstance(value, Mapping) else None
+    return isinstance(sums, Mapping) and all(_is_real(v) for v in sums.values()) and _is_int(value.get("count"))
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _is_callbacks(value: Any) -> bool:
@@ -121,8 +126,8 @@ _EXPECTED: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "epoch": ("an int >= 0", _is_count),
     "step": ("an int >= 0", _is_count),
     "batch_in_epoch": ("an int >= 0", _is_count),
-    "running": ("a dict with 'sums' (a dict) and 'count' (an int)", _is_running),
-    "epoch_seconds": ("a float", lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool)),
+    "running": ("a dict with 'sums' (a dict of numbers) and 'count' (an int)", _is_running),
+    "epoch_seconds": ("a float", _is_real),
     "history": ("a list of dicts", lambda v: isinstance(v, list) and all(isinstance(e, Mapping) for e in v)),
     "rng": ("a dict (a bit generator's state)", lambda v: isinstance(v, Mapping)),
     "data_loader": ("a dict (DataLoader.state_dict()) or None", lambda v: v is None or isinstance(v, Mapping)),

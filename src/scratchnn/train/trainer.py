@@ -278,17 +278,16 @@ class Trainer:
     def load_checkpoint(self, path: str | os.PathLike[str]) -> None:
         """Load a checkpoint of :meth:`save_checkpoint` into this trainer's (freshly built) objects.
 
-        The next :meth:`fit` continues from the saved step. A ``run_dir`` that already holds the
+        All or nothing: when the model, the optimizer (its type too), the scheduler or the callbacks
+        do not fit, a ``ValueError`` (or ``TypeError``) names the file and nothing has changed. The
+        next :meth:`fit` continues from the saved step. A ``run_dir`` that already holds the
         checkpoint's run is accepted by that ``fit`` and its ``metrics.jsonl`` appended to.
         """
-        data = ckpt.read_checkpoint(path)
-        state = ckpt.read_trainer_state(data, self.callbacks)  # checked before anything is changed
-        ckpt.restore(data, self.model, self.optimizer, self.scheduler)
-        state.load_callbacks(self.callbacks)
+        state = ckpt.load_trainer_checkpoint(path, self.model, self.optimizer, self.scheduler, self.callbacks, self.rng)
         self.epoch, self.step, self._batch_in_epoch = state.epoch, state.step, state.batch_in_epoch
         self._running, self._epoch_seconds = RunningMean(), state.epoch_seconds
         self._running.load_state_dict(state.running)
-        self.history, self.rng.bit_generator.state = list(state.history), state.rng
+        self.history = list(state.history)
         self._loader_state, self.train_loader = state.data_loader, None  # the next fit() applies it to its loader
         self.resumed, self._resumed_from = True, Path(path).expanduser().resolve()
 
