@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import stat
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from scratchnn.train import make_run_dir, read_jsonl
+from scratchnn import serialization
+from scratchnn.train import ModelCheckpoint, make_run_dir, read_jsonl
+from scratchnn.train import run_dir as run_dir_module
 
 from .helpers import make_trainer, params_of, spirals
 
@@ -63,3 +67,80 @@ def test_make_run_dir_names_are_unique(tmp_path: Path, monkeypatch: pytest.Monke
     assert all(p.is_dir() and not any(p.iterdir()) for p in paths)
     with pytest.raises(TypeError, match="Invalid type for `name`"):
         make_run_dir(tmp_path, "a/b")
+
+
+# ------------------------------------------------------------------------------------------- log and checkpoints agree
+def _epochs(run: Path) -> list[tuple[int, bool]]:
+    return [(e["epoch"], e.get("partial", False)) for e in read_jsonl(run / "metrics.jsonl")]
+
+
+def _fail(monkeypatch: pytest.MonkeyPatch, target: Any, name: str, *, call: int, of: str | None = None) -> None:
+    """Make ``target.name`` raise OSError at its ``call``-th call (counting calls on a path named ``of``)."""
+    real, calls = getattr(target, name), []
+
+    def maybe_fail(path: Path, *args: Any) -> Any:
+        if of is None or path.name == of:
+            calls.append(path)
+            if len(calls) == call:
+                raise OSError("disk full")
+        return real(path, *args)
+
+    monkeypatch.setattr(target, name, maybe_fail)
+
+
+def _resume(run: Path, checkpoint: str = "last") -> list[dict[str, Any]]:
+    trainer = make_trainer(epochs=3, run_dir=run)
+    trainer.load_checkpoint(run / "checkpoints" / f"{checkpoint}.safetensors")
+    return trainer.fit(X, Y, XV, YV)
+
+
+def test_a_checkpoint_that_fails_mid_run_then_a_resume_logs_each_epoch_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = tmp_path / "run"
+    # epoch 2's last.safetensors cannot be written (its best.safetensors, written before, can)
+    _fail(monkeypatch, serialization, "write_atomic", call=2, of="last.safetensors")
+    with pytest.raises(OSError, match="disk full"):
+        make_trainer(epochs=3, run_dir=run).fit(X, Y, XV, YV)
+    monkeypatch.undo()
+    assert _epochs(run) == [(1, False)]  # the log does not run ahead of last.safetensors
+    history = _resume(run)
+    assert _epochs(run) == [(1, False), (2, False), (3, False)]
+    assert read_jsonl(run / "metrics.jsonl") == history
+
+
+def test_a_log_line_lost_after_its_checkpoint_comes_back_on_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = tmp_path / "run"
+    _fail(monkeypatch, run_dir_module, "append_jsonl", call=2)  # epoch 2's checkpoints are written, its line is not
+    with pytest.raises(OSError, match="disk full"):
+        make_trainer(epochs=3, run_dir=run).fit(X, Y, XV, YV)
+    monkeypatch.undo()
+    assert _epochs(run) == [(1, False)]
+    _resume(run)
+    assert _epochs(run) == [(1, False), (2, False), (3, False)]
+
+
+def test_a_resume_from_an_earlier_checkpoint_cuts_the_log_back_and_drops_a_torn_line(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    trainer = make_trainer(epochs=3, run_dir=run, callbacks=[ModelCheckpoint(monitor="train_loss", mode="max")])
+    trainer.fit(X, Y, XV, YV)  # best.safetensors: epoch 1 (the train loss only falls)
+    assert serialization.load(run / "checkpoints" / "best.safetensors")["trainer"]["epoch"] == 1
+    with open(run / "metrics.jsonl", "a") as f:
+        f.write('{"epoch": 4, "st')  # a line torn by a crash
+    before = (run / "metrics.jsonl").read_text()
+    trainer = make_trainer(epochs=3, run_dir=run, callbacks=[ModelCheckpoint(monitor="train_loss", mode="max")])
+    trainer.load_checkpoint(run / "checkpoints" / "best.safetensors")
+    assert (run / "metrics.jsonl").read_text() == before  # loading writes nothing; the next fit does
+    trainer.fit(X, Y, XV, YV)
+    assert _epochs(run) == [(1, False), (2, False), (3, False)]
+    assert read_jsonl(run / "metrics.jsonl")[0] == json.loads(before.splitlines()[0])  # kept as it was
+
+
+def test_checkpoints_get_the_same_mode_as_the_other_files(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    make_trainer(epochs=1, run_dir=run).fit(X, Y)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in [*run.iterdir(), *(run / "checkpoints").iterdir()]}
+    modes.pop("checkpoints")
+    assert len(set(modes.values())) == 1, modes

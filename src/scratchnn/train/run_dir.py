@@ -1,7 +1,8 @@
 """Run folders: one new folder per training run, never reused.
 
 A run folder holds ``config.json`` (what was run), ``metrics.jsonl`` (one JSON line per epoch,
-appended as training goes), ``checkpoints/`` and, at the end, ``curves.png``.
+appended as training goes, each after the checkpoint of its epoch), ``checkpoints/`` and, at the
+end, ``curves.png``.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from typing import Any
 import numpy as np
 
 from .._validate import invalid_type
+from ..serialization.files import write_atomic
 
 __all__ = [
+    "RunLog",
+    "resume_metrics",
     "make_run_dir",
     "prepare_run_dir",
     "open_run_dir",
@@ -136,3 +140,76 @@ def trainer_settings(trainer: Mapping[str, Any]) -> dict[str, Any]:
         "callbacks": [type(cb).__name__ for cb in trainer["callbacks"]],
         "metrics": [name for name, _, _ in trainer["metrics"]],
     }
+
+
+class RunLog:
+    """A Trainer's side of its run folder: opened by the first ``fit``, ``metrics.jsonl`` behind the checkpoints.
+
+    An epoch's history entry is :meth:`log` ged when it is made, but its line is written by
+    :meth:`flush` only after the epoch's callbacks (:class:`ModelCheckpoint` among them) ran: when
+    writing the checkpoint fails, the log does not run ahead of it (a resume would log the epoch
+    twice). After a resume from a checkpoint of this folder, :meth:`open` first makes the log match
+    the checkpoint (:func:`resume_metrics`).
+    """
+
+    def __init__(self) -> None:
+        self.opened = False
+        self.pending: list[dict[str, Any]] = []  # entries metrics.jsonl does not hold yet
+        self.resumed_from: Path | None = None  # the checkpoint the trainer loaded
+        self._rewind: tuple[list[dict[str, Any]], int] | None = None  # its history and step, until open
+
+    def resume(self, checkpoint: Path, history: list[dict[str, Any]], step: int) -> None:
+        """The trainer loaded ``checkpoint`` (its ``history`` and ``step``): the next :meth:`open` rewinds to it."""
+        self.resumed_from, self._rewind, self.pending = checkpoint, (list(history), step), []
+
+    def open(self, path: Path | None, config: Mapping[str, Any], trainer: Mapping[str, Any]) -> None:
+        """At each ``fit``: the first time, :func:`open_run_dir`; after a resume, :func:`resume_metrics`.
+
+        ``trainer`` is ``vars(trainer)`` (see :func:`trainer_settings`). Lines a failed ``fit`` left
+        unwritten (a checkpoint that could not be written) are written now.
+        """
+        if path is None:
+            return
+        if not self.opened:
+            open_run_dir(path, config, trainer_settings(trainer), resumed_from=self.resumed_from)
+            self.opened = True
+        if self._rewind is not None:
+            resume_metrics(path, self.resumed_from, *self._rewind)
+            self._rewind = None
+        self.flush(path)
+
+    def log(self, entry: dict[str, Any]) -> None:
+        self.pending.append(entry)
+
+    def flush(self, path: Path | None) -> None:
+        """Append the pending entries to ``path/metrics.jsonl``."""
+        if path is not None:
+            for entry in self.pending:
+                append_jsonl(path / "metrics.jsonl", entry)
+        self.pending = []
+
+
+def resume_metrics(path: Path, checkpoint: Path | None, history: list[dict[str, Any]], step: int) -> None:
+    """Make ``path/metrics.jsonl`` what a run resumed from ``checkpoint`` (at ``step``) should find.
+
+    Only for a checkpoint inside the run folder ``path``. Lines past ``step`` go (epochs whose
+    checkpoint failed, or a resume from ``best``), so does a line torn by a crash; entries of the
+    checkpoint's ``history`` the file lacks (lost between the checkpoint and the line) are added.
+    The file is replaced atomically, and only when that changes it.
+    """
+    if checkpoint is None or path.resolve() not in checkpoint.parents:
+        return
+    log = path / "metrics.jsonl"
+    old = log.read_text().splitlines() if log.exists() else []
+    kept, last = [], -1
+    for line in old:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("step"), int) and last <= entry["step"] <= step:
+            kept.append(line)
+            last = entry["step"]
+    kept += [json.dumps(to_jsonable(e)) for e in history if isinstance(e.get("step"), int) and e["step"] > last]
+    if kept != old:
+        write_atomic(log, "".join(line + "\n" for line in kept).encode())

@@ -22,7 +22,7 @@ from ..optim.optimizer import Optimizer
 from . import checkpoint as ckpt
 from .callbacks import Callback, ModelCheckpoint, check_callbacks, dispatch
 from .metrics import Metric, RunningMean, format_entry, resolve_metrics
-from .run_dir import append_jsonl, open_run_dir, trainer_settings
+from .run_dir import RunLog
 from .state import TrainerState, callback_states
 from .steps import batched_scores, check_fit_data, eval_mode, evaluate_arrays, train_step
 
@@ -120,8 +120,7 @@ class Trainer:
         self._running = RunningMean()  # train loss and metrics over the current epoch so far
         self._epoch_seconds = 0.0
         self._loader_state: dict[str, Any] | None = None  # from a checkpoint, applied by the next fit
-        self._resumed_from: Path | None = None
-        self._run_open = False
+        self._run = RunLog()  # the run folder, opened by the first fit; metrics.jsonl written behind checkpoints
 
     # ------------------------------------------------------------------------------------- training
     def fit(
@@ -137,7 +136,7 @@ class Trainer:
         (it is replaced by the full entry when training continues).
         """
         check_fit_data(X_train, y_train, X_val, y_val)
-        self._open_run()
+        self._run.open(self.run_dir, self.config, vars(self))
         loader = DataLoader(X_train, y_train, batch_size=self.batch_size, shuffle=True, rng=self.rng)
         state = self._loader_state or (self.train_loader.state_dict() if self.train_loader else None)
         if state is not None and self._batch_in_epoch > 0:  # finish the stopped epoch, in its order
@@ -158,6 +157,7 @@ class Trainer:
                 break
         # not on an exception: a step cut short leaves no consistent state to checkpoint
         self._dispatch("on_train_end")
+        self._run.flush(self.run_dir)
         if self.run_dir is not None and self.history:
             from ..figures.history import plot_history  # matplotlib is imported only here
 
@@ -232,11 +232,11 @@ class Trainer:
                 self.scheduler.step()
         self.epoch, self._batch_in_epoch, self._epoch_seconds, self._running = epoch, 0, 0.0, RunningMean()
         self._dispatch("on_epoch_end", epoch, entry)
+        self._run.flush(self.run_dir)  # the entry's line only now: after the checkpoint that holds it
 
     def _log(self, entry: dict[str, Any]) -> None:
         self.history.append(entry)
-        if self.run_dir is not None:
-            append_jsonl(self.run_dir / "metrics.jsonl", entry)
+        self._run.log(entry)
         if self.verbose:
             tqdm.write(format_entry(entry, self.epochs), file=sys.stdout)
 
@@ -280,8 +280,8 @@ class Trainer:
 
         All or nothing: when the model, the optimizer (its type too), the scheduler or the callbacks
         do not fit, a ``ValueError`` (or ``TypeError``) names the file and nothing has changed. The
-        next :meth:`fit` continues from the saved step. A ``run_dir`` that already holds the
-        checkpoint's run is accepted by that ``fit`` and its ``metrics.jsonl`` appended to.
+        next :meth:`fit` continues from the saved step; a ``run_dir`` that holds the checkpoint's run
+        is accepted by it, its ``metrics.jsonl`` first cut back to (or completed up to) the checkpoint.
         """
         state = ckpt.load_trainer_checkpoint(path, self.model, self.optimizer, self.scheduler, self.callbacks, self.rng)
         self.epoch, self.step, self._batch_in_epoch = state.epoch, state.step, state.batch_in_epoch
@@ -289,10 +289,5 @@ class Trainer:
         self._running.load_state_dict(state.running)
         self.history = list(state.history)
         self._loader_state, self.train_loader = state.data_loader, None  # the next fit() applies it to its loader
-        self.resumed, self._resumed_from = True, Path(path).expanduser().resolve()
-
-    # ------------------------------------------------------------------------------------- helpers
-    def _open_run(self) -> None:
-        if self.run_dir is not None and not self._run_open:
-            open_run_dir(self.run_dir, self.config, trainer_settings(vars(self)), resumed_from=self._resumed_from)
-            self._run_open = True
+        self.resumed = True
+        self._run.resume(Path(path).expanduser().resolve(), self.history, self.step)
