@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import sys
 from typing import Any
 
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 from scratchnn import models, nn, optim
+from scratchnn.nn import Param
 from scratchnn.train import Callback, Trainer
 
 from .helpers import make_trainer, mlp, spirals
@@ -250,3 +252,17 @@ def test_a_second_fit_continues_training_even_on_other_data() -> None:
     trainer.epochs = 3
     history = trainer.fit(Xv, yv)  # epochs and max_steps are totals: two more epochs, on 30 samples
     assert [(h["epoch"], h["step"]) for h in history] == [(1, 2), (2, 3), (3, 4)]
+
+
+def test_the_optimizer_must_train_the_model() -> None:
+    model, other = mlp(0), mlp(1)
+    with pytest.raises(ValueError, match=r"Invalid value for `optimizer`: expected an optimizer over the model's par"):
+        Trainer(model, nn.CrossEntropyLoss(), optim.SGD(other.parameters(), lr=0.1))
+    stray = Param(np.zeros((5, 2), np.float32))
+    with pytest.raises(ValueError, match=re.escape("Received: param_groups[1]['params'][0] (shape (5, 2)), which are")):
+        Trainer(model, nn.CrossEntropyLoss(), optim.SGD([{"params": model.parameters()}, {"params": [stray]}], lr=0.1))
+    frozen = list(model.parameters())[2:]  # the first layer frozen: fine
+    Trainer(model, nn.CrossEntropyLoss(), optim.SGD(frozen, lr=0.1), verbose=False)
+    crit = nn.CrossEntropyLoss()
+    crit.scale = Param(np.ones(1, np.float32))  # a criterion's own params may be trained with the model
+    Trainer(model, crit, optim.SGD([*model.parameters(), crit.scale], lr=0.1), verbose=False)

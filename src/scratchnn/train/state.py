@@ -1,5 +1,7 @@
 """``TrainerState``: where a Trainer's training stands, as a value a checkpoint can hold.
 
+(Also :func:`check_optimizer_params`, the Trainer's check that its optimizer trains its model.)
+
 It is the ``trainer`` part of a checkpoint (the model, optimizer and scheduler are saved beside
 it): the step and epoch counters, the epoch so far (batches done, running train loss and
 metrics, seconds), the history, the state of the trainer's shuffling generator, the data
@@ -15,8 +17,10 @@ from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
 from .._validate import invalid_value
+from ..nn.module import Module
+from ..optim.optimizer import Optimizer
 
-__all__ = ["TrainerState", "Stateful", "callback_states"]
+__all__ = ["TrainerState", "Stateful", "callback_states", "check_optimizer_params"]
 
 
 class Stateful(Protocol):
@@ -133,3 +137,28 @@ _EXPECTED: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "data_loader": ("a dict (DataLoader.state_dict()) or None", lambda v: v is None or isinstance(v, Mapping)),
     "callbacks": ("a list of {'type': class name, 'state': state_dict} dicts", _is_callbacks),
 }
+
+
+def check_optimizer_params(model: Module, criterion: Module | None, optimizer: Optimizer) -> None:
+    """``ValueError`` unless ``optimizer`` holds some of ``model``'s params and no param of neither.
+
+    Params of the model may be left out (frozen layers), the criterion's may be in (a learned loss).
+    Any other param gets no gradient from the trainer, yet weight decay or momentum would move it:
+    torch allows that, the Trainer refuses it, naming where the param sits in the optimizer.
+    """
+    held = [(i, j, p) for i, g in enumerate(optimizer.param_groups) for j, p in enumerate(g["params"])]
+    of_model = {id(p) for p in model.parameters()}
+    if not any(id(p) in of_model for _, _, p in held):
+        raise ValueError(
+            f"Invalid value for `optimizer`: expected an optimizer over the model's parameters, as "
+            f"{type(optimizer).__name__}(model.parameters(), ...). Received: a {type(optimizer).__name__} "
+            f"over {len(held)} params, none of them the model's (it would train nothing)"
+        )
+    trained = of_model | ({id(p) for p in criterion.parameters()} if criterion is not None else set())
+    strays = [f"param_groups[{i}]['params'][{j}] (shape {p.data.shape})" for i, j, p in held if id(p) not in trained]
+    if strays:
+        more = f" and {len(strays) - 3} more" if len(strays) > 3 else ""
+        raise ValueError(
+            "Invalid value for `optimizer`: expected only params of the model (or the criterion); the trainer "
+            f"computes no gradient for others. Received: {', '.join(strays[:3])}{more}, which are neither"
+        )

@@ -23,7 +23,7 @@ from . import checkpoint as ckpt
 from .callbacks import Callback, ModelCheckpoint, check_callbacks, dispatch
 from .metrics import Metric, RunningMean, format_entry, resolve_metrics
 from .run_dir import RunLog
-from .state import TrainerState, callback_states
+from .state import TrainerState, callback_states, check_optimizer_params
 from .steps import batched_scores, check_fit_data, eval_mode, evaluate_arrays, train_step
 
 __all__ = ["Trainer"]
@@ -47,7 +47,8 @@ class Trainer:
     Args:
         model: a :class:`~scratchnn.nn.Module`.
         criterion: a loss module (``loss = crit(logits, y)``, ``dlogits = crit.backward()``), or None.
-        optimizer: a :mod:`scratchnn.optim` optimizer over the model's params.
+        optimizer: a :mod:`scratchnn.optim` optimizer over the model's params (frozen ones may be left
+            out). Unlike torch, a param of neither the model nor the criterion is an error.
         scheduler: a :mod:`scratchnn.optim.lr_scheduler` scheduler, or None.
         scheduler_interval: 'epoch' or 'step': when ``scheduler.step()`` is called.
         batch_size: samples per training (and evaluation) batch.
@@ -89,6 +90,7 @@ class Trainer:
             raise invalid_type("optimizer", "a scratchnn.optim.Optimizer", optimizer)
         if scheduler is not None and not isinstance(scheduler, LRScheduler):
             raise invalid_type("scheduler", "a scratchnn.optim.lr_scheduler scheduler or None", scheduler)
+        check_optimizer_params(model, criterion, optimizer)
         self.model, self.criterion, self.optimizer, self.scheduler = model, criterion, optimizer, scheduler
         self.scheduler_interval = check_choice(scheduler_interval, "scheduler_interval", ("epoch", "step"))
         if isinstance(scheduler, ReduceLROnPlateau) and scheduler_interval == "step":
