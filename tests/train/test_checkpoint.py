@@ -10,10 +10,11 @@ import pytest
 
 import scratchnn
 from scratchnn import optim
-from scratchnn.serialization import save
+from scratchnn.serialization import load, save
 from scratchnn.train import EarlyStopping, Trainer, load_checkpoint, read_jsonl, save_checkpoint
 from scratchnn.train.checkpoint import module_rng_states
 
+from ..test_serialization import save_version_1
 from .helpers import assert_tree_equal, make_trainer, mlp, params_of, spirals
 
 X, Y, XV, YV = spirals(50)  # 150 samples, batches of 32: 5 per epoch, the last one of 22
@@ -136,3 +137,21 @@ def test_callbacks_must_match_the_checkpoint(tmp_path: Path) -> None:
     other = make_trainer(1, callbacks=[EarlyStopping(monitor="train_loss")])
     with pytest.raises(ValueError, match=r"saved with callbacks \[\], this trainer has \['EarlyStopping'\]"):
         other.load_checkpoint(tmp_path / "ck.safetensors")
+
+
+def test_a_checkpoint_pair_of_the_previous_format_resumes_bit_for_bit(tmp_path: Path) -> None:
+    scratchnn.manual_seed(0)
+    straight = _trainer(0, 2 * N, "step_lr")
+    straight.fit(X, Y, XV, YV)
+    scratchnn.manual_seed(0)
+    first = _trainer(0, N, "step_lr")
+    first.fit(X, Y, XV, YV)
+    first.save_checkpoint(tmp_path / "new.safetensors")
+    ckpt = load(tmp_path / "new.safetensors")  # rewritten as version 1 wrote it: a pair, no type names
+    del ckpt["optimizer_type"], ckpt["scheduler_type"]
+    save_version_1({**ckpt, "version": 1}, tmp_path / "old.safetensors")
+    scratchnn.manual_seed(99)
+    second = _trainer(7, 2 * N, "step_lr")
+    second.load_checkpoint(tmp_path / "old.safetensors")
+    second.fit(X, Y, XV, YV)
+    assert_tree_equal(_snapshot(second), _snapshot(straight))

@@ -13,7 +13,7 @@ The file is written under a temporary name and renamed over ``path`` in one step
 moment ``path`` holds one complete checkpoint, the old one or the new one. Loading never executes
 code: there is no pickle anywhere.
 
-Format version 1 (scratchnn up to 0.x) kept the structure in a JSON sidecar next to the file
+Format version 1 (scratchnn 0.1.0 before checksums) kept the structure in a JSON sidecar next to the file
 (``run/ckpt.json``); ``load`` still reads such pairs (they carry no checksum), and
 ``save(..., overwrite=True)`` over one removes the old sidecar once the new file is in place.
 """
