@@ -15,8 +15,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._validate import invalid_shape, invalid_type
+from .._validate import check_float_dtype, check_grad, invalid_shape, invalid_type
 from .parameter import Param
+
+_UNCHECKED: Any = object()  # ``_saved()`` without an upstream gradient to check (tests' and users' own modules)
 
 
 class IncompatibleKeys(NamedTuple):
@@ -56,6 +58,7 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_cache", None)
+        object.__setattr__(self, "_out_spec", None)
         object.__setattr__(self, "_forward_hooks", OrderedDict())
 
     # ---------------------------------------------------------------- registration
@@ -134,22 +137,30 @@ class Module:
         """
         return RemovableHandle(self._forward_hooks, hook)
 
-    def _save(self, cache: Any) -> None:
-        """Keep what backward needs (called by forward)."""
-        object.__setattr__(self, "_cache", cache)
+    def _save(self, cache: Any, out: Any = None) -> None:
+        """Keep what backward needs (called by forward) and the output's shape and dtype, which
+        :meth:`_saved` holds ``grad_out`` to: every module's one check of it (docs/dtypes.md)."""
+        d = self.__dict__  # written directly: this runs on every forward (object.__setattr__ costs twice as much)
+        d["_cache"] = cache
+        d["_out_spec"] = (out.shape, out.dtype) if isinstance(out, np.ndarray) else None
 
-    def _saved(self) -> Any:
-        """The cache of the last forward; a clear error if there was none."""
-        if self._cache is None:
+    def _saved(self, grad_out: Any = _UNCHECKED) -> Any:
+        """The cache of the last forward, a clear error if there was none; ``grad_out``, when given, must
+        have the shape and dtype of that forward's output (``Invalid shape for `grad_out`: ...``)."""
+        cache, spec = self._cache, self._out_spec
+        if cache is None:
             raise RuntimeError(
                 f"{type(self).__name__}.backward() was called before forward(): call the module on an input first"
             )
-        return self._cache
+        if spec is not None and grad_out is not _UNCHECKED:
+            check_grad(grad_out, "grad_out", spec[0], spec[1])
+        return cache
 
     def clear_cache(self) -> None:
         """Drop the cached activations of this module and its children (frees memory)."""
         for m in self.modules():
             object.__setattr__(m, "_cache", None)
+            object.__setattr__(m, "_out_spec", None)
 
     # ---------------------------------------------------------------- traversal
     def named_children(self) -> Iterator[tuple[str, Module]]:
@@ -207,8 +218,11 @@ class Module:
             p.zero_grad()
 
     def to(self, dtype: Any) -> Module:
-        """Cast every parameter and floating buffer to ``dtype`` in place (torch's ``.to(dtype)``)."""
-        dt = np.dtype(dtype)
+        """Cast every parameter and floating buffer to ``dtype`` in place (torch's ``.to(dtype)``).
+
+        Only float32 and float64 (docs/dtypes.md): anything else, float16 and complex included (which
+        torch accepts), is a TypeError before anything is cast."""
+        dt = check_float_dtype(dtype)
         for m in self.modules():
             for p in m._parameters.values():
                 p.astype(dt)
