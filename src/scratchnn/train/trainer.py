@@ -24,7 +24,7 @@ from .callbacks import Callback, ModelCheckpoint, check_callbacks, dispatch
 from .metrics import Metric, RunningMean, format_entry, resolve_metrics
 from .run_dir import append_jsonl, open_run_dir, trainer_settings
 from .state import TrainerState, callback_states
-from .steps import batched_scores, check_fit_data, eval_mode, evaluate_arrays, train_step
+from .steps import _scores, batched_scores, check_fit_data, eval_mode, evaluate_arrays, train_step
 
 __all__ = ["Trainer"]
 
@@ -254,10 +254,11 @@ class Trainer:
             return evaluate_arrays(self.model, self.criterion, X, y, bs, self.metrics)
 
     def predict(self, X: np.ndarray, batch_size: int | None = None) -> np.ndarray:
-        """Scores (logits) for ``X``, in eval mode and in batches. Shape: X: (N, *) -> (N, C)."""
+        """Scores (logits) for ``X``, in eval mode and in batches. Shape: X: (N, *) -> (N, C); N may be 0."""
         bs = self.batch_size if batch_size is None else check_int(batch_size, "batch_size", low=1)
-        with eval_mode(self.model):
-            return batched_scores(self.model, self.criterion, X, bs)
+        model, crit = self.model, self.criterion
+        with eval_mode(model):  # an empty X has no batch to join: the model maps it to (0, C) itself
+            return batched_scores(model, crit, X, bs) if len(X) else _scores(model, crit, X)
 
     # ------------------------------------------------------------------------------------- state
     def save_checkpoint(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
