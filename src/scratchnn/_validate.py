@@ -12,6 +12,9 @@ from typing import Any
 
 import numpy as np
 
+# the two dtypes scratchnn computes in (docs/dtypes.md): inputs, parameters and gradients of one call share one
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
 
 def _short(value: Any) -> str:
     if isinstance(value, np.ndarray):
@@ -35,6 +38,47 @@ def invalid_shape(name: str, expected: str, shape: tuple[int, ...]) -> ValueErro
     return ValueError(f"Invalid shape for `{name}`: expected {expected}. Received: {name}.shape={tuple(shape)}")
 
 
+def invalid_dtype(name: str, expected: str, dtype: Any) -> TypeError:
+    """``TypeError`` for an array of the wrong dtype: ``Invalid dtype for `w`: expected float32 to match x.
+    Received: w.dtype=float64``."""
+    return TypeError(f"Invalid dtype for `{name}`: expected {expected}. Received: {name}.dtype={dtype}")
+
+
+def check_float_dtype(dtype: Any, name: str = "dtype") -> np.dtype[Any]:
+    """A dtype argument (``Linear(..., dtype=)``, ``module.to(dtype)``): float32 or float64, as a ``np.dtype``."""
+    try:
+        dt = None if dtype is None else np.dtype(dtype)
+    except (TypeError, ValueError):
+        dt = None
+    if dt is None or dt not in FLOAT_DTYPES:  # (None == np.dtype compares as float64: test it first)
+        shown = _short(dtype) if dt is None else str(dt)
+        raise TypeError(f"Invalid type for `{name}`: expected float32 or float64. Received: {name}={shown}")
+    return dt
+
+
+def check_same_dtype(a: np.ndarray, name: str, x: np.ndarray, x_name: str = "x") -> None:
+    """``a`` (a weight, a bias, ...) has the dtype of ``x``; NumPy would silently upcast the result."""
+    if a.dtype != x.dtype:
+        raise invalid_dtype(name, f"{x.dtype} to match {x_name}", a.dtype)
+
+
+def check_grad(g: Any, name: str, shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray:
+    """An upstream gradient: an ndarray of exactly the forward output's shape and dtype; returns it.
+
+    Every op's backward (``dout``) and module's backward (``grad_out``) checks its upstream gradient here,
+    against what its forward saved, so a wrong one fails with the template instead of deep in NumPy.
+    """
+    if type(g) is np.ndarray and g.shape == shape and g.dtype == dtype:
+        return g  # the hot path: a tuple and a dtype compare
+    if not isinstance(g, np.ndarray):
+        raise invalid_type(name, f"a numpy.ndarray of the forward output's shape {shape} and dtype {dtype}", g)
+    if g.dtype != dtype:
+        raise invalid_dtype(name, f"{dtype}, the forward output's dtype", g.dtype)
+    if g.shape != shape:
+        raise invalid_shape(name, f"{shape}, the forward output's shape", g.shape)
+    return g
+
+
 def check_array(
     x: Any,
     name: str,
@@ -43,10 +87,10 @@ def check_array(
     floating: bool = True,
     finite: bool = False,
 ) -> np.ndarray:
-    """Check that ``x`` is an ndarray (floating by default) of the given rank; return it unchanged."""
+    """Check that ``x`` is an ndarray (float32 or float64 by default) of the given rank; return it unchanged."""
     if not isinstance(x, np.ndarray):
         raise invalid_type(name, "a numpy.ndarray", x)
-    if floating and x.dtype.kind != "f":
+    if floating and x.dtype not in FLOAT_DTYPES:
         raise invalid_type(name, f"a floating numpy.ndarray (float32 or float64), not dtype {x.dtype}", x)
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else ndim

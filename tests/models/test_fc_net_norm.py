@@ -202,5 +202,6 @@ def test_bad_arguments_are_clear_errors() -> None:
         _net("groupnorm")
     with pytest.raises(ValueError, match=re.escape("Invalid value for `rng`: expected None when a seed is given")):
         _net(None, rng=np.random.default_rng(0))
-    with pytest.raises(ValueError, match=re.escape("Invalid shape for `x`: expected more than one value per channel")):
+    text = "Invalid shape for `X`: expected (N, ...) with N >= 2 for batchnorm's batch statistics in training"
+    with pytest.raises(ValueError, match=re.escape(text)):
         _net("batchnorm").loss(*_data(n=1))  # torch's rule: a training batch of one has no variance

@@ -29,7 +29,8 @@ import numpy as np
 
 from .._validate import check_choice, check_int
 from ..nn.activation import GELU, LeakyReLU, ReLU, Sigmoid, Tanh
-from ..nn.module import Module, RemovableHandle
+from ..nn.hooks import RemovableHandle
+from ..nn.module import Module
 from ..train.callbacks import Callback, TrainerView
 from ..train.run_dir import append_jsonl
 

@@ -16,7 +16,16 @@ from typing import Any
 import numpy as np
 
 from .._config import get_default_dtype
-from .._validate import check_array, check_choice, check_float, check_int, invalid_shape, invalid_type, invalid_value
+from .._validate import (
+    check_array,
+    check_choice,
+    check_float,
+    check_float_dtype,
+    check_int,
+    invalid_shape,
+    invalid_type,
+    invalid_value,
+)
 from ..nn.activation import ReLU
 from ..nn.container import Flatten, Sequential
 from ..nn.conv import Conv2d
@@ -92,7 +101,7 @@ class ConvNet(Module):
         self.dropout = check_float(dropout, "dropout", low=0.0, high=1.0, high_open=True)
         self.batchnorm = bool(batchnorm)
         self.pool = check_choice(pool, "pool", ("max", "avg"))
-        dt = get_default_dtype() if dtype is None else np.dtype(dtype)
+        dt = get_default_dtype() if dtype is None else check_float_dtype(dtype)
         self.in_channels, self.input_size = c_in, (size[0], size[1])
         H, W = self.input_size
         blocks: list[Module] = []
@@ -139,12 +148,12 @@ class ConvNet(Module):
                 "input", f"(N, {self.in_channels}, {self.input_size[0]}, {self.input_size[1]})", x.shape
             )
         scores: np.ndarray = self.classifier(self.features(x))  # (N, C, H, W) -> (N, num_classes)
-        self._save(True)
+        self._save(True, scores)
         return scores
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         """dx (None with ``input_grad=False``: the first conv skips it); each param.grad += its gradient."""
-        self._saved()
+        self._saved(grad_out)
         dfeatures = self.classifier.backward(grad_out)
         dx: np.ndarray | None = self.features.backward(dfeatures, input_grad=input_grad)  # the features see our input
         return dx

@@ -16,6 +16,7 @@ from .._validate import (
     check_array,
     check_choice,
     check_float,
+    check_float_dtype,
     check_int,
     check_labels,
     invalid_shape,
@@ -94,7 +95,7 @@ class FullyConnectedNet(Module):
         weight_scale: std of the 'normal' init (the course's N(0, weight_scale^2)).
         weight_init: 'normal' (course default), 'he' (std sqrt(2 / fan_in)) or
             'xavier' (std sqrt(2 / (fan_in + fan_out))); ``weight_scale`` applies to 'normal' only.
-        dtype: parameter dtype; float64 for numerical gradient checks.
+        dtype: parameter dtype, float32 or float64 (float64 for numerical gradient checks); ``X`` must have it.
         seed: seeds the initialization and, as in the course, fixes the dropout masks: every
             train-mode pass draws its masks from a fresh ``np.random.default_rng(seed)``, so the same
             masks on every call (what a numerical gradient check of a network with dropout needs;
@@ -139,7 +140,7 @@ class FullyConnectedNet(Module):
             raise invalid_value("rng", "None when a seed is given (the seed fixes the generator)", rng)
         self.seed = None if seed is None else check_int(seed, "seed", low=0)
         self._rng = rng
-        dt = np.dtype(dtype)
+        dt = check_float_dtype(dtype)
         self.num_layers = len(dims) - 1
         self.input_dim, self.num_classes = dims[0], dims[-1]
         init_rng = np.random.default_rng(self.seed) if self.seed is not None else get_rng(rng)
@@ -198,6 +199,8 @@ class FullyConnectedNet(Module):
             raise TypeError(
                 f"Invalid dtype for `X`: expected {self.dtype} to match the model's dtype. Received: X.dtype={X.dtype}"
             )
+        if train and self.normalization == "batchnorm" and X.shape[0] < 2:  # named here, not as the op's `x`
+            raise invalid_shape("X", "(N, ...) with N >= 2 for batchnorm's batch statistics in training", X.shape)
         drop = train and self.dropout > 0
         # with a seed, every train-mode pass draws the same masks (the course's gradient-check device)
         mask_rng = None
@@ -261,12 +264,12 @@ class FullyConnectedNet(Module):
     def forward(self, X: np.ndarray) -> np.ndarray:
         """Scores (N, C) in the module's mode (``.train()`` / ``.eval()``); ``reg`` is not applied here."""
         scores, caches = self._scores(X, train=self.training)
-        self._save(caches)
+        self._save(caches, scores)
         return scores
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         """dX (None with ``input_grad=False``: the first affine skips it); each param.grad += its gradient."""
-        dX, grads = self._grads(grad_out, self._saved(), need_dX=input_grad)
+        dX, grads = self._grads(grad_out, self._saved(grad_out), need_dX=input_grad)
         params = dict(self.named_parameters())
         for k, g in grads.items():
             params[k].accumulate_grad(g)

@@ -14,7 +14,16 @@ from typing import Any
 import numpy as np
 
 from .._config import get_rng
-from .._validate import check_array, check_float, check_int, check_labels, invalid_shape, invalid_type, invalid_value
+from .._validate import (
+    check_array,
+    check_float,
+    check_float_dtype,
+    check_int,
+    check_labels,
+    invalid_shape,
+    invalid_type,
+    invalid_value,
+)
 from ..nn import init
 from ..nn.module import Module
 from ..nn.parameter import Param
@@ -42,7 +51,7 @@ class ThreeLayerConvNet(Module):
         num_classes: number of classes.
         weight_scale: std of the weight initialization.
         reg: L2 strength; ``loss(X, y)`` adds 0.5 * reg * (|W1|^2 + |W2|^2 + |W3|^2), not the biases.
-        dtype: parameter dtype; float64 for numerical gradient checks.
+        dtype: parameter dtype, float32 or float64 (float64 for numerical gradient checks); ``X`` must have it.
         seed: seeds the initialization; rng (keyword-only): the generator when ``seed`` is None
             (None: scratchnn's default generator, see ``scratchnn.manual_seed``).
 
@@ -89,7 +98,7 @@ class ThreeLayerConvNet(Module):
                 input_dim,
             )
         self.pooled_dim = F * (Hc // 2) * (Wc // 2)
-        dt = np.dtype(dtype)
+        dt = check_float_dtype(dtype)
         gen = np.random.default_rng(check_int(seed, "seed", low=0)) if seed is not None else get_rng(rng)
         shapes = {
             "W1": (F, C, self.filter_size, self.filter_size),
@@ -160,12 +169,12 @@ class ThreeLayerConvNet(Module):
     def forward(self, X: np.ndarray) -> np.ndarray:
         """Scores (N, num_classes); ``reg`` is not applied here (use the optimizer's weight decay)."""
         scores, caches = self._scores(X)
-        self._save(caches)
+        self._save(caches, scores)
         return scores
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         """dX (None with ``input_grad=False``: the first conv skips it); each param.grad += its gradient."""
-        dX, grads = self._grads(grad_out, self._saved(), need_dX=input_grad)
+        dX, grads = self._grads(grad_out, self._saved(grad_out), need_dX=input_grad)
         params = dict(self.named_parameters())
         for k, g in grads.items():
             params[k].accumulate_grad(g)

@@ -1,4 +1,18 @@
-"""Modules mirroring ``torch.nn``: same names, arguments, defaults, parameter and buffer names."""
+"""Modules mirroring ``torch.nn``: same names, arguments, defaults, parameter and buffer names.
+
+Dtypes: the inputs, parameters and upstream gradients of one call share one dtype, float32 or
+float64; anything else (float16, integer, complex or object arrays, a float32 input into a float64
+module, a float64 ``grad_out`` for a float32 output) is a ``TypeError`` that names the argument, and
+``module.to(dtype)`` refuses any other dtype before casting. Labels are integers; a loss's target and
+class weights are cast to the input's dtype. torch raises on a module/input mismatch too, but computes
+in float16 and complex and casts a mismatched upstream gradient; scratchnn refuses them.
+
+``backward(grad_out)`` checks ``grad_out`` against the forward output's shape and dtype first
+(``Module._save(cache, out)`` keeps them, ``Module._saved(grad_out)`` compares). An empty batch gives
+empty outputs and input gradients and zero parameter gradients, as in torch, except where batch
+statistics are needed (BatchNorm in training raises); a 'mean' loss over it is NaN, as in torch.
+Details: docs/dtypes.md.
+"""
 
 from . import init, utils
 from .activation import GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh

@@ -1,6 +1,7 @@
 """Activation modules mirroring ``torch.nn``: ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax.
 
-Thin shells around the ops pairs in :mod:`scratchnn.ops.activations`; they have no parameters.
+Thin shells around the ops pairs in :mod:`scratchnn.ops.activations`; they have no parameters, take
+float32 or float64 input (docs/dtypes.md) and map an empty batch to an empty output.
 torch's ``inplace`` flags are accepted for signature compatibility and ignored: NumPy ops here
 always return a new array (the input is never modified).
 """
@@ -42,11 +43,11 @@ class ReLU(Module):
 
     def forward(self, input: np.ndarray) -> np.ndarray:
         out, cache = relu_forward(check_array(input, "input"))
-        self._save(cache)
+        self._save(cache, out)
         return out
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        cache = self._saved()
+        cache = self._saved(grad_out)
         return relu_backward(grad_out, cache) if input_grad else None
 
     def extra_repr(self) -> str:
@@ -67,11 +68,11 @@ class LeakyReLU(Module):
 
     def forward(self, input: np.ndarray) -> np.ndarray:
         out, cache = leaky_relu_forward(check_array(input, "input"), self.negative_slope)
-        self._save(cache)
+        self._save(cache, out)
         return out
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        cache = self._saved()
+        cache = self._saved(grad_out)
         return leaky_relu_backward(grad_out, cache) if input_grad else None
 
     def extra_repr(self) -> str:
@@ -87,11 +88,11 @@ class Sigmoid(Module):
 
     def forward(self, input: np.ndarray) -> np.ndarray:
         out, cache = sigmoid_forward(check_array(input, "input"))
-        self._save(cache)
+        self._save(cache, out)
         return out
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        cache = self._saved()
+        cache = self._saved(grad_out)
         return sigmoid_backward(grad_out, cache) if input_grad else None
 
 
@@ -104,11 +105,11 @@ class Tanh(Module):
 
     def forward(self, input: np.ndarray) -> np.ndarray:
         out, cache = tanh_forward(check_array(input, "input"))
-        self._save(cache)
+        self._save(cache, out)
         return out
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        cache = self._saved()
+        cache = self._saved(grad_out)
         return tanh_backward(grad_out, cache) if input_grad else None
 
 
@@ -125,11 +126,11 @@ class GELU(Module):
 
     def forward(self, input: np.ndarray) -> np.ndarray:
         out, cache = gelu_forward(check_array(input, "input"), self.approximate)
-        self._save(cache)
+        self._save(cache, out)
         return out
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        cache = self._saved()
+        cache = self._saved(grad_out)
         return gelu_backward(grad_out, cache) if input_grad else None
 
     def extra_repr(self) -> str:
@@ -166,11 +167,12 @@ class Softmax(Module):
         x = input.reshape(1) if input.ndim == 0 else input  # a scalar is a one-element distribution
         check_int(dim, "dim", low=-x.ndim, high=x.ndim - 1)
         out, cache = softmax_forward(x, axis=dim)
-        self._save((cache, input.shape))
-        return out.reshape(input.shape)
+        out = out.reshape(input.shape)
+        self._save((cache, input.shape), out)
+        return out
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        cache, shape = self._saved()
+        cache, shape = self._saved(grad_out)
         if not input_grad:
             return None
         out, _ = cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any, overload
@@ -13,22 +14,28 @@ from .module import Module
 
 
 class Identity(Module):
-    """out = x; dx = dout. Constructor arguments are accepted and ignored, as in torch."""
+    """out = x; dx = dout. Constructor arguments are accepted and ignored, as in torch.
+
+    Differs from torch: the input is a float32 or float64 array (docs/dtypes.md), not anything at all.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._save(True)
+        check_array(x, "input")
+        self._save(True, x)
         return x
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        self._saved()
+        self._saved(grad_out)
         return grad_out if input_grad else None
 
 
 class Flatten(Module):
     """Flattens axes ``start_dim..end_dim`` into one (torch's defaults keep the batch axis).
+
+    Differs from torch: the input is a float32 or float64 array (docs/dtypes.md), as everywhere here.
 
     Shape:
         input: (N, *dims);  output: (N, prod(dims)) with the defaults start_dim=1, end_dim=-1
@@ -40,7 +47,7 @@ class Flatten(Module):
         self.end_dim = check_int(end_dim, "end_dim")
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        check_array(x, "input", floating=False)
+        check_array(x, "input")
         start = self.start_dim % x.ndim if x.ndim else 0
         end = self.end_dim % x.ndim if x.ndim else 0
         if x.ndim == 0 or start > end:
@@ -50,11 +57,13 @@ class Flatten(Module):
                 f"start_dim={self.start_dim} <= end_dim={self.end_dim}",
                 x.shape,
             )
-        self._save(x.shape)
-        return x.reshape(*x.shape[:start], -1, *x.shape[end + 1 :])  # (N, C, H, W) -> (N, C*H*W)
+        merged = math.prod(x.shape[start : end + 1])  # written out: -1 cannot be inferred for an empty batch
+        out = x.reshape(*x.shape[:start], merged, *x.shape[end + 1 :])  # (N, C, H, W) -> (N, C*H*W)
+        self._save(x.shape, out)
+        return out
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        x_shape = self._saved()
+        x_shape = self._saved(grad_out)
         return grad_out.reshape(x_shape) if input_grad else None
 
     def extra_repr(self) -> str:
@@ -79,14 +88,16 @@ class Sequential(Module):
             setattr(self, name, m)
 
     def forward(self, x: Any) -> Any:
+        if not self._modules:  # the identity, which checks its input as Identity does
+            check_array(x, "input")
         for m in self._modules.values():
             x = m(x)
-        self._save(True)
+        self._save(True, x)
         return x
 
     def backward(self, grad_out: Any, *, input_grad: bool = True) -> Any:
         """Each child's backward, last to first; only the first child sees our input, so only it gets ``input_grad``."""
-        self._saved()
+        self._saved(grad_out)
         mods = tuple(self._modules.values())
         if not mods:
             return grad_out if input_grad else None

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._config import get_default_dtype
-from .._validate import check_choice, check_dtype_matches, check_int, invalid_shape, invalid_value
+from .._validate import check_choice, check_dtype_matches, check_float_dtype, check_int, invalid_shape, invalid_value
 from ..ops._spatial import check_images, out_size, pair
 from ..ops.conv import conv_backward, conv_forward
 from . import init
@@ -29,7 +29,8 @@ class Conv2d(Module):
     fan_in = in_channels * kernel_h * kernel_w. ``padding`` may be an int, a pair, ``'valid'`` (0) or
     ``'same'`` (stride 1, odd kernels). Differs from torch: ``dilation``, ``groups``, a
     ``padding_mode`` other than ``'zeros'`` and even kernels with ``'same'`` raise NotImplementedError,
-    and an unbatched (C, H, W) input is rejected (add a batch axis) instead of accepted.
+    and an unbatched (C, H, W) input is rejected (add a batch axis) instead of accepted. The input has the
+    parameters' dtype (docs/dtypes.md); an empty batch gives an empty output and zero gradients, as in torch.
 
     Shape:
         input: (N, C_in, H, W);  output: (N, C_out, Ho, Wo) with
@@ -67,7 +68,7 @@ class Conv2d(Module):
             raise _not_implemented("groups", groups, "1")
         if padding_mode != "zeros":
             raise _not_implemented("padding_mode", padding_mode, "'zeros'")
-        dt = get_default_dtype() if dtype is None else np.dtype(dtype)
+        dt = get_default_dtype() if dtype is None else check_float_dtype(dtype)
         self.weight = Param(np.empty((out_channels, in_channels, *self.kernel_size), dtype=dt))
         self.bias = Param(np.empty(out_channels, dtype=dt)) if bias else None
         init._torch_default_linear_(self.weight, self.bias, rng=rng)
@@ -108,12 +109,12 @@ class Conv2d(Module):
         workspace = previous[0] if previous is not None else None  # the cols of the last call, no longer needed
         b = self.bias.data if self.bias is not None else None
         out, cache = conv_forward(x, self.weight.data, b, self.stride, self._pad, workspace=workspace)
-        self._save(cache)
+        self._save(cache, out)
         return out
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         """dx (None with ``input_grad=False``: no col2im, one GEMM fewer); weight.grad += dw, bias.grad += db."""
-        dx, dw, db = conv_backward(grad_out, self._saved(), need_dx=input_grad)
+        dx, dw, db = conv_backward(grad_out, self._saved(grad_out), need_dx=input_grad)
         self.weight.accumulate_grad(dw)
         if self.bias is not None and db is not None:
             self.bias.accumulate_grad(db)

@@ -36,13 +36,13 @@ class Dropout(Module):
     def forward(self, input: np.ndarray) -> np.ndarray:
         check_array(input, "input")
         param: dict[str, Any] = {"p": self.p, "mode": "train" if self.training else "test"}
-        out, mask = dropout_forward(input, param, rng=self.rng)
-        self._save((mask,))  # a tuple: the eval-mode cache (no mask) must not read as "no forward yet"
+        out, cache = dropout_forward(input, param, rng=self.rng)
+        self._save(cache, out)
         return out
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        (mask,) = self._saved()
-        return dropout_backward(grad_out, mask) if input_grad else None
+        cache = self._saved(grad_out)
+        return dropout_backward(grad_out, cache) if input_grad else None
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._config import get_default_dtype
-from .._validate import check_array, check_dtype_matches, check_int, invalid_shape
+from .._validate import check_array, check_dtype_matches, check_float_dtype, check_int, invalid_shape
 from ..ops.affine import affine_backward, affine_forward
 from . import init
 from .module import Module
@@ -19,6 +19,9 @@ class Linear(Module):
 
     Uses :func:`scratchnn.ops.affine_forward` with ``w = weight.T``. Default init is torch's:
     kaiming_uniform_(a=sqrt(5)) for the weight, U(-1/sqrt(in), 1/sqrt(in)) for the bias.
+
+    The input has the parameters' dtype, float32 or float64 (docs/dtypes.md); an empty batch gives an
+    empty output and zero parameter gradients, as in torch.
 
     Shape:
         input: (*, in_features);  output: (*, out_features)
@@ -37,7 +40,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = check_int(in_features, "in_features", low=1)
         self.out_features = check_int(out_features, "out_features", low=1)
-        dt = get_default_dtype() if dtype is None else np.dtype(dtype)
+        dt = get_default_dtype() if dtype is None else check_float_dtype(dtype)
         self.weight = Param(np.empty((out_features, in_features), dtype=dt))
         self.bias = Param(np.empty(out_features, dtype=dt)) if bias else None
         init._torch_default_linear_(self.weight, self.bias, rng=rng)
@@ -50,12 +53,13 @@ class Linear(Module):
         x2 = x.reshape(-1, self.in_features)  # (*, in) -> (N, in)
         b = self.bias.data if self.bias is not None else np.zeros(self.out_features, dtype=x.dtype)
         out, cache = affine_forward(x2, self.weight.data.T, b)  # (N, in) @ (in, out) -> (N, out)
-        self._save((cache, x.shape))
-        return out.reshape(*x.shape[:-1], self.out_features)  # (N, out) -> (*, out)
+        out = out.reshape(*x.shape[:-1], self.out_features)  # (N, out) -> (*, out)
+        self._save((cache, x.shape), out)
+        return out
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         """dx = dout W (None with ``input_grad=False``); weight.grad += dout^T x, bias.grad += sum dout."""
-        cache, x_shape = self._saved()
+        cache, x_shape = self._saved(grad_out)
         # right after zero_grad the GEMM and the sum write straight into the gradient buffers
         w_buf = self.weight.fresh_grad()  # (out, in) or None
         b_buf = self.bias.fresh_grad() if self.bias is not None else None

@@ -3,7 +3,9 @@
 ``loss = crit(input, target)`` returns the loss (a scalar of the input's dtype for 'mean'/'sum', an
 array for 'none'); ``dinput = crit.backward(grad_out=None)`` returns the gradient with respect to
 the input, ``grad_out`` being the upstream gradient of the loss (``None`` means 1, the usual case;
-for 'none' an array of the loss's shape). Targets get no gradient.
+for 'none' an array of the loss's shape; an array must have the loss's dtype, docs/dtypes.md).
+Targets get no gradient. An empty batch gives NaN for 'mean' (0 / 0, as torch, without a warning), 0
+for 'sum', an empty array for 'none', and an empty input gradient.
 
 Differences from torch:
 - the deprecated ``size_average``/``reduce`` are omitted; later arguments are keyword-only, so a
@@ -25,6 +27,7 @@ from ..ops.losses import (
     _check_class_weight,
     _softmax_loss_checked,
     multi_margin_loss,
+    upstream_grad,
 )
 from ..ops.pointwise_losses import bce_with_logits_loss, mse_loss
 from .module import Module
@@ -70,13 +73,8 @@ class _Loss(Module):
         dx, loss_shape, class_axis = self._saved()
         if grad_out is None:
             return dx.copy()
-        g = np.asarray(grad_out)
-        shape = loss_shape if self.reduction == "none" else ()
-        if g.dtype.kind not in "fiu":
-            raise invalid_type("grad_out", "None, a real number or a numpy.ndarray", grad_out)
-        if g.shape not in (shape, ()):
-            raise invalid_shape("grad_out", f"{shape} (the loss's shape) or a scalar", g.shape)
-        g = g.astype(dx.dtype, copy=False)
+        # the loss's shape (or a scalar, broadcast) and dtype; a Python number is taken in that dtype
+        g = upstream_grad(grad_out, "grad_out", loss_shape if self.reduction == "none" else (), dx.dtype)
         if g.ndim and class_axis is not None:
             g = np.expand_dims(g, class_axis)  # (N, d_1, ...) -> (N, 1, d_1, ...): one factor per sample
         # every loss here is a sum of per-sample terms, so dx is linear in each sample's upstream gradient

@@ -8,36 +8,18 @@ with ``input_grad=False`` (the input is data, as torch's input with ``requires_g
 
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
-from .._validate import invalid_shape, invalid_type
+from .._validate import check_float_dtype, check_grad, invalid_type
+from .hooks import RemovableHandle
 from .parameter import Param
+from .state_dict import IncompatibleKeys, loadable
 
-
-class IncompatibleKeys(NamedTuple):
-    """What ``load_state_dict`` returns (torch's name): keys the module has and the dict lacks, and the reverse."""
-
-    missing_keys: list[str]
-    unexpected_keys: list[str]
-
-
-class RemovableHandle:
-    """What ``register_forward_hook`` returns: ``handle.remove()`` unregisters the hook (torch's name)."""
-
-    _ids = itertools.count()
-
-    def __init__(self, hooks: OrderedDict[int, Any], hook: Any) -> None:
-        self.id = next(RemovableHandle._ids)
-        self._hooks = hooks
-        hooks[self.id] = hook
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
+_UNCHECKED: Any = object()  # ``_saved()`` without an upstream gradient to check (tests' and users' own modules)
 
 
 class Module:
@@ -56,6 +38,7 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_cache", None)
+        object.__setattr__(self, "_out_spec", None)
         object.__setattr__(self, "_forward_hooks", OrderedDict())
 
     # ---------------------------------------------------------------- registration
@@ -134,22 +117,30 @@ class Module:
         """
         return RemovableHandle(self._forward_hooks, hook)
 
-    def _save(self, cache: Any) -> None:
-        """Keep what backward needs (called by forward)."""
-        object.__setattr__(self, "_cache", cache)
+    def _save(self, cache: Any, out: Any = None) -> None:
+        """Keep what backward needs (called by forward) and the output's shape and dtype, which
+        :meth:`_saved` holds ``grad_out`` to: every module's one check of it (docs/dtypes.md)."""
+        d = self.__dict__  # written directly: this runs on every forward (object.__setattr__ costs twice as much)
+        d["_cache"] = cache
+        d["_out_spec"] = (out.shape, out.dtype) if isinstance(out, np.ndarray) else None
 
-    def _saved(self) -> Any:
-        """The cache of the last forward; a clear error if there was none."""
-        if self._cache is None:
+    def _saved(self, grad_out: Any = _UNCHECKED) -> Any:
+        """The cache of the last forward, a clear error if there was none; ``grad_out``, when given, must
+        have the shape and dtype of that forward's output (``Invalid shape for `grad_out`: ...``)."""
+        cache, spec = self._cache, self._out_spec
+        if cache is None:
             raise RuntimeError(
                 f"{type(self).__name__}.backward() was called before forward(): call the module on an input first"
             )
-        return self._cache
+        if spec is not None and grad_out is not _UNCHECKED:
+            check_grad(grad_out, "grad_out", spec[0], spec[1])
+        return cache
 
     def clear_cache(self) -> None:
         """Drop the cached activations of this module and its children (frees memory)."""
         for m in self.modules():
             object.__setattr__(m, "_cache", None)
+            object.__setattr__(m, "_out_spec", None)
 
     # ---------------------------------------------------------------- traversal
     def named_children(self) -> Iterator[tuple[str, Module]]:
@@ -207,8 +198,11 @@ class Module:
             p.zero_grad()
 
     def to(self, dtype: Any) -> Module:
-        """Cast every parameter and floating buffer to ``dtype`` in place (torch's ``.to(dtype)``)."""
-        dt = np.dtype(dtype)
+        """Cast every parameter and floating buffer to ``dtype`` in place (torch's ``.to(dtype)``).
+
+        Only float32 and float64 (docs/dtypes.md): anything else, float16 and complex included (which
+        torch accepts), is a TypeError before anything is cast."""
+        dt = check_float_dtype(dtype)
         for m in self.modules():
             for p in m._parameters.values():
                 p.astype(dt)
@@ -263,7 +257,7 @@ class Module:
                 f"Received: missing keys {missing}, unexpected keys {unexpected}"
             )
         # every value checked and cast first, so the copies cannot fail halfway
-        loaded = {k: _loadable(k, state_dict[k], *target) for k, target in targets.items() if k in state_dict}
+        loaded = {k: loadable(k, state_dict[k], *target) for k, target in targets.items() if k in state_dict}
         for key, value in loaded.items():
             np.copyto(targets[key][0], value, casting="no")
         return IncompatibleKeys(missing, unexpected)
@@ -280,21 +274,3 @@ class Module:
                 lines.append(f"  ({name}): {child}")
             return "\n".join(lines) + "\n)"
         return lines[0] + ")"
-
-
-_LOADABLE = {"f": ("f", "a floating"), "i": ("iu", "an integer"), "u": ("iu", "an integer"), "b": ("b", "a bool")}
-
-
-def _loadable(key: str, value: Any, current: np.ndarray, what: str) -> np.ndarray:
-    """``value`` checked to fit ``current`` (its shape; an array kind ``_LOADABLE`` allows), cast to its dtype."""
-    name = f"state_dict[{key!r}]"
-    arr = np.asarray(value)
-    if arr.shape != current.shape:
-        raise invalid_shape(name, f"{current.shape}", arr.shape)
-    kinds, want = _LOADABLE.get(current.dtype.kind, (current.dtype.kind, f"a {current.dtype}"))
-    if arr.dtype.kind not in kinds:
-        raise TypeError(
-            f"Invalid dtype for `{name}`: expected {want} array for the {current.dtype} {what} "
-            f"(floats of another width are cast, as torch's copy_). Received: {name}.dtype={arr.dtype}"
-        )
-    return arr.astype(current.dtype, copy=False)

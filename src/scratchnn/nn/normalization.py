@@ -5,6 +5,9 @@ Thin shells around :mod:`scratchnn.ops.batchnorm`, :mod:`~scratchnn.ops.layernor
 (``weight``, ``bias``) and buffer names (``running_mean``, ``running_var``, ``num_batches_tracked``),
 so state dicts interchange with torch's. The running statistics are the module's buffers: a forward
 pass in training mode updates them IN PLACE (torch does the same), the one state a forward changes.
+The input has the parameters' dtype (docs/dtypes.md). An empty batch gives an empty output and zero
+gradients, except for BatchNorm's batch statistics, which need more than one value per channel: an
+error there, as for one value (differs from torch, which returns it and counts it in num_batches_tracked).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from .._validate import (
     check_array,
     check_dtype_matches,
     check_float,
+    check_float_dtype,
     check_int,
     invalid_shape,
     invalid_type,
@@ -79,7 +83,7 @@ class _BatchNorm(_Norm):
         self.momentum = None if momentum is None else check_float(momentum, "momentum", low=0.0, high=1.0)
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)
-        dt = get_default_dtype() if dtype is None else np.dtype(dtype)
+        dt = get_default_dtype() if dtype is None else check_float_dtype(dtype)
         C = self.num_features
         self.weight = Param(np.ones(C, dtype=dt)) if affine else None
         self.bias = Param(np.zeros(C, dtype=dt)) if affine and bias else None
@@ -101,6 +105,9 @@ class _BatchNorm(_Norm):
         dt = _dtype_of(self, "weight", "running_mean")
         if dt is not None:
             check_dtype_matches(input, "input", dt, type(self).__name__)
+        if (self.training or not self.track_running_stats) and input.size <= self.num_features:
+            # torch's "Expected more than 1 value per channel when training" (torch returns an empty batch as is)
+            raise invalid_shape("input", "more than one value per channel to compute batch statistics", input.shape)
         bn_param: dict[str, Any] = {
             "mode": "train" if self.training else "test",
             "eps": self.eps,
@@ -120,11 +127,11 @@ class _BatchNorm(_Norm):
             self.running_mean[...] = bn_param["running_mean"]
             self.running_var[...] = bn_param["running_var"]
             self.num_batches_tracked[...] = bn_param["num_batches_tracked"]
-        self._save(cache)
+        self._save(cache, out)
         return out
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        dx, dgamma, dbeta = batchnorm_backward_alt(grad_out, self._saved(), need_dx=input_grad)
+        dx, dgamma, dbeta = batchnorm_backward_alt(grad_out, self._saved(grad_out), need_dx=input_grad)
         self._accumulate(dgamma, dbeta)
         return dx
 
@@ -193,7 +200,7 @@ class LayerNorm(_Norm):
         self.normalized_shape = tuple(check_int(s, "normalized_shape[i]", low=1) for s in normalized_shape)
         self.eps = check_float(eps, "eps", low=0.0, low_open=True)
         self.elementwise_affine = bool(elementwise_affine)
-        dt = get_default_dtype() if dtype is None else np.dtype(dtype)
+        dt = get_default_dtype() if dtype is None else check_float_dtype(dtype)
         self.weight = Param(np.ones(self.normalized_shape, dtype=dt)) if elementwise_affine else None
         self.bias = Param(np.zeros(self.normalized_shape, dtype=dt)) if elementwise_affine and bias else None
 
@@ -207,11 +214,11 @@ class LayerNorm(_Norm):
             check_dtype_matches(input, "input", dt, "LayerNorm")
         w, b = self._affine()
         out, cache = layernorm_forward(input, w, b, {"eps": self.eps, "normalized_shape": self.normalized_shape})
-        self._save(cache)
+        self._save(cache, out)
         return out
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        dx, dgamma, dbeta = layernorm_backward(grad_out, self._saved(), need_dx=input_grad)
+        dx, dgamma, dbeta = layernorm_backward(grad_out, self._saved(grad_out), need_dx=input_grad)
         self._accumulate(dgamma, dbeta)
         return dx
 
@@ -248,7 +255,7 @@ class GroupNorm(_Norm):
             raise invalid_value("num_channels", f"a multiple of num_groups={self.num_groups}", num_channels)
         self.eps = check_float(eps, "eps", low=0.0, low_open=True)
         self.affine = bool(affine)
-        dt = get_default_dtype() if dtype is None else np.dtype(dtype)
+        dt = get_default_dtype() if dtype is None else check_float_dtype(dtype)
         self.weight = Param(np.ones(self.num_channels, dtype=dt)) if affine else None
         self.bias = Param(np.zeros(self.num_channels, dtype=dt)) if affine and bias else None
 
@@ -261,11 +268,11 @@ class GroupNorm(_Norm):
             check_dtype_matches(input, "input", dt, "GroupNorm")
         w, b = self._affine()
         out, cache = spatial_groupnorm_forward(input, w, b, self.num_groups, {"eps": self.eps})
-        self._save(cache)
+        self._save(cache, out)
         return out
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        dx, dgamma, dbeta = spatial_groupnorm_backward(grad_out, self._saved(), need_dx=input_grad)
+        dx, dgamma, dbeta = spatial_groupnorm_backward(grad_out, self._saved(grad_out), need_dx=input_grad)
         self._accumulate(dgamma, dbeta)
         return dx
 

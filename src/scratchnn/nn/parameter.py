@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import invalid_type
+from .._validate import FLOAT_DTYPES, invalid_dtype
 
 
 class Param:
@@ -26,8 +26,8 @@ class Param:
 
     def __init__(self, data: Any) -> None:
         arr = np.array(data, copy=True)
-        if arr.dtype.kind != "f":
-            raise invalid_type("data", "a floating array", data)
+        if arr.dtype not in FLOAT_DTYPES:  # the dtype rule, docs/dtypes.md
+            raise invalid_dtype("data", "float32 or float64", arr.dtype)
         self.data: np.ndarray = arr
         self._grad: np.ndarray = np.zeros_like(arr)
         self._grad_zeroed = False  # True: _grad holds stale values that count as zeros

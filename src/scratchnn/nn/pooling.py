@@ -87,11 +87,11 @@ class MaxPool2d(_Pool2d):
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._check(x)
         out, cache = max_pool_forward(x, self._kernel, self._stride, self._padding)
-        self._save(cache)
+        self._save(cache, out)
         return out
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        cache = self._saved()
+        cache = self._saved(grad_out)
         return max_pool_backward(grad_out, cache) if input_grad else None
 
     def extra_repr(self) -> str:
@@ -134,11 +134,11 @@ class AvgPool2d(_Pool2d):
             count_include_pad=self.count_include_pad,
             divisor_override=self.divisor_override,
         )
-        self._save(cache)
+        self._save(cache, out)
         return out
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        cache = self._saved()
+        cache = self._saved(grad_out)
         return avg_pool_backward(grad_out, cache) if input_grad else None
 
 
@@ -165,11 +165,11 @@ class AdaptiveAvgPool2d(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         check_images(x, "input")
         out, cache = adaptive_avg_pool_forward(x, self.output_size)
-        self._save(cache)
+        self._save(cache, out)
         return out
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        cache = self._saved()
+        cache = self._saved(grad_out)
         return adaptive_avg_pool_backward(grad_out, cache) if input_grad else None
 
     def extra_repr(self) -> str:

@@ -1,7 +1,8 @@
 """Activations: elementwise nonlinearities and softmax, each a forward/backward pair.
 
 Every forward returns ``(out, cache)`` and keeps the input's dtype; every backward takes
-``(dout, cache)`` and returns ``dx``. Derivations: docs/derivations/activations.md
+``(dout, cache)``, with ``dout`` of the output's shape and dtype (docs/dtypes.md), and returns ``dx``.
+Derivations: docs/derivations/activations.md
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.polynomial import Chebyshev, Polynomial
 
-from .._validate import check_array, check_choice, check_float, check_int, invalid_shape
+from .._validate import check_array, check_choice, check_float, check_grad, check_int, invalid_shape
 
 
 def relu_forward(x: np.ndarray) -> tuple[np.ndarray, Any]:
@@ -58,6 +59,7 @@ def _zeros_for(x: np.ndarray) -> np.ndarray:
 def relu_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`relu_forward`: dx."""
     x = cache
+    check_grad(dout, "dout", x.shape, x.dtype)
     return dout * (x > 0)
 
 
@@ -75,12 +77,13 @@ def leaky_relu_forward(x: np.ndarray, negative_slope: float = 0.01) -> tuple[np.
     slope = check_float(negative_slope, "negative_slope")
     positive = x > 0
     out = np.where(positive, x, x * slope)
-    return out, (positive, slope)
+    return out, (positive, slope, x.dtype)
 
 
 def leaky_relu_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`leaky_relu_forward`: dx."""
-    positive, slope = cache
+    positive, slope, dtype = cache
+    check_grad(dout, "dout", positive.shape, dtype)
     return np.where(positive, dout, dout * slope)
 
 
@@ -103,6 +106,7 @@ def sigmoid_forward(x: np.ndarray) -> tuple[np.ndarray, Any]:
 def sigmoid_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`sigmoid_forward`: dx."""
     out = cache
+    check_grad(dout, "dout", out.shape, out.dtype)
     return dout * out * (1 - out)
 
 
@@ -124,6 +128,7 @@ def tanh_forward(x: np.ndarray) -> tuple[np.ndarray, Any]:
 def tanh_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`tanh_forward`: dx."""
     out = cache
+    check_grad(dout, "dout", out.shape, out.dtype)
     return dout * (1 - out * out)
 
 
@@ -205,6 +210,7 @@ def gelu_forward(x: np.ndarray, approximate: str = "none") -> tuple[np.ndarray, 
 def gelu_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`gelu_forward`: dx."""
     approximate, x, s = cache
+    check_grad(dout, "dout", x.shape, x.dtype)
     if approximate == "tanh":
         k = math.sqrt(2 / math.pi)
         return dout * (0.5 * (1 + s) + 0.5 * x * (1 - s * s) * k * (1 + 3 * 0.044715 * x * x))
@@ -227,6 +233,8 @@ def softmax_forward(x: np.ndarray, axis: int = -1) -> tuple[np.ndarray, Any]:
     if x.ndim == 0:
         raise invalid_shape("x", "an array with at least one axis", x.shape)
     axis = check_int(axis, "axis", low=-x.ndim, high=x.ndim - 1)
+    if x.size == 0:  # nothing to normalize (an empty batch); x.max over an empty axis would raise
+        return x.copy(), (x.copy(), axis)
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     out = e / e.sum(axis=axis, keepdims=True)
     return out, (out, axis)
@@ -235,4 +243,5 @@ def softmax_forward(x: np.ndarray, axis: int = -1) -> tuple[np.ndarray, Any]:
 def softmax_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`softmax_forward`: dx."""
     out, axis = cache
+    check_grad(dout, "dout", out.shape, out.dtype)
     return out * (dout - (dout * out).sum(axis=axis, keepdims=True))

@@ -5,11 +5,12 @@ Derivation: docs/derivations/affine.md
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
-from .._validate import check_array, invalid_shape
+from .._validate import check_array, check_grad, check_same_dtype, invalid_shape
 from .activations import relu_backward, relu_forward
 
 
@@ -17,6 +18,8 @@ def affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     """out = x_flat @ w + b, with x_flat = x reshaped to (N, D).
 
     Backward: dx = dout @ w.T (reshaped to x's shape), dw = x_flat.T @ dout, db = sum_n dout.
+
+    x, w and b share one dtype, float32 or float64 (docs/dtypes.md); N may be 0.
 
     Shape:
         x: (N, d_1, ..., d_k) with D = d_1 * ... * d_k;  w: (D, M);  b: (M,);  out: (N, M)
@@ -26,7 +29,9 @@ def affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     check_array(b, "b", ndim=1)
     if x.ndim < 1:
         raise invalid_shape("x", "(N, d_1, ..., d_k)", x.shape)
-    x_flat = x.reshape(x.shape[0], -1)  # (N, d_1, ..., d_k) -> (N, D)
+    check_same_dtype(w, "w", x)
+    check_same_dtype(b, "b", x)
+    x_flat = x.reshape(x.shape[0], math.prod(x.shape[1:]))  # (N, d_1, ..., d_k) -> (N, D), also for N = 0
     if x_flat.shape[1] != w.shape[0]:
         raise invalid_shape("w", f"({x_flat.shape[1]}, M) to match x's {x_flat.shape[1]} features", w.shape)
     if b.shape != (w.shape[1],):
@@ -54,6 +59,7 @@ def affine_backward(
     allocating, e.g. a freshly zeroed gradient buffer (:meth:`scratchnn.nn.Param.fresh_grad`).
     """
     x_flat, x_shape, w = cache
+    check_grad(dout, "dout", (x_flat.shape[0], w.shape[1]), x_flat.dtype)
     dx = (dout @ w.T).reshape(x_shape) if need_dx else None  # (N, M) @ (M, D) -> (N, D) -> x's shape
     if w.flags.f_contiguous and not w.flags.c_contiguous:
         out_t = None if dw_out is None else dw_out.T

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_array, check_float, invalid_shape
+from .._validate import check_array, check_float, check_grad, check_same_dtype, invalid_shape
 from ._blocks import batch_blocks
 from .normalization import (
     check_affine,
@@ -69,11 +69,8 @@ def _batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> t
     for name, r in (("running_mean", running_mean), ("running_var", running_var)):
         if r is not None and (check_array(r, f"bn_param['{name}']").shape != (C,)):
             raise invalid_shape(f"bn_param['{name}']", f"({C},), one value per channel", r.shape)
-        if r is not None and r.dtype != x.dtype:
-            raise TypeError(
-                f"Invalid dtype for `bn_param['{name}']`: expected {x.dtype} to match x. "
-                f"Received: bn_param['{name}'].dtype={r.dtype}"
-            )
+        if r is not None:
+            check_same_dtype(r, f"bn_param['{name}']", x)
 
     batch_stats = mode == "train" or not track  # torch: no running stats means batch stats in eval too
     if batch_stats:
@@ -159,6 +156,7 @@ def batchnorm_backward_alt(dout: np.ndarray, cache: Any, *, need_dx: bool = True
     ``need_dx=False`` returns None for dx and skips those passes (a first layer whose input is data).
     """
     xhat, inv_std, gamma, has_beta, batch_stats, x_shape = cache
+    check_grad(dout, "dout", x_shape, xhat.dtype)
     N, C = x_shape[:2]
     dout3 = dout.reshape(N, C, math.prod(x_shape[2:]))  # x's shape -> (N, C, S)
     m = N * dout3.shape[2]
@@ -192,6 +190,7 @@ def batchnorm_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, Any, A
     xhat and istd (the closed form, which the modules use, needs only those two).
     """
     xhat, inv_std, gamma, has_beta, batch_stats, x_shape = cache
+    check_grad(dout, "dout", x_shape, xhat.dtype)
     N, C = x_shape[:2]
     dout3 = dout.reshape(N, C, math.prod(x_shape[2:]))  # x's shape -> (N, C, S)
     m = N * dout3.shape[2]

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import check_grad
 from ._spatial import Pair, conv_param_pair, out_size, pair, valid_range
 from .conv_naive import check_conv_args
 
@@ -126,11 +127,12 @@ def conv_forward(
     if b is not None:
         w_flat = np.concatenate([w_flat, b[:, None]], axis=1)  # (F, K + 1): the bias meets the row of ones
     if _per_image(cols):  # N products straight into (N, F, Ho*Wo): no transpose of the output
-        out = np.matmul(w_flat, cols.reshape(-1, N, Ho * Wo).transpose(1, 0, 2)).reshape(N, F, Ho, Wo)
+        cols_n = cols.reshape(cols.shape[0], N, Ho * Wo).transpose(1, 0, 2)  # view: (N, K [+ 1], Ho*Wo)
+        out = np.matmul(w_flat, cols_n).reshape(N, F, Ho, Wo)
     else:
         out = w_flat @ cols  # (F, K [+ 1]) @ (K [+ 1], N*Ho*Wo) -> (F, N*Ho*Wo)
         out = np.ascontiguousarray(out.reshape(F, N, Ho, Wo).transpose(1, 0, 2, 3))  # -> (N, F, Ho, Wo)
-    return out, (cols, x.shape, w, has_bias, stride, padding)
+    return out, (cols, x.shape, w, has_bias, stride, padding, out.shape)
 
 
 def _per_image(cols: np.ndarray) -> bool:
@@ -156,13 +158,14 @@ def conv_backward(
     Shape:
         dout: (N, F, Ho, Wo);  dx: (N, C, H, W);  dw: (F, C, HH, WW);  db: (F,)
     """
-    cols, x_shape, w, has_bias, stride, padding = cache
+    cols, x_shape, w, has_bias, stride, padding, out_shape = cache
+    check_grad(dout, "dout", out_shape, cols.dtype)
     F, C, HH, WW = w.shape
     K = C * HH * WW
-    N = x_shape[0]
+    N, _, Ho, Wo = out_shape
     if _per_image(cols):  # as the forward: per-image products on views, no transposes
-        g: np.ndarray = dout.reshape(N, F, -1)  # (N, F, Ho*Wo)
-        cols_n = cols.reshape(-1, N, g.shape[2]).transpose(1, 2, 0)  # view: (N, Ho*Wo, K [+ 1])
+        g: np.ndarray = dout.reshape(N, F, Ho * Wo)
+        cols_n = cols.reshape(cols.shape[0], N, Ho * Wo).transpose(1, 2, 0)  # view: (N, Ho*Wo, K [+ 1])
         dw_full = np.matmul(g, cols_n).sum(axis=0)  # (N, F, K [+ 1]) -> (F, K [+ 1]); the ones row gives db
     else:
         g = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(F, -1)  # (N, F, Ho, Wo) -> (F, N*Ho*Wo)

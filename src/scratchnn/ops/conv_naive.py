@@ -10,18 +10,20 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_array, invalid_shape
+from .._validate import check_array, check_grad, check_same_dtype, invalid_shape
 from ._spatial import check_images, conv_param_pair, out_size
 
 
 def check_conv_args(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> None:
-    """x (N, C, H, W), w (F, C, HH, WW), b (F,) or None, all of x's dtype family."""
+    """x (N, C, H, W), w (F, C, HH, WW), b (F,) or None, all of x's dtype (docs/dtypes.md)."""
     check_images(x, "x")
     check_array(w, "w", ndim=4)
+    check_same_dtype(w, "w", x)
     if w.shape[1] != x.shape[1]:
         raise invalid_shape("w", f"(F, {x.shape[1]}, HH, WW) to match x's {x.shape[1]} channels", w.shape)
     if b is not None:
         check_array(b, "b", ndim=1)
+        check_same_dtype(b, "b", x)
         if b.shape != (w.shape[0],):
             raise invalid_shape("b", f"({w.shape[0]},), one bias per filter", b.shape)
 
@@ -69,7 +71,8 @@ def conv_backward_naive(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.nd
     (sh, sw), (ph, pw) = conv_param_pair(conv_param)
     N, _, H, W = x.shape
     F, _, HH, WW = w.shape
-    _, _, Ho, Wo = dout.shape
+    Ho, Wo = out_size(x.shape, (HH, WW), (sh, sw), (ph, pw), "x")
+    check_grad(dout, "dout", (N, F, Ho, Wo), x.dtype)
     xpad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))  # (N, C, H, W) -> (N, C, H + 2ph, W + 2pw)
     dxpad = np.zeros_like(xpad)
     dw = np.zeros_like(w)

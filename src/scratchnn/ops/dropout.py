@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .._config import get_rng
-from .._validate import check_array, check_float, check_int, invalid_value
+from .._validate import check_array, check_float, check_grad, check_int, invalid_value
 from .normalization import check_mode, check_param_dict
 
 DROPOUT_PARAM_KEYS = ("p", "mode", "seed")
@@ -30,7 +30,8 @@ def dropout_forward(
     ``np.random.default_rng(seed)``, so every call draws the same mask (the course uses this for
     gradient checks). Without a seed the mask comes from ``rng`` (None: scratchnn's default generator).
 
-    Backward: dx = dout * mask (the same mask), dout itself in test mode.
+    Backward: dx = dout * mask (the same mask), dout itself in test mode. The cache is
+    ``(mask, x.shape, x.dtype)``, mask None in test mode.
 
     Shape:
         x, out, mask: any shape
@@ -49,13 +50,14 @@ def dropout_forward(
             raise invalid_value("rng", "None when dropout_param has a 'seed'", rng)
         rng = np.random.default_rng(check_int(seed, "seed", low=0))
     if mode == "test" or p == 0.0:
-        return x.copy(), None
+        return x.copy(), (None, x.shape, x.dtype)
     keep = get_rng(rng).random(x.shape) >= p
     mask = keep.astype(x.dtype) * (1 / (1 - p))  # the inverted scaling, in x's dtype
-    return x * mask, mask
+    return x * mask, (mask, x.shape, x.dtype)
 
 
 def dropout_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`dropout_forward`: dx = dout * mask, the mask of the forward pass."""
-    mask = cache
+    mask, shape, dtype = cache
+    check_grad(dout, "dout", shape, dtype)
     return dout.copy() if mask is None else dout * mask

@@ -9,11 +9,12 @@ Derivation: docs/derivations/groupnorm.md
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
-from .._validate import check_array, check_int, invalid_value
+from .._validate import check_array, check_grad, check_int, invalid_value
 from .normalization import check_affine, check_eps, check_param_dict, reduce_except, standardize, standardize_backward
 
 # 'mode' is accepted and ignored: the course's network sets it on every normalization's param dict
@@ -50,9 +51,10 @@ def spatial_groupnorm_forward(x: np.ndarray, gamma: Any, beta: Any, G: int, gn_p
     shapes = ((C,), (1, C) + (1,) * (x.ndim - 2))
     gamma = check_affine(gamma, "gamma", shapes, x)
     beta = check_affine(beta, "beta", shapes, x)
-    xg = x.reshape(N, G, -1)  # (N, C, *) -> (N, G, K)
+    S = math.prod(x.shape[2:])  # sizes written out: -1 cannot be inferred for an empty batch
+    xg = x.reshape(N, G, (C // G) * S)  # (N, C, *) -> (N, G, K)
     xhat, inv_std, _, _ = standardize(xg, (2,), eps)  # stats: (N, G, 1)
-    xhat_c = xhat.reshape(N, C, -1)  # (N, G, K) -> (N, C, S)
+    xhat_c = xhat.reshape(N, C, S)  # (N, G, K) -> (N, C, S)
     out = xhat_c * gamma.reshape(1, C, 1) if gamma is not None else xhat_c.copy()
     if beta is not None:
         out += beta.reshape(1, C, 1)
@@ -66,13 +68,14 @@ def spatial_groupnorm_backward(dout: np.ndarray, cache: Any, *, need_dx: bool = 
     ``need_dx=False`` returns None for dx and skips its passes (a first layer whose input is data).
     """
     xhat, inv_std, gamma, beta_shape, x_shape = cache
+    check_grad(dout, "dout", x_shape, xhat.dtype)
     N, G = xhat.shape[:2]
     C = x_shape[1]
-    dout_c = dout.reshape(N, C, -1)  # x's shape -> (N, C, S)
+    dout_c = dout.reshape(N, C, math.prod(x_shape[2:]))  # x's shape -> (N, C, S)
     dbeta = dout_c.sum(axis=(0, 2)).reshape(beta_shape) if beta_shape is not None else None
-    dgamma = reduce_except(dout_c * xhat.reshape(N, C, -1), 1).reshape(gamma.shape) if gamma is not None else None
+    dgamma = reduce_except(dout_c * xhat.reshape(dout_c.shape), 1).reshape(gamma.shape) if gamma is not None else None
     if not need_dx:
         return None, dgamma, dbeta
     dxhat = dout_c * gamma.reshape(1, C, 1) if gamma is not None else dout_c
-    dx = standardize_backward(dxhat.reshape(N, G, -1), xhat, inv_std, (2,))  # (N, C, S) -> (N, G, K)
+    dx = standardize_backward(dxhat.reshape(xhat.shape), xhat, inv_std, (2,))  # (N, C, S) -> (N, G, K)
     return dx.reshape(x_shape), dgamma, dbeta  # (N, G, K) -> x's shape

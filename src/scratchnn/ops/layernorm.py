@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_array, invalid_shape, invalid_type
+from .._validate import check_array, check_grad, invalid_shape, invalid_type
 from .normalization import check_affine, check_eps, check_param_dict, standardize, standardize_backward
 
 # 'mode' is accepted and ignored: the course's network sets it on every normalization's param dict
@@ -76,6 +76,7 @@ def layernorm_backward(dout: np.ndarray, cache: Any, *, need_dx: bool = True) ->
     ``need_dx=False`` returns None for dx and skips its passes (a first layer whose input is data).
     """
     xhat, inv_std, gamma, beta_shape, x_shape = cache
+    check_grad(dout, "dout", x_shape, xhat.dtype)
     K = xhat.shape[1]
     dout2 = dout.reshape(-1, K)  # x's shape -> (M, K)
     dbeta = dout2.sum(axis=0).reshape(beta_shape) if beta_shape is not None else None

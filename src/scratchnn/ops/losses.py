@@ -4,7 +4,11 @@
 is a scalar of the input's dtype; with ``'none'`` it is an array of per-sample (per-element)
 losses. ``dx`` is the gradient of ``sum(dloss * loss)``: ``dloss`` is the upstream gradient, a scalar
 for ``'mean'``/``'sum'`` or an array of the loss's shape for ``'none'`` (a scalar is broadcast), and
-``None`` means 1, the usual case of a loss at the top of the graph.
+``None`` means 1, the usual case of a loss at the top of the graph. A Python number is taken in the
+input's dtype; a NumPy array or scalar must have that dtype (docs/dtypes.md).
+
+An empty batch (N = 0) gives NaN for ``'mean'`` (0 / 0, as torch; no warning), 0 for ``'sum'``, an
+empty array for ``'none'``, and an empty ``dx``.
 
 Classification losses over class scores here (softmax cross-entropy, SVM, multi-margin); losses that
 compare each element with a target are in :mod:`.pointwise_losses` (MSE, BCE with logits).
@@ -14,6 +18,7 @@ Derivations: docs/derivations/softmax_cross_entropy.md, svm.md
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -24,6 +29,7 @@ from .._validate import (
     check_float,
     check_int,
     check_labels,
+    invalid_dtype,
     invalid_shape,
     invalid_type,
 )
@@ -32,27 +38,33 @@ REDUCTIONS = ("mean", "sum", "none")
 Loss: TypeAlias = np.ndarray | np.floating[Any]  # a scalar for 'mean'/'sum', an array for 'none'
 
 
-def _upstream(dloss: Any, shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray:
-    """The upstream gradient as an array of the loss's shape (or 0-d) in the input's dtype."""
-    if dloss is None:
+def upstream_grad(g: Any, name: str, shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray:
+    """A loss's upstream gradient as an array of the loss's shape or 0-d, in the input's dtype.
+
+    None means 1; a Python number is taken in ``dtype``; an array (or NumPy scalar) must have ``dtype``.
+    """
+    if g is None:
         return np.ones(shape, dtype=dtype)
-    g = np.asarray(dloss)
-    if g.dtype.kind not in "fiu":
-        raise invalid_type("dloss", "a real number or a numpy.ndarray of the loss's shape", dloss)
-    if g.shape not in (shape, ()):
-        raise invalid_shape("dloss", f"{shape} (the loss's shape) or a scalar", g.shape)
-    return g.astype(dtype, copy=False)
+    if isinstance(g, (np.ndarray, np.generic)):
+        if g.dtype != dtype:
+            raise invalid_dtype(name, f"{dtype}, the loss's dtype", g.dtype)
+    elif isinstance(g, bool) or not isinstance(g, numbers.Real):
+        raise invalid_type(name, f"None, a real number or a numpy.ndarray of the loss's shape {shape}", g)
+    arr = np.asarray(g, dtype=dtype)
+    if arr.shape not in (shape, ()):
+        raise invalid_shape(name, f"{shape} (the loss's shape) or a scalar", arr.shape)
+    return arr
 
 
 def _reduce(losses: np.ndarray, reduction: str, dloss: Any, total: Any = None) -> tuple[Loss, np.ndarray]:
     """Reduce per-sample losses; also return g = dloss * d(loss)/d(losses), a scalar or losses' shape.
 
     ``total`` is the mean's divisor (default: the number of losses). A zero divisor gives NaN
-    and zero gradient, as torch's 0/0 does (for example when every target is ignored).
+    and zero gradient, as torch's 0/0 does (an empty batch, or every target ignored).
     """
     if reduction == "none":
-        return losses, _upstream(dloss, losses.shape, losses.dtype)
-    g = _upstream(dloss, (), losses.dtype)
+        return losses, upstream_grad(dloss, "dloss", losses.shape, losses.dtype)
+    g = upstream_grad(dloss, "dloss", (), losses.dtype)
     if reduction == "sum":
         return losses.sum(), g
     total = losses.size if total is None else total
@@ -127,7 +139,7 @@ def _softmax_loss_checked(
     """:func:`softmax_loss` on arguments already validated (``nn.CrossEntropyLoss`` checks its own)."""
     N, C = x.shape
     rows = np.arange(N)
-    if w is None and e == 0 and reduction == "mean" and dloss is None and not (y == ignore_index).any():
+    if N and w is None and e == 0 and reduction == "mean" and dloss is None and not (y == ignore_index).any():
         # the course's loss, by far the usual case: the same formulas with the unit weights left out
         # (a fifth of the NumPy calls; the general path below costs ~0.2 ms on a (256, 10) batch)
         shifted = x - x.max(axis=1, keepdims=True)  # (N, C)

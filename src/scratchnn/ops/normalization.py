@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_array, check_float, invalid_shape, invalid_type, invalid_value
+from .._validate import check_array, check_float, check_same_dtype, invalid_shape, invalid_type, invalid_value
 
 Axes = tuple[int, ...]
 
@@ -70,8 +70,7 @@ def check_affine(a: Any, name: str, shapes: tuple[tuple[int, ...], ...], x: np.n
     check_array(a, name)
     if a.shape not in shapes:
         raise invalid_shape(name, " or ".join(str(s) for s in shapes), a.shape)
-    if a.dtype != x.dtype:
-        raise TypeError(f"Invalid dtype for `{name}`: expected {x.dtype} to match x. Received: {name}.dtype={a.dtype}")
+    check_same_dtype(a, name, x)
     return a
 
 

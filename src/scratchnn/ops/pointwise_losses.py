@@ -1,7 +1,8 @@
 """Pointwise losses: each element of ``x`` against the same element of a target ``y`` (MSE, BCE with logits).
 
 They return ``(loss, dx)`` with torch's ``reduction`` semantics, as the losses of :mod:`.losses`
-(whose reduction helpers they share): ``dx`` is the gradient of ``sum(dloss * loss)``, ``dloss=None`` means 1.
+(whose reduction helpers they share): ``dx`` is the gradient of ``sum(dloss * loss)``, ``dloss=None`` means 1,
+and an empty input gives NaN for ``'mean'`` (as torch). The target ``y`` and the weights are cast to x's dtype.
 
 Derivations: docs/derivations/mse.md, bce_with_logits.md
 """

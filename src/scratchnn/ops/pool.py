@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import check_grad
 from ._blocks import batch_blocks
 from ._spatial import Pair, check_images, check_pool_padding, out_size, pair, pool_param_args
 
@@ -96,6 +97,7 @@ def max_pool_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
         dout: (N, C, Ho, Wo);  dx: (N, C, H, W)
     """
     xp, out, kernel, stride, padding = cache
+    check_grad(dout, "dout", out.shape, out.dtype)
     out_hw = dout.shape[2:]
     disjoint, covering = _layout(kernel, stride, xp.shape[2:], out_hw)
     dxp = (np.empty if covering else np.zeros)(xp.shape, dtype=dout.dtype)
@@ -149,12 +151,14 @@ def avg_pool_forward(
     total = next(views).copy()  # (N, C, Ho, Wo)
     for view in views:
         total += view
-    return total / divisor, (divisor, x.shape, kernel, stride, padding)
+    out = total / divisor
+    return out, (divisor, x.shape, kernel, stride, padding, out.shape, out.dtype)
 
 
 def avg_pool_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`avg_pool_forward`: dx spreads dout / d evenly over each window."""
-    divisor, x_shape, kernel, stride, (ph, pw) = cache
+    divisor, x_shape, kernel, stride, (ph, pw), out_shape, dtype = cache
+    check_grad(dout, "dout", out_shape, dtype)
     N, C, H, W = x_shape
     padded_hw = (H + 2 * ph, W + 2 * pw)
     disjoint, covering = _layout(kernel, stride, padded_hw, dout.shape[2:])
@@ -212,11 +216,11 @@ def adaptive_avg_pool_forward(x: np.ndarray, output_size: Any) -> tuple[np.ndarr
     if H % Ho == 0 and W % Wo == 0:  # equal windows: a reshape and a sum over the window axes
         kh, kw = H // Ho, W // Wo
         out = x.reshape(N, C, Ho, kh, Wo, kw).sum(axis=(3, 5)) / (kh * kw)  # (N, C, H, W) -> (N, C, Ho, Wo)
-        return out, (None, None, kh * kw, x.shape)
+        return out, (None, None, kh * kw, x.shape, out.shape, out.dtype)
     ah, aw = _adaptive_matrix(H, Ho, x.dtype), _adaptive_matrix(W, Wo, x.dtype)
     counts = np.multiply.outer(ah.sum(axis=1), aw.sum(axis=1))  # (Ho, Wo) window sizes
     out = np.matmul(np.matmul(ah, x), aw.T) / counts  # (Ho, H) @ (N, C, H, W) @ (W, Wo) -> (N, C, Ho, Wo)
-    return out, (ah, aw, counts, x.shape)
+    return out, (ah, aw, counts, x.shape, out.shape, out.dtype)
 
 
 def _adaptive_matrix(size: int, n_out: int, dtype: Any) -> np.ndarray:
@@ -230,8 +234,9 @@ def _adaptive_matrix(size: int, n_out: int, dtype: Any) -> np.ndarray:
 
 def adaptive_avg_pool_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`adaptive_avg_pool_forward`: dx = A_h^T (dout / counts) A_w."""
-    ah, aw, counts, (N, C, H, W) = cache
-    _, _, Ho, Wo = dout.shape
+    ah, aw, counts, (N, C, H, W), out_shape, dtype = cache
+    check_grad(dout, "dout", out_shape, dtype)
+    Ho, Wo = out_shape[2:]
     if ah is None:
         share = (dout / counts)[:, :, :, None, :, None]  # (N, C, Ho, 1, Wo, 1)
         return np.broadcast_to(share, (N, C, Ho, H // Ho, Wo, W // Wo)).reshape(N, C, H, W)  # a copy

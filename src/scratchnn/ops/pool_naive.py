@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import check_grad
 from ._spatial import check_images, out_size, pool_param_args
 
 
@@ -50,7 +51,8 @@ def max_pool_backward_naive(dout: np.ndarray, cache: Any) -> np.ndarray:
     kernel, stride, pad = pool_param_args(pool_param)
     (HH, WW), (sh, sw), (ph, pw) = kernel, stride, pad
     N, C, H, W = x.shape
-    _, _, Ho, Wo = dout.shape
+    Ho, Wo = out_size(x.shape, kernel, stride, pad)
+    check_grad(dout, "dout", (N, C, Ho, Wo), x.dtype)
     xpad = _pad(x, pad, -np.inf)
     dxpad = np.zeros_like(xpad)
     for n in range(N):
@@ -84,16 +86,17 @@ def avg_pool_forward_naive(x: np.ndarray, pool_param: dict[str, Any]) -> tuple[n
             for i in range(Ho):
                 for j in range(Wo):
                     out[n, c, i, j] = xpad[n, c, i * sh : i * sh + HH, j * sw : j * sw + WW].sum() / (HH * WW)
-    return out, (x.shape, pool_param)
+    return out, (x.shape, x.dtype, pool_param)
 
 
 def avg_pool_backward_naive(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`avg_pool_forward_naive`: dx, each window spreading dout / (HH * WW) evenly."""
-    x_shape, pool_param = cache
+    x_shape, dtype, pool_param = cache
     kernel, stride, pad = pool_param_args(pool_param)
     (HH, WW), (sh, sw), (ph, pw) = kernel, stride, pad
     N, C, H, W = x_shape
-    _, _, Ho, Wo = dout.shape
+    Ho, Wo = out_size(x_shape, kernel, stride, pad)
+    check_grad(dout, "dout", (N, C, Ho, Wo), dtype)
     dxpad = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=dout.dtype)
     for n in range(N):
         for c in range(C):

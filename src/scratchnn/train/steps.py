@@ -98,7 +98,9 @@ def _scores(model: Module, criterion: Module | None, xb: np.ndarray) -> np.ndarr
 
 
 def batched_scores(model: Module, criterion: Module | None, X: np.ndarray, batch_size: int) -> np.ndarray:
-    """The model's scores for ``X``, computed ``batch_size`` rows at a time. Shape: (N, *) -> (N, C)."""
+    """The model's scores for ``X``, computed ``batch_size`` rows at a time. Shape: (N, *) -> (N, C); N may be 0."""
+    if len(X) == 0:  # no batch to join: the model maps the empty batch to (0, C) itself
+        return _scores(model, criterion, X)
     return np.concatenate([_scores(model, criterion, X[s]) for s in _batches(len(X), batch_size)])
 
 

@@ -256,7 +256,7 @@ class Trainer:
             return evaluate_arrays(self.model, self.criterion, X, y, bs, self.metrics)
 
     def predict(self, X: np.ndarray, batch_size: int | None = None) -> np.ndarray:
-        """Scores (logits) for ``X``, in eval mode and in batches. Shape: X: (N, *) -> (N, C)."""
+        """Scores (logits) for ``X``, in eval mode and in batches. Shape: X: (N, *) -> (N, C); N may be 0."""
         bs = self.batch_size if batch_size is None else check_int(batch_size, "batch_size", low=1)
         with eval_mode(self.model):
             return batched_scores(self.model, self.criterion, X, bs)

@@ -207,8 +207,8 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("groupnorm channels", lambda: nn.GroupNorm(2, 4)(np.zeros((2, 6, 3), np.float32)), ValueError,
      "Invalid shape for `input`: expected (N, 4, *). Received: input.shape=(2, 6, 3)"),
     ("one value per channel", lambda: nn.BatchNorm1d(4)(np.zeros((1, 4), np.float32)), ValueError,
-     "Invalid shape for `x`: expected more than one value per channel to compute batch statistics. "
-     "Received: x.shape=(1, 4)"),
+     "Invalid shape for `input`: expected more than one value per channel to compute batch statistics. "
+     "Received: input.shape=(1, 4)"),
     ("dtype", lambda: nn.BatchNorm1d(4)(np.zeros((2, 4))), TypeError,
      "Invalid dtype for `input`: expected float32 to match BatchNorm1d's parameters "
      "(cast with x.astype(np.float32) or module.to(np.float64)). Received: input.dtype=float64"),

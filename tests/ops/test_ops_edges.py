@@ -1,0 +1,144 @@
+"""The ops at the edges (docs/dtypes.md), over every row of the gradient-check table (gradcheck/rows/).
+
+An empty batch gives empty outputs and input gradients and zero parameter gradients, or the library's
+error (batch statistics, per-sample weights); a wrong ``dout`` fails with the template; x, the
+parameters and ``dout`` / ``dloss`` share one dtype, float32 or float64.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pytest
+
+from scratchnn.gradcheck.rows import OP_ROWS, OpRow
+
+OPS = [row for row in OP_ROWS if not row.loss]
+LOSSES = [row for row in OP_ROWS if row.loss]
+BATCHED = ("x", "y")  # the arguments with a batch axis; the others are parameters
+BAD_DTYPES = [np.float16, np.int32, np.complex128, object, np.bool_]
+
+
+def _ids(rows: list[OpRow]) -> list[str]:
+    return [row.id for row in rows]
+
+
+def _inputs(row: OpRow, n: int | None = None) -> dict[str, np.ndarray]:
+    """The row's arrays in float64 (labels kept), the batched ones cut to their first ``n`` samples."""
+    arrays = row.make(np.random.default_rng(0))
+    arrays = {k: v.astype(np.float64) if v.dtype.kind == "f" else v for k, v in arrays.items()}
+    return {k: v[:n] if k in BATCHED and n is not None else v for k, v in arrays.items()}
+
+
+def _cast(value: Any, dtype: Any) -> Any:
+    """A copy of ``value`` (of dicts too: train mode writes into ``bn_param``), its float arrays in ``dtype``."""
+    if isinstance(value, dict):
+        return {k: _cast(v, dtype) for k, v in value.items()}
+    return value.astype(dtype) if isinstance(value, np.ndarray) and value.dtype.kind == "f" else value
+
+
+def _call(row: OpRow, arrays: dict[str, np.ndarray], dtype: Any = np.float64, **extra: Any) -> Any:
+    return row.forward(*arrays.values(), **_cast(row.kwargs, dtype), **extra)
+
+
+def _needs_samples(row: OpRow) -> bool:
+    """Batch statistics need more than one value per channel; per-sample weights need the samples."""
+    bn = row.kwargs.get("bn_param")
+    if bn is not None and (bn.get("mode") == "train" or bn.get("track_running_stats") is False):
+        return True
+    weight = row.kwargs.get("weight")
+    return isinstance(weight, np.ndarray) and weight.ndim == 2
+
+
+def msg(text: str) -> str:
+    return "^" + re.escape(text) + "$"
+
+
+@pytest.mark.parametrize("row", OP_ROWS, ids=_ids(OP_ROWS))
+def test_empty_batch(row: OpRow) -> None:
+    arrays = _inputs(row, 0)
+    if _needs_samples(row):
+        with pytest.raises(ValueError, match=r"^Invalid shape for `(x|weight)`: expected .*\(0, "):
+            _call(row, arrays)
+        return
+    out, second = _call(row, arrays)
+    if row.loss:
+        loss, dx = out, second
+        reduction = row.kwargs.get("reduction", "mean")
+        if reduction == "mean":
+            assert np.isnan(loss)  # 0 / 0, as torch
+        elif reduction == "sum":
+            assert loss == 0
+        else:
+            assert loss.shape == arrays["y"].shape  # (0,) labels, or the input's shape
+        assert dx.shape == arrays["x"].shape and dx.dtype == np.float64
+        return
+    assert out.shape[0] == 0 and out.dtype == np.float64
+    grads = row.backward(np.zeros_like(out), second)
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    for (name, a), g in zip(arrays.items(), grads, strict=False):
+        if name in BATCHED:
+            assert g.shape == a.shape and g.dtype == np.float64, name
+        elif g is not None:
+            assert g.shape == a.shape and not g.any(), name  # no samples: zero parameter gradients
+
+
+@pytest.mark.parametrize("row", OPS, ids=_ids(OPS))
+def test_wrong_dout_shape(row: OpRow) -> None:
+    out, cache = _call(row, _inputs(row))
+    text = f"Invalid shape for `dout`: expected {out.shape}, the forward output's shape. Received: dout.shape="
+    for bad in [(out.shape[0] + 1, *out.shape[1:]), out.shape[::-1] + (1,), (out.size,)]:
+        with pytest.raises(ValueError, match=msg(text + str(bad))):
+            row.backward(np.zeros(bad), cache)
+
+
+@pytest.mark.parametrize("dtype", [*BAD_DTYPES, np.float32], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("row", OPS, ids=_ids(OPS))
+def test_wrong_dout_dtype(row: OpRow, dtype: Any) -> None:
+    out, cache = _call(row, _inputs(row))  # float64: a float32 dout is as wrong as an int one
+    text = "Invalid dtype for `dout`: expected float64, the forward output's dtype. Received: dout.dtype="
+    with pytest.raises(TypeError, match=msg(text + np.dtype(dtype).name)):
+        row.backward(np.zeros(out.shape, dtype), cache)
+    with pytest.raises(TypeError, match=r"^Invalid type for `dout`: expected a numpy.ndarray .* of type list$"):
+        row.backward(out.tolist(), cache)
+
+
+@pytest.mark.parametrize("dtype", BAD_DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("row", OP_ROWS, ids=_ids(OP_ROWS))
+def test_x_of_another_dtype_is_a_type_error(row: OpRow, dtype: Any) -> None:
+    arrays = _inputs(row)
+    arrays["x"] = arrays["x"].astype(dtype)
+    text = f"Invalid type for `x`: expected a floating numpy.ndarray (float32 or float64), not dtype {np.dtype(dtype)}."
+    with pytest.raises(TypeError, match=msg(text + " Received: x of type ndarray")):
+        _call(row, arrays)
+
+
+MIXED = [row for row in OP_ROWS if any(k not in BATCHED for k in row.make(np.random.default_rng(0)))]
+
+
+@pytest.mark.parametrize("row", MIXED, ids=_ids(MIXED))
+def test_mixed_dtypes_are_a_type_error_not_an_upcast(row: OpRow) -> None:
+    """x float32 with float64 parameters: the first parameter is named (NumPy would upcast the output)."""
+    arrays = _inputs(row)
+    arrays["x"] = arrays["x"].astype(np.float32)
+    first = next(k for k in arrays if k not in BATCHED)
+    text = f"Invalid dtype for `{first}`: expected float32 to match x. Received: {first}.dtype=float64"
+    with pytest.raises(TypeError, match=msg(text)):
+        _call(row, arrays)
+    out, _ = _call(row, _cast(arrays, np.float32), np.float32)
+    assert out.dtype == np.float32
+
+
+@pytest.mark.parametrize("row", LOSSES, ids=_ids(LOSSES))
+def test_dloss_has_the_loss_dtype(row: OpRow) -> None:
+    arrays = _inputs(row)
+    loss, dx = _call(row, arrays)
+    np.testing.assert_allclose(_call(row, arrays, dloss=2.0)[1], 2 * dx, rtol=1e-15)  # a Python number
+    for bad in (np.float32, np.int64, np.float16):
+        text = f"Invalid dtype for `dloss`: expected float64, the loss's dtype. Received: dloss.dtype={np.dtype(bad)}"
+        with pytest.raises(TypeError, match=msg(text)):
+            _call(row, arrays, dloss=np.ones(np.shape(loss), bad))
+    with pytest.raises(TypeError, match=r"^Invalid type for `dloss`: expected None, a real number or "):
+        _call(row, arrays, dloss="1")
