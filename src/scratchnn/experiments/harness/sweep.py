@@ -15,8 +15,12 @@ Results always make the round trip through that JSON text, in every backend, so 
 the same results whichever backend ran it, and the same as reading the folders back. A run
 executes under a BLAS thread limit (``threads``, default 1) in every backend too.
 
-A task must depend on its arguments only: seeds go in ``kwargs``; the calling process's global
-state (``scratchnn.manual_seed``, the default dtype, ``np.errstate``) does not reach workers.
+A task must depend on its arguments only: seeds go in ``kwargs``. Each run starts from the same
+scratchnn global state, in every backend: the default generator seeded with 0 and the default dtype
+float32 (the caller's are restored after a serial run), so a run's results never depend on what ran
+before it in the same process. Other global state of the calling process (``np.errstate``, warning
+filters) does not reach workers. A task must not modify its arguments in place: tasks share them
+(the same data arrays in every run, serially and within a worker).
 """
 
 from __future__ import annotations
@@ -99,10 +103,11 @@ def run_sweep(
 ) -> list[dict[str, Any]]:
     """Run every task into ``out_dir/<key>/``; return their results in task order.
 
-    ``backend``: ``"serial"`` (this process), ``"processes"`` (up to ``workers`` local child
-    processes, default one per core) or ``"ray"`` (a new local Ray instance with ``workers``
-    slots, or the cluster at ``ray_address``; needs ``scratchnn[ray]``). ``threads``: BLAS threads
-    per run. ``retries``: how many more attempts a run that raised, or whose worker died, gets.
+    ``backend``: ``"serial"`` (this process), ``"processes"`` (``workers`` local worker processes,
+    default one per core, each running run after run) or ``"ray"`` (a new local Ray instance with
+    ``workers`` slots, or the cluster at ``ray_address``; needs ``scratchnn[ray]``). ``threads``: BLAS
+    threads per run. ``retries``: how many more attempts a run that raised, or whose worker died, gets.
+    Each run starts from the same scratchnn global state (see the module docstring).
 
     Resumable: a task whose folder holds ``results.json`` and a ``task.json`` with the same function
     and digest is not run again (its results are read back); a folder holding a different task is a
