@@ -5,7 +5,8 @@ numpy arrays) and a key that names its folder. :func:`run_sweep` gives each run 
 ``out_dir/<key>/`` holding
 
 - ``task.json``: the key, the function as ``module:qualname`` and ``kwargs_sha256``, a digest of
-  the arguments (canonical: dict keys sorted, floats exact, arrays by dtype, shape and bytes);
+  the arguments (canonical: dict keys sorted, floats exact, arrays by dtype, shape and the SHA-256
+  of their bytes);
 - ``results.json``: what the function returned, as JSON (numpy values made Python ones; NaN and
   infinities kept as JSON's common ``NaN``/``Infinity``, which Python reads back exactly), written
   atomically once the run finished;
@@ -20,7 +21,8 @@ scratchnn global state, in every backend: the default generator seeded with 0 an
 float32 (the caller's are restored after a serial run), so a run's results never depend on what ran
 before it in the same process. Other global state of the calling process (``np.errstate``, warning
 filters) does not reach workers. A task must not modify its arguments in place: tasks share them
-(the same data arrays in every run, serially and within a worker).
+(the same data arrays in every run, serially and within a worker), and arrays must not change during
+a sweep (each is hashed once).
 """
 
 from __future__ import annotations
@@ -137,7 +139,9 @@ def run_sweep(
         )
 
     out = Path(out_dir)
-    records = [_record(task) for task in tasks]
+    # tasks often share their data arrays: each is hashed once (they must not change during the sweep)
+    array_digests: dict[int, bytes] = {}
+    records = [_record(task, array_digests) for task in tasks]
     # every folder is checked before anything is written or run
     results = [_finished(out / task.key, record) for task, record in zip(tasks, records)]
     out.mkdir(parents=True, exist_ok=True)
@@ -200,10 +204,10 @@ def _dispatch(
         run_ray(jobs, workers=workers, threads=threads, retries=retries, ray_address=ray_address, done=done)
 
 
-def _record(task: Task) -> dict[str, str]:
+def _record(task: Task, array_digests: dict[int, bytes]) -> dict[str, str]:
     """What ``task.json`` holds: enough to recognise the same task when a sweep is run again."""
     fn = f"{task.fn.__module__}:{task.fn.__qualname__}"
-    return {"key": task.key, "fn": fn, "kwargs_sha256": kwargs_digest(task.kwargs)}
+    return {"key": task.key, "fn": fn, "kwargs_sha256": kwargs_digest(task.kwargs, array_digests)}
 
 
 def _finished(run_dir: Path, record: dict[str, str]) -> dict[str, Any] | None:
