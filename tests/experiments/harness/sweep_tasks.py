@@ -177,3 +177,9 @@ def global_state(seconds: float = 0.0) -> dict[str, Any]:
     scratchnn.manual_seed(12345)
     scratchnn.set_default_dtype(np.float64)
     return seen | {"pid": os.getpid()}
+
+
+def array_seen(X: np.ndarray, small: np.ndarray, seconds: float = 0.0) -> dict[str, Any]:
+    """What a run sees of its array arguments: the object (its id), whether it may write to them."""
+    time.sleep(seconds)
+    return {"pid": os.getpid(), "id": id(X), "writeable": [X.flags.writeable, small.flags.writeable], "sum": X.sum()}

@@ -12,7 +12,7 @@ import scratchnn
 from scratchnn import _config
 from scratchnn.experiments.harness import Task, run_sweep
 
-from .sweep_tasks import counts, crash_once, global_state, square
+from .sweep_tasks import array_seen, counts, crash_once, global_state, square
 
 
 def without_pid(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -48,3 +48,15 @@ def test_a_killed_worker_is_replaced_and_the_other_runs_go_on(tmp_path: Path) ->
     assert len({r["pid"] for r in results[1:7]}) == 2
     assert without_pid(results[1:7]) == [{"draw": np.random.default_rng(0).random(), "dtype": "float32"}] * 6
     assert not list((tmp_path / "out").glob("*/error.txt"))
+
+
+def test_a_large_array_goes_to_each_worker_once_and_runs_may_not_write_to_it(tmp_path: Path) -> None:
+    X, small = np.random.default_rng(0).standard_normal((512, 512)), np.arange(10.0)  # 2 MiB and 80 bytes
+    tasks = [Task(f"run{i}", array_seen, {"X": X, "small": small, "seconds": 0.05}) for i in range(6)]
+    results = run_sweep(tasks, tmp_path, backend="processes", workers=2, progress=False)
+    by_worker: dict[int, set[int]] = {}
+    for r in results:
+        by_worker.setdefault(r["pid"], set()).add(r["id"])
+    assert len(by_worker) == 2 and all(len(ids) == 1 for ids in by_worker.values())  # one copy per worker
+    # the worker's copy is shared by its runs: read-only; a small array is sent afresh with every run
+    assert all(r["writeable"] == [False, True] and r["sum"] == X.sum() for r in results)

@@ -21,8 +21,8 @@ scratchnn global state, in every backend: the default generator seeded with 0 an
 float32 (the caller's are restored after a serial run), so a run's results never depend on what ran
 before it in the same process. Other global state of the calling process (``np.errstate``, warning
 filters) does not reach workers. A task must not modify its arguments in place: tasks share them
-(the same data arrays in every run, serially and within a worker), and arrays must not change during
-a sweep (each is hashed once).
+(the same data arrays in every run, serially and within a worker, where arrays of 1 MiB or more are
+read-only), and arrays must not change during a sweep (each is hashed once).
 """
 
 from __future__ import annotations

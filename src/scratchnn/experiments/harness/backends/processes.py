@@ -5,6 +5,8 @@ every run: a fresh process computes a few percent slower until its memory has be
 the parent stood blocked while it pickled the run's arguments (the same ~9 MB of data arrays, run
 after run) into the new child. A worker now takes one job after another over its own pipe; every run
 starts from the same scratchnn global state (:func:`~.execute`), so sharing a process changes no result.
+A large array (1 MiB or more) goes to each worker once: the worker keeps it, read-only, for the
+sweep's later runs, and their jobs name it by reference (120 jobs sharing 9 MB of data: 3 s less).
 
 Why not ``concurrent.futures.ProcessPoolExecutor``: one worker killed by a signal (the OOM killer,
 a segfault in native code, ``os._exit``) breaks the whole pool and every pending future with it.
@@ -21,10 +23,13 @@ import signal
 import traceback
 from collections import deque
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkServerContext, SpawnContext
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from . import ERROR, RESULTS, Done, Job, execute, fn_name, write_atomic
 
@@ -32,6 +37,18 @@ __all__ = ["run_processes"]
 
 # how long a worker may take to exit (told to stop, or terminated) before it is killed
 _GRACE_S = 5.0
+# an array at least this large goes to each worker once, then by reference (the worker keeps it)
+_SHARED_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """Stands, in a job's arguments, for a large array the worker holds: ``key`` is its ``id`` here.
+
+    The parent's arrays stay alive (and unmodified) for the whole sweep, so an id names one array.
+    """
+
+    key: int
 
 
 class _Worker:
@@ -45,16 +62,19 @@ class _Worker:
         child_conn.close()
         self.job: Job | None = None
         self.attempt = 0
+        self.held: set[int] = set()  # the ids of the large arrays this worker was sent
 
-    def give(self, job: Job, attempt: int, threads: int) -> bool:
-        """Send the worker ``job``; False if it could not be sent (the worker is gone)."""
+    def give(self, job: Job, attempt: int, threads: int) -> None:
+        """Send the worker ``job``: it holds that attempt until it reports back or dies."""
         (job.run_dir / ERROR).unlink(missing_ok=True)  # the last attempt's error, if any, is the one kept
-        try:
-            self.conn.send((fn_name(job.fn), job.kwargs, str(job.run_dir), threads))
-        except OSError:  # BrokenPipeError and kin: it died before it took the job, which it never held
-            return False
         self.job, self.attempt = job, attempt
-        return True
+        new: dict[int, np.ndarray] = {}
+        kwargs = _share(dict(job.kwargs), self.held, new)
+        try:
+            self.conn.send((fn_name(job.fn), kwargs, new, str(job.run_dir), threads))
+        except OSError:  # BrokenPipeError and kin: it died (its sentinel tells); the attempt is lost with it,
+            return  # so a worker that cannot even start costs attempts, and the sweep ends all the same
+        self.held |= new.keys()
 
     def stop(self, *, terminate: bool) -> None:
         """Tell the worker to stop (it exits once idle), or terminate it (SIGTERM)."""
@@ -100,10 +120,7 @@ def run_processes(jobs: Sequence[Job], *, workers: int, threads: int, retries: i
                 pool.append(_Worker(ctx))
             for worker in pool:
                 if worker.job is None and queue:
-                    job, attempt = queue.popleft()
-                    if not worker.give(job, attempt, threads):
-                        queue.appendleft((job, attempt))  # not an attempt: it goes out once the worker is replaced
-                        break
+                    worker.give(*queue.popleft(), threads)
             ready = set(wait([w.conn for w in pool if w.job is not None] + [w.process.sentinel for w in pool]))
             for worker in list(pool):
                 dead = worker.process.sentinel in ready
@@ -160,6 +177,7 @@ def _context() -> ForkServerContext | SpawnContext:
 def _worker_main(conn: Connection) -> None:
     # Ctrl-C reaches the whole process group: the parent alone decides what happens, and terminates us
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    arrays: dict[int, np.ndarray] = {}  # the large arrays of this sweep's jobs, by their id in the parent
     while True:
         try:
             message = conn.recv()
@@ -167,9 +185,39 @@ def _worker_main(conn: Connection) -> None:
             return
         if message is None:
             return
-        fn, kwargs, run_dir, threads = message
-        _run(fn, kwargs, Path(run_dir), threads)
+        fn, kwargs, new, run_dir, threads = message
+        for array in new.values():
+            # shared by every later run here, like the caller's own arrays in a serial sweep: an
+            # in-place write would reach the next runs, so it is an error (as with Ray's arrays)
+            array.flags.writeable = False
+        arrays.update(new)
+        _run(fn, _unshare(kwargs, arrays), Path(run_dir), threads)
         conn.send(True)
+
+
+def _share(obj: Any, held: set[int], new: dict[int, np.ndarray]) -> Any:
+    """``obj`` with each large array in it (in dicts, lists and tuples) made a :class:`_Shared`
+    reference; those not in ``held`` go in ``new``, to be sent along."""
+    if isinstance(obj, np.ndarray) and obj.nbytes >= _SHARED_BYTES:
+        if id(obj) not in held:
+            new[id(obj)] = obj
+        return _Shared(id(obj))
+    if type(obj) is dict:
+        return {k: _share(v, held, new) for k, v in obj.items()}
+    if type(obj) in (list, tuple):
+        return type(obj)(_share(v, held, new) for v in obj)
+    return obj
+
+
+def _unshare(obj: Any, arrays: dict[int, np.ndarray]) -> Any:
+    """The inverse of :func:`_share`, in the worker."""
+    if isinstance(obj, _Shared):
+        return arrays[obj.key]
+    if type(obj) is dict:
+        return {k: _unshare(v, arrays) for k, v in obj.items()}
+    if type(obj) in (list, tuple):
+        return type(obj)(_unshare(v, arrays) for v in obj)
+    return obj
 
 
 def _run(fn: tuple[str, str], kwargs: Mapping[str, Any], folder: Path, threads: int) -> None:
