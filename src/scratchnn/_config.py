@@ -7,6 +7,8 @@ legacy global state.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -64,3 +66,18 @@ def get_default_dtype() -> np.dtype[Any]:
     """The dtype newly created parameters get."""
     dt: np.dtype[Any] = _state["dtype"]
     return dt
+
+
+@contextmanager
+def canonical_state() -> Iterator[None]:
+    """Run a block from the same global state every time: the default generator seeded with 0, the
+    default dtype float32; the caller's generator (the same object, in the same state) and dtype
+    are back afterwards, whatever the block did to them. Like ``torch.random.fork_rng``."""
+    saved, rng_state = dict(_state), get_rng_state()
+    try:
+        manual_seed(0)
+        _state["dtype"] = np.dtype(np.float32)
+        yield
+    finally:
+        _state.update(saved)
+        set_rng_state(rng_state)  # the block may have drawn from it through a reference taken earlier

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_info
 
+import scratchnn
+from scratchnn import _config as scratchnn_config
 from scratchnn.experiments.harness import SweepError, Task, run_sweep
 
 
@@ -164,3 +166,20 @@ def ray_driver(out: str, scratch: str) -> int:
 def not_a_number() -> dict[str, Any]:
     """A result NaN must survive the JSON round trip (strict JSON would make it null)."""
     return {"value": float("nan"), "values": np.array([1.0, np.nan, -np.inf])}
+
+
+def global_state(seconds: float = 0.0) -> dict[str, Any]:
+    """A draw from scratchnn's default generator and the default dtype, then both changed: a run after
+    this one in the same process sees the same state only if the runner resets it. Sleeps first, so
+    that a sweep of these spreads over every worker."""
+    time.sleep(seconds)
+    seen = {"draw": scratchnn_config.default_rng().random(), "dtype": str(scratchnn.get_default_dtype())}
+    scratchnn.manual_seed(12345)
+    scratchnn.set_default_dtype(np.float64)
+    return seen | {"pid": os.getpid()}
+
+
+def array_seen(X: np.ndarray, small: np.ndarray, seconds: float = 0.0) -> dict[str, Any]:
+    """What a run sees of its array arguments: the object (its id), whether it may write to them."""
+    time.sleep(seconds)
+    return {"pid": os.getpid(), "id": id(X), "writeable": [X.flags.writeable, small.flags.writeable], "sum": X.sum()}

@@ -72,3 +72,11 @@ def test_kwargs_digest_is_canonical() -> None:
     assert kwargs_digest({"x": 0.1}) != kwargs_digest({"x": float(np.nextafter(0.1, 1.0))})  # exact floats
     assert kwargs_digest({"x": [1, 2]}) != kwargs_digest({"x": (1, 2)})
     assert kwargs_digest({"x": 1}) != kwargs_digest({"x": 1.0}) != kwargs_digest({"x": True})
+
+
+def test_the_array_digest_cache_changes_no_digest() -> None:
+    data = {"X": np.arange(12.0).reshape(3, 4), "y": np.arange(3)}
+    kwargs = [{"data": data, "seed": seed} for seed in range(3)] + [{"data": {"X": data["X"].T, "y": data["y"]}}]
+    cache: dict[int, bytes] = {}
+    assert [kwargs_digest(k, cache) for k in kwargs] == [kwargs_digest(k) for k in kwargs]
+    assert len(cache) == 3  # X, y and X's transpose (a new array object), each hashed once

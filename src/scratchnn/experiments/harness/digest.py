@@ -19,20 +19,25 @@ from ..._validate import invalid_type
 __all__ = ["kwargs_digest"]
 
 
-def kwargs_digest(kwargs: Mapping[str, Any]) -> str:
+def kwargs_digest(kwargs: Mapping[str, Any], arrays: dict[int, bytes] | None = None) -> str:
     """SHA-256 (hex) of a canonical serialization of ``kwargs``.
 
     Canonical: dict keys sorted, every value tagged with its type and length-prefixed, floats
     exact (``float.hex``), tuples distinct from lists, numpy arrays and scalars by dtype, shape and
-    C-order bytes, dataclasses by class and fields. Other types are a ``TypeError`` naming where
-    they are (``kwargs['config'][2]``): a ``repr`` could hold an address and never match again.
+    the SHA-256 of their C-order bytes, dataclasses by class and fields. Other types are a
+    ``TypeError`` naming where they are (``kwargs['config'][2]``): a ``repr`` could hold an address
+    and never match again.
+
+    ``arrays``, if given, caches each array's bytes digest by ``id``, across calls: a sweep's tasks
+    often share the same data arrays, hashed once then. Only for arrays that stay alive and
+    unmodified while the cache is in use (one sweep's tasks hold theirs).
     """
     h = hashlib.sha256()
-    _feed(h, kwargs, "kwargs")
+    _feed(h, kwargs, "kwargs", {} if arrays is None else arrays)
     return h.hexdigest()
 
 
-def _feed(h: Any, obj: Any, where: str) -> None:
+def _feed(h: Any, obj: Any, where: str, arrays: dict[int, bytes]) -> None:
     """Feed a canonical, typed, length-prefixed serialization of ``obj`` to the hash ``h``."""
 
     def token(tag: bytes, payload: bytes) -> None:
@@ -44,7 +49,10 @@ def _feed(h: Any, obj: Any, where: str) -> None:
         if arr.dtype.hasobject:
             raise invalid_type(where, "JSON-able values or numpy arrays of numbers, not dtype object", obj)
         token(b"a", f"{arr.dtype.str}{arr.shape}".encode())
-        token(b"", np.ascontiguousarray(arr).tobytes())
+        if id(obj) not in arrays:
+            # a flat uint8 view of the C-order data: hashed in place, no copy of a contiguous array
+            arrays[id(obj)] = hashlib.sha256(np.ascontiguousarray(arr).reshape(-1).view(np.uint8).data).digest()
+        token(b"", arrays[id(obj)])
     elif obj is None or isinstance(obj, bool):
         token(b"c", repr(obj).encode())
     elif isinstance(obj, int):
@@ -61,14 +69,14 @@ def _feed(h: Any, obj: Any, where: str) -> None:
         token(b"{", str(len(obj)).encode())
         for k in sorted(obj):
             token(b"k", k.encode())
-            _feed(h, obj[k], f"{where}[{k!r}]")
+            _feed(h, obj[k], f"{where}[{k!r}]", arrays)
     elif isinstance(obj, (list, tuple)):
         token(b"[" if isinstance(obj, list) else b"(", str(len(obj)).encode())
         for i, v in enumerate(obj):
-            _feed(h, v, f"{where}[{i}]")
+            _feed(h, v, f"{where}[{i}]", arrays)
     elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         token(b"D", f"{type(obj).__module__}:{type(obj).__qualname__}".encode())
-        _feed(h, {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}, where)
+        _feed(h, {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}, where, arrays)
     else:
         raise invalid_type(
             where, "JSON-able values (str, int, float, bool, None, list, tuple, dict, dataclass) or numpy arrays", obj

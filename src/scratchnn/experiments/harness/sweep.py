@@ -5,7 +5,8 @@ numpy arrays) and a key that names its folder. :func:`run_sweep` gives each run 
 ``out_dir/<key>/`` holding
 
 - ``task.json``: the key, the function as ``module:qualname`` and ``kwargs_sha256``, a digest of
-  the arguments (canonical: dict keys sorted, floats exact, arrays by dtype, shape and bytes);
+  the arguments (canonical: dict keys sorted, floats exact, arrays by dtype, shape and the SHA-256
+  of their bytes);
 - ``results.json``: what the function returned, as JSON (numpy values made Python ones; NaN and
   infinities kept as JSON's common ``NaN``/``Infinity``, which Python reads back exactly), written
   atomically once the run finished;
@@ -15,8 +16,13 @@ Results always make the round trip through that JSON text, in every backend, so 
 the same results whichever backend ran it, and the same as reading the folders back. A run
 executes under a BLAS thread limit (``threads``, default 1) in every backend too.
 
-A task must depend on its arguments only: seeds go in ``kwargs``; the calling process's global
-state (``scratchnn.manual_seed``, the default dtype, ``np.errstate``) does not reach workers.
+A task must depend on its arguments only: seeds go in ``kwargs``. Each run starts from the same
+scratchnn global state, in every backend: the default generator seeded with 0 and the default dtype
+float32 (the caller's are restored after a serial run), so a run's results never depend on what ran
+before it in the same process. Other global state of the calling process (``np.errstate``, warning
+filters) does not reach workers. A task must not modify its arguments in place: tasks share them
+(the same data arrays in every run, serially and within a worker, where arrays of 1 MiB or more are
+read-only), and arrays must not change during a sweep (each is hashed once).
 """
 
 from __future__ import annotations
@@ -99,10 +105,11 @@ def run_sweep(
 ) -> list[dict[str, Any]]:
     """Run every task into ``out_dir/<key>/``; return their results in task order.
 
-    ``backend``: ``"serial"`` (this process), ``"processes"`` (up to ``workers`` local child
-    processes, default one per core) or ``"ray"`` (a new local Ray instance with ``workers``
-    slots, or the cluster at ``ray_address``; needs ``scratchnn[ray]``). ``threads``: BLAS threads
-    per run. ``retries``: how many more attempts a run that raised, or whose worker died, gets.
+    ``backend``: ``"serial"`` (this process), ``"processes"`` (``workers`` local worker processes,
+    default one per core, each running run after run) or ``"ray"`` (a new local Ray instance with
+    ``workers`` slots, or the cluster at ``ray_address``; needs ``scratchnn[ray]``). ``threads``: BLAS
+    threads per run. ``retries``: how many more attempts a run that raised, or whose worker died, gets.
+    Each run starts from the same scratchnn global state (see the module docstring).
 
     Resumable: a task whose folder holds ``results.json`` and a ``task.json`` with the same function
     and digest is not run again (its results are read back); a folder holding a different task is a
@@ -132,7 +139,9 @@ def run_sweep(
         )
 
     out = Path(out_dir)
-    records = [_record(task) for task in tasks]
+    # tasks often share their data arrays: each is hashed once (they must not change during the sweep)
+    array_digests: dict[int, bytes] = {}
+    records = [_record(task, array_digests) for task in tasks]
     # every folder is checked before anything is written or run
     results = [_finished(out / task.key, record) for task, record in zip(tasks, records)]
     out.mkdir(parents=True, exist_ok=True)
@@ -195,10 +204,10 @@ def _dispatch(
         run_ray(jobs, workers=workers, threads=threads, retries=retries, ray_address=ray_address, done=done)
 
 
-def _record(task: Task) -> dict[str, str]:
+def _record(task: Task, array_digests: dict[int, bytes]) -> dict[str, str]:
     """What ``task.json`` holds: enough to recognise the same task when a sweep is run again."""
     fn = f"{task.fn.__module__}:{task.fn.__qualname__}"
-    return {"key": task.key, "fn": fn, "kwargs_sha256": kwargs_digest(task.kwargs)}
+    return {"key": task.key, "fn": fn, "kwargs_sha256": kwargs_digest(task.kwargs, array_digests)}
 
 
 def _finished(run_dir: Path, record: dict[str, str]) -> dict[str, Any] | None:

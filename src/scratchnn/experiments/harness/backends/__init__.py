@@ -20,6 +20,7 @@ from typing import Any
 
 from threadpoolctl import threadpool_limits
 
+from ...._config import canonical_state
 from ....train.run_dir import to_jsonable
 
 __all__ = ["RESULTS", "ERROR", "Job", "Done", "fn_name", "execute", "write_atomic", "cpu_count"]
@@ -49,6 +50,11 @@ def execute(fn_name: tuple[str, str], kwargs: Mapping[str, Any], threads: int) -
     Workers get the function by name and import it here, so that a function they cannot import is
     a traceback in ``error.txt`` like any other error. Raises whatever importing or running it
     raises, and ``TypeError`` when it returns something other than a mapping.
+
+    The function runs from scratchnn's canonical global state (default generator seeded with 0,
+    default dtype float32; :func:`scratchnn._config.canonical_state`) and the caller's is restored
+    afterwards: a worker runs many runs one after another, and a run's results must not depend on
+    which ran before it in the same process, nor, serially, on the caller's state.
     """
     module, qualname = fn_name
     fn: Any = importlib.import_module(module)
@@ -56,7 +62,7 @@ def execute(fn_name: tuple[str, str], kwargs: Mapping[str, Any], threads: int) -
         fn = getattr(fn, name)
     # the same limit in every backend: results must not depend on where a run executed, and
     # N single-threaded workers on N cores must not oversubscribe them
-    with threadpool_limits(limits=threads, user_api="blas"):
+    with threadpool_limits(limits=threads, user_api="blas"), canonical_state():
         results = fn(**kwargs)
     if not isinstance(results, Mapping):
         raise TypeError(
