@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, TypeError, FileExistsError, FileNotFoundError, NotImplementedError) as e:
         # the library's errors already name the argument, the expectation and the value
         print(f"scratchnn: error: {e}", file=sys.stderr)
-        return 2
+        return 1 if isinstance(e, FloatingPointError) else 2  # a diverged run (TrainingDiverged) is no bad input
     except KeyboardInterrupt:
         print("scratchnn: interrupted", file=sys.stderr)
         return 130
