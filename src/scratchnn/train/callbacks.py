@@ -20,6 +20,7 @@ import numpy as np
 from .._validate import check_choice, check_float, check_int, invalid_type
 from ..data.loader import DataLoader
 from ..nn.module import Module
+from ..serialization.files import writing
 
 __all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "TrainerView", "check_callbacks", "dispatch"]
 
@@ -220,7 +221,8 @@ class ModelCheckpoint(Callback):
             if trainer.run_dir is None:
                 raise ValueError("ModelCheckpoint(dirpath=None) needs a Trainer with run_dir, or pass dirpath")
             self.dirpath = trainer.run_dir / "checkpoints"
-        self.dirpath.mkdir(parents=True, exist_ok=True)
+        with writing(self.dirpath):
+            self.dirpath.mkdir(parents=True, exist_ok=True)
         if not (trainer.resumed or self._started):
             for name in ("best", "last"):
                 for suffix in (".safetensors", ".json"):

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._validate import invalid_type
-from ..serialization.files import write_atomic
+from ..serialization.files import cannot_write, write_atomic, writing
 
 __all__ = [
     "RunLog",
@@ -38,7 +38,8 @@ def make_run_dir(root: str | os.PathLike[str] = "runs", name: str = "mlp") -> Pa
     if not isinstance(name, str) or not name or os.sep in name:
         raise invalid_type("name", "a non-empty folder name without path separators", name)
     root_path = Path(root).expanduser()
-    root_path.mkdir(parents=True, exist_ok=True)
+    with writing(root_path):
+        root_path.mkdir(parents=True, exist_ok=True)
     base = f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
     n = 1
     while True:
@@ -48,6 +49,8 @@ def make_run_dir(root: str | os.PathLike[str] = "runs", name: str = "mlp") -> Pa
             return path
         except FileExistsError:
             n += 1
+        except OSError as e:
+            raise cannot_write(path, e) from e
 
 
 def prepare_run_dir(path: str | os.PathLike[str], *, resume: bool = False) -> Path:
@@ -65,7 +68,8 @@ def prepare_run_dir(path: str | os.PathLike[str], *, resume: bool = False) -> Pa
             "run is overwritten. Use scratchnn.train.make_run_dir() for a fresh one, or resume "
             "with trainer.load_checkpoint() from a checkpoint in that folder."
         )
-    (p / "checkpoints").mkdir(parents=True, exist_ok=True)
+    with writing(p):
+        (p / "checkpoints").mkdir(parents=True, exist_ok=True)
     return p
 
 
@@ -103,15 +107,16 @@ def to_jsonable(obj: Any) -> Any:
 
 def write_json(path: Path, obj: Any) -> None:
     """Write ``obj`` as indented JSON to a new file (never over an existing one)."""
-    with open(path, "x") as f:
-        json.dump(to_jsonable(obj), f, indent=2)
-        f.write("\n")
+    text = json.dumps(to_jsonable(obj), indent=2) + "\n"
+    with writing(path), open(path, "x") as f:
+        f.write(text)
 
 
 def append_jsonl(path: Path, entry: Mapping[str, Any]) -> None:
     """Append one JSON line (non-finite floats as NaN / Infinity, as Python's json writes them)."""
-    with open(path, "a") as f:
-        f.write(json.dumps(to_jsonable(entry)) + "\n")
+    line = json.dumps(to_jsonable(entry)) + "\n"
+    with writing(path), open(path, "a") as f:
+        f.write(line)
 
 
 def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
