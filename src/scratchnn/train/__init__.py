@@ -5,6 +5,7 @@ from .augment import RandomHorizontalFlip
 from .callbacks import Callback, EarlyStopping, ModelCheckpoint
 from .checkpoint import load_checkpoint, save_checkpoint
 from .divergence import TrainingDiverged
+from .interrupt import Interrupted, StopOnSignal
 from .metrics import accuracy
 from .run_dir import make_run_dir, read_jsonl
 from .solver import Solver
@@ -17,6 +18,8 @@ __all__ = [
     "Callback",
     "EarlyStopping",
     "ModelCheckpoint",
+    "StopOnSignal",
+    "Interrupted",
     "RandomHorizontalFlip",
     "save_checkpoint",
     "load_checkpoint",

@@ -198,8 +198,10 @@ def resume_metrics(path: Path, checkpoint: Path | None, history: list[dict[str, 
     """Make ``path/metrics.jsonl`` what a run resumed from ``checkpoint`` (at ``step``) should find.
 
     Only for a checkpoint inside the run folder ``path``. Lines past ``step`` go (epochs whose
-    checkpoint failed, or a resume from ``best``), so does a line torn by a crash; entries of the
-    checkpoint's ``history`` the file lacks (lost between the checkpoint and the line) are added.
+    checkpoint failed, or a resume from ``best``), so does a line torn by a crash, and so does the
+    ``partial`` line of an epoch that training stopped in (the resumed run writes the epoch's full
+    line, so the log reads as an uninterrupted run's); entries of the checkpoint's ``history`` the
+    file lacks (lost between the checkpoint and the line) are added.
     The file is replaced atomically, and only when that changes it.
     """
     if checkpoint is None or path.resolve() not in checkpoint.parents:
@@ -212,9 +214,15 @@ def resume_metrics(path: Path, checkpoint: Path | None, history: list[dict[str, 
             entry = json.loads(line)
         except ValueError:
             continue
-        if isinstance(entry, dict) and isinstance(entry.get("step"), int) and last <= entry["step"] <= step:
+        if not isinstance(entry, dict) or entry.get("partial") or not isinstance(entry.get("step"), int):
+            continue
+        if last <= entry["step"] <= step:
             kept.append(line)
             last = entry["step"]
-    kept += [json.dumps(to_jsonable(e)) for e in history if isinstance(e.get("step"), int) and e["step"] > last]
+    kept += [
+        json.dumps(to_jsonable(e))
+        for e in history
+        if not e.get("partial") and isinstance(e.get("step"), int) and e["step"] > last
+    ]
     if kept != old:
         write_atomic(log, "".join(line + "\n" for line in kept).encode())

@@ -176,6 +176,8 @@ class Trainer:
 
     def _run_epoch(self, loader: DataLoader, epoch: int) -> bool:
         """Train on the epoch's remaining batches; True when the epoch was completed."""
+        if self._batch_in_epoch == len(loader):  # resumed from a checkpoint of the epoch's last step
+            return True
         self.model.train()
         start = time.perf_counter()
         bar = epoch_bar(len(loader), self._batch_in_epoch, f"Epoch {epoch}/{self.epochs}", self.verbose)
