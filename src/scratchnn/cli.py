@@ -1,16 +1,20 @@
 """The ``scratchnn`` command: train a model, check gradients, fetch data.
 
     scratchnn train mlp --hidden 512 256 --epochs 20 --out runs/my-mlp
+    scratchnn train mlp --resume runs/my-mlp
     scratchnn gradcheck
     scratchnn data fashion-mnist
 
 Errors end in one line, never a traceback: bad flag values and other bad input with exit status 2,
 a run that fails on the way (it diverged, a file could not be written or read) with exit status 1.
+Ctrl-C and SIGTERM end it with 130 and 143 (``scratchnn train`` first checkpoints the run and prints
+the ``--resume`` command that continues it).
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -73,9 +77,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         message, status = _one_line(e)
         print(f"scratchnn: error: {message}", file=sys.stderr)
         return status
-    except KeyboardInterrupt:
-        print("scratchnn: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (scratchnn.train.Interrupted) outside training
+        signum = getattr(e, "signum", signal.SIGINT)
+        print("scratchnn: " + ("interrupted" if signum == signal.SIGINT else "terminated"), file=sys.stderr)
+        return 128 + signum
     parser.error(f"unknown command {args.command!r}")
     return 2
 
