@@ -96,8 +96,8 @@ def check_new_run_dir(out: str | None, kind: str) -> None:
     """Refuse an ``--out`` that exists and is not an empty folder, before anything is written."""
     if out and Path(out).exists() and (not Path(out).is_dir() or any(Path(out).iterdir())):
         raise FileExistsError(
-            f"run folder {out} already exists and is not empty; a run folder is never "
-            f"reused (nothing was written): pass a new --out, or omit it for runs/{kind}-<time>"
+            f"run folder {out} already exists and is not empty; a run folder is never reused (nothing was "
+            f"written): pass a new --out, omit it for runs/{kind}-<time>, or continue a stopped run with --resume {out}"
         )
 
 
