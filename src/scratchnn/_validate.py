@@ -28,6 +28,14 @@ def invalid_value(name: str, expected: str, value: Any) -> ValueError:
     return ValueError(f"Invalid value for `{name}`: expected {expected}. Received: {name}={_short(value)}")
 
 
+class NonFiniteError(ValueError):
+    """An array that must be finite holds NaN or inf (``check_array(..., finite=True)``).
+
+    A ``ValueError`` like every bad value; its own class so that the Trainer can tell, inside a
+    training step, a forward pass that produced inf or NaN (divergence) from other errors.
+    """
+
+
 def invalid_type(name: str, expected: str, value: Any) -> TypeError:
     """``TypeError`` in the project's template, naming the received type."""
     return TypeError(f"Invalid type for `{name}`: expected {expected}. Received: {name} of type {type(value).__name__}")
@@ -98,7 +106,7 @@ def check_array(
             want = " or ".join(f"{d}-D" for d in allowed)
             raise ValueError(f"Invalid shape for `{name}`: expected a {want} array. Received: {name}.shape={x.shape}")
     if finite and not np.all(np.isfinite(x)):
-        raise invalid_value(name, "finite values (no NaN or inf)", x)
+        raise NonFiniteError(*invalid_value(name, "finite values (no NaN or inf)", x).args)
     return x
 
 

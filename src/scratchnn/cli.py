@@ -1,15 +1,20 @@
 """The ``scratchnn`` command: train a model, check gradients, fetch data.
 
     scratchnn train mlp --hidden 512 256 --epochs 20 --out runs/my-mlp
+    scratchnn train mlp --resume runs/my-mlp
     scratchnn gradcheck
     scratchnn data fashion-mnist
 
-Bad flag values end in a one-line error (exit status 2), never a traceback.
+Errors end in one line, never a traceback: bad flag values and other bad input with exit status 2,
+a run that fails on the way (it diverged, a file could not be written or read) with exit status 1.
+Ctrl-C and SIGTERM end it with 130 and 143 (``scratchnn train`` first checkpoints the run and prints
+the ``--resume`` command that continues it).
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -68,12 +73,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             path = ensure_dataset(args.name, root=args.root, download=not args.no_download)
             print(path)
             return 0
-    except (ValueError, TypeError, FileExistsError, FileNotFoundError, NotImplementedError) as e:
-        # the library's errors already name the argument, the expectation and the value
-        print(f"scratchnn: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("scratchnn: interrupted", file=sys.stderr)
-        return 130
+    except (ValueError, TypeError, OSError, NotImplementedError) as e:
+        message, status = _one_line(e)
+        print(f"scratchnn: error: {message}", file=sys.stderr)
+        return status
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (scratchnn.train.Interrupted) outside training
+        signum = getattr(e, "signum", signal.SIGINT)
+        print("scratchnn: " + ("interrupted" if signum == signal.SIGINT else "terminated"), file=sys.stderr)
+        return 128 + signum
     parser.error(f"unknown command {args.command!r}")
     return 2
+
+
+def _one_line(e: Exception) -> tuple[str, int]:
+    """The message and exit status for an error: 2 for bad input, 1 for a run that failed on the way."""
+    if isinstance(e, OSError) and (e.errno is not None or not isinstance(e, (FileExistsError, FileNotFoundError))):
+        # the system refused a read or a write (permission, full disk, read-only file system)
+        if e.filename is not None:  # not named by the library's writers, which say "cannot write <path>: <why>"
+            return f"cannot access {e.filename}: {e.strerror}", 1
+        return str(e.strerror or e), 1
+    # the library's errors already name the argument, the expectation and the value
+    return str(e), 1 if isinstance(e, FloatingPointError) else 2  # a diverged run (TrainingDiverged): no bad input

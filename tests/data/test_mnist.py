@@ -184,6 +184,23 @@ def test_download_into_cache(tmp_path: Path, rng: np.random.Generator, monkeypat
 def test_failed_download_raises_not_found_with_cause(tmp_path: Path) -> None:
     with pytest.raises(DatasetNotFoundError, match=r"(?s)Downloading from file://.*failed: Could not download"):
         load_mnist()
+    assert not (tmp_path / CACHE).exists() and not (tmp_path / "cache").exists()  # no empty folders left behind
+
+
+def test_failed_download_into_a_folder_removes_what_it_wrote_and_nothing_else(
+    tmp_path: Path, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arrays = idx_arrays(rng)
+    use_md5s_of(monkeypatch, "mnist", arrays)
+    mirror = tmp_path / "nowhere" / "mirror"
+    mirror.mkdir(parents=True)  # one file of four: it is fetched, then the download of the second fails
+    (mirror / f"{IDX_NAMES[0]}.gz").write_bytes(gzip.compress(idx_bytes(arrays[IDX_NAMES[0]]), mtime=0))
+    mine = tmp_path / "mine"
+    (mine / "notes").mkdir(parents=True)
+    (mine / "notes" / "todo.txt").write_text("mine")
+    with pytest.raises(DatasetNotFoundError, match=f"Could not download file://.*{IDX_NAMES[1]}"):
+        load_mnist(mine)
+    assert sorted(str(p.relative_to(mine)) for p in mine.rglob("*")) == ["notes", "notes/todo.txt"]
 
 
 def test_download_checksum_mismatch_is_reported(tmp_path: Path, rng: np.random.Generator) -> None:
@@ -191,4 +208,4 @@ def test_download_checksum_mismatch_is_reported(tmp_path: Path, rng: np.random.G
     write_idx_dataset(tmp_path / "nowhere" / "mirror", arrays)  # not the official files: md5 mismatch
     with pytest.raises(DatasetNotFoundError, match=r"(?s)failed: Checksum mismatch for file://.*train-images"):
         load_mnist()
-    assert not any((tmp_path / CACHE / "mnist").iterdir())
+    assert not (tmp_path / CACHE).exists()  # the folders the download made are gone again

@@ -21,22 +21,22 @@ def params(*shapes: tuple[int, ...], dtype: Any = np.float64) -> list[Param]:
 
 
 BAD_HYPERPARAMETERS = [
-    (optim.SGD, dict(lr=-0.1), "Invalid value for `lr`: expected a float in [0, inf]. Received: lr=-0.1"),
+    (optim.SGD, dict(lr=-0.1), "Invalid value for `lr`: expected a float in [0, inf). Received: lr=-0.1"),
     (
         optim.SGD,
         dict(momentum=-0.5),
-        "Invalid value for `momentum`: expected a float in [0, inf]. Received: momentum=-0.5",
+        "Invalid value for `momentum`: expected a float in [0, 1). Received: momentum=-0.5",
     ),
-    (optim.SGD, dict(weight_decay=-1), "Invalid value for `weight_decay`: expected a float in [0, inf]"),
+    (optim.SGD, dict(weight_decay=-1), "Invalid value for `weight_decay`: expected a float in [0, inf)"),
     (optim.SGD, dict(nesterov=True), "Invalid value for `nesterov`: expected False unless momentum > 0 and dampening"),
     (optim.SGD, dict(momentum=0.9, dampening=0.1, nesterov=True), "Received: nesterov=True"),
-    (optim.Adagrad, dict(lr_decay=-0.1), "Invalid value for `lr_decay`: expected a float in [0, inf]"),
+    (optim.Adagrad, dict(lr_decay=-0.1), "Invalid value for `lr_decay`: expected a float in [0, inf)"),
     (optim.Adagrad, dict(initial_accumulator_value=-1.0), "Invalid value for `initial_accumulator_value`"),
-    (optim.Adagrad, dict(eps=-1e-10), "Invalid value for `eps`: expected a float in [0, inf]. Received: eps=-1e-10"),
-    (optim.RMSprop, dict(alpha=-0.1), "Invalid value for `alpha`: expected a float in [0, inf]. Received: alpha=-0.1"),
+    (optim.Adagrad, dict(eps=-1e-10), "Invalid value for `eps`: expected a float in (0, inf). Received: eps=-1e-10"),
+    (optim.RMSprop, dict(alpha=-0.1), "Invalid value for `alpha`: expected a float in [0, 1). Received: alpha=-0.1"),
     (optim.RMSprop, dict(momentum=-0.1), "Invalid value for `momentum`"),
     (optim.RMSprop, dict(eps=-1.0), "Invalid value for `eps`"),
-    (optim.Adam, dict(lr=-1e-3), "Invalid value for `lr`: expected a float in [0, inf]. Received: lr=-0.001"),
+    (optim.Adam, dict(lr=-1e-3), "Invalid value for `lr`: expected a float in [0, inf). Received: lr=-0.001"),
     (
         optim.Adam,
         dict(betas=(1.0, 0.999)),
@@ -47,13 +47,32 @@ BAD_HYPERPARAMETERS = [
         dict(betas=(0.9, -0.1)),
         "Invalid value for `betas[1]`: expected a float in [0, 1). Received: betas[1]=-0.1",
     ),
-    (optim.Adam, dict(eps=-1e-8), "Invalid value for `eps`: expected a float in [0, inf]. Received: eps=-1e-08"),
-    (optim.AdamW, dict(weight_decay=-0.01), "Invalid value for `weight_decay`: expected a float in [0, inf]"),
+    (optim.Adam, dict(eps=-1e-8), "Invalid value for `eps`: expected a float in (0, inf). Received: eps=-1e-08"),
+    (optim.AdamW, dict(weight_decay=-0.01), "Invalid value for `weight_decay`: expected a float in [0, inf)"),
     (optim.AdamW, dict(betas=(0.9, 1.0)), "Invalid value for `betas[1]`: expected a float in [0, 1)"),
 ]
 
+# hyperparameters torch accepts that can only give inf or NaN parameters: scratchnn is stricter
+IMPOSSIBLE_HYPERPARAMETERS = [
+    (optim.SGD, dict(lr=float("inf")), "Invalid value for `lr`: expected a float in [0, inf). Received: lr=inf"),
+    (optim.SGD, dict(lr=float("nan")), "Invalid value for `lr`: expected a float in [0, inf). Received: lr=nan"),
+    (optim.SGD, dict(momentum=1.0), "Invalid value for `momentum`: expected a float in [0, 1). Received: momentum=1.0"),
+    (optim.SGD, dict(momentum=0.9, dampening=2), "Invalid value for `dampening`: expected a float in [0, 1]"),
+    (optim.SGD, dict(weight_decay=float("inf")), "Invalid value for `weight_decay`: expected a float in [0, inf)"),
+    (optim.RMSprop, dict(alpha=2), "Invalid value for `alpha`: expected a float in [0, 1). Received: alpha=2"),
+    (optim.RMSprop, dict(momentum=1.5), "Invalid value for `momentum`: expected a float in [0, 1)"),
+    (optim.RMSprop, dict(eps=0), "Invalid value for `eps`: expected a float in (0, inf). Received: eps=0"),
+    (optim.Adam, dict(eps=0), "Invalid value for `eps`: expected a float in (0, inf). Received: eps=0"),
+    (optim.Adam, dict(eps=float("inf")), "Invalid value for `eps`: expected a float in (0, inf)"),
+    (optim.AdamW, dict(lr=float("inf")), "Invalid value for `lr`: expected a float in [0, inf). Received: lr=inf"),
+    (optim.AdamW, dict(weight_decay=float("inf")), "Invalid value for `weight_decay`: expected a float in [0, inf)"),
+    (optim.Adagrad, dict(eps=0.0), "Invalid value for `eps`: expected a float in (0, inf). Received: eps=0.0"),
+    (optim.Adagrad, dict(lr_decay=float("inf")), "Invalid value for `lr_decay`: expected a float in [0, inf)"),
+    (optim.Adagrad, dict(initial_accumulator_value=float("inf")), "Invalid value for `initial_accumulator_value`"),
+]
 
-@pytest.mark.parametrize("cls,kwargs,message", BAD_HYPERPARAMETERS)
+
+@pytest.mark.parametrize("cls,kwargs,message", BAD_HYPERPARAMETERS + IMPOSSIBLE_HYPERPARAMETERS)
 def test_bad_hyperparameters_raise_the_template_error(cls: type, kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         cls(params((2, 3)), **kwargs)
@@ -62,7 +81,7 @@ def test_bad_hyperparameters_raise_the_template_error(cls: type, kwargs: dict[st
 @pytest.mark.parametrize(
     "cls,kwargs,message",
     [
-        (optim.SGD, dict(lr="0.1"), "Invalid type for `lr`: expected a float in [0, inf]. Received: lr of type str"),
+        (optim.SGD, dict(lr="0.1"), "Invalid type for `lr`: expected a float in [0, inf). Received: lr of type str"),
         (optim.Adam, dict(amsgrad=1), "Invalid type for `amsgrad`: expected a bool. Received: amsgrad of type int"),
         (optim.Adam, dict(betas=0.9), "Invalid type for `betas`: expected a pair of floats (beta1, beta2)"),
         (optim.RMSprop, dict(centered="yes"), "Invalid type for `centered`: expected a bool"),
@@ -73,9 +92,15 @@ def test_bad_hyperparameter_types_raise_type_errors(cls: type, kwargs: dict[str,
         cls(params((2,)), **kwargs)
 
 
+@pytest.mark.parametrize("cls,kwargs,message", IMPOSSIBLE_HYPERPARAMETERS)
+def test_torch_accepts_what_scratchnn_refuses(cls: type, kwargs: dict[str, Any], message: str) -> None:
+    # the docstrings say so: torch builds these optimizers; their steps give inf or NaN parameters
+    getattr(torch.optim, cls.__name__)([torch.nn.Parameter(torch.zeros(2))], **kwargs)
+
+
 def test_group_hyperparameters_are_validated_too() -> None:
     with pytest.raises(
-        ValueError, match=re.escape("Invalid value for `lr`: expected a float in [0, inf]. Received: lr=-1")
+        ValueError, match=re.escape("Invalid value for `lr`: expected a float in [0, inf). Received: lr=-1")
     ):
         optim.SGD([{"params": params((2,))}, {"params": params((3,)), "lr": -1}], lr=0.1)
 

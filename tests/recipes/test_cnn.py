@@ -36,6 +36,8 @@ TRAIN_CNN_FLAGS = [
     "--limit",
     "--seed",
     "--out",
+    "--resume",
+    "--checkpoint-every",
     "--quiet",
 ]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

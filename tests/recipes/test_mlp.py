@@ -31,6 +31,8 @@ TRAIN_MLP_FLAGS = [
     "--limit",
     "--seed",
     "--out",
+    "--resume",
+    "--checkpoint-every",
     "--quiet",
 ]
 

@@ -8,6 +8,7 @@ Search order, without an explicit ``root``:
 4. a download from the dataset's canonical mirror into the user cache (when ``download=True``).
 
 With ``root`` only ``root`` and ``root/<name>`` are searched, and a download goes into ``root``.
+A download that fails leaves the disk as it was: the files and folders it created are removed again.
 Files in the user cache and in system folders are checked against the official md5s when read;
 files in folders the user chose (``root``, ``$SCRATCHNN_DATA``) are only checked for structure, so
 custom or subsampled copies load too.
@@ -15,8 +16,10 @@ custom or subsampled copies load too.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -97,7 +100,8 @@ def locate(
     else:
         target = Path(root).expanduser() if root is not None else user_cache_dir() / source.name
         try:
-            fetch(target)
+            with _undone_on_failure(target):
+                fetch(target)
         except (OSError, ValueError) as e:
             outcome = f"Downloading from {source.mirror} into {target} failed: {e}"
         else:
@@ -106,6 +110,35 @@ def locate(
                 return found, True
             outcome = f"After downloading into {target} the files are still incomplete: {why}"
     raise DatasetNotFoundError(_not_found_message(source, root, searched, outcome))
+
+
+@contextlib.contextmanager
+def _undone_on_failure(target: Path) -> Iterator[None]:
+    """When the block raises, remove what it created in ``target`` (and ``target`` itself, with the
+    folders above it that it created, if they are left empty); never anything that was there before.
+
+    What is new is judged by ``target``'s entries before the block: a new file goes, a new folder goes
+    with everything in it (all of it new); folders that existed are only looked at, never changed.
+    """
+    missing = []  # target and its ancestors that do not exist yet, deepest first
+    folder = target
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    before = set(target.iterdir()) if target.is_dir() else set()
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(OSError):
+            for entry in set(target.iterdir()) - before if target.is_dir() else ():
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+        for folder in missing:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty
+        raise
 
 
 def _not_found_message(

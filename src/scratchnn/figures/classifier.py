@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .._validate import check_array, check_int, invalid_shape, invalid_value
+from ..serialization.files import writing
 
 __all__ = ["confusion_matrix", "plot_confusion_matrix", "filter_mosaic", "plot_filters"]
 
@@ -86,7 +87,8 @@ def plot_confusion_matrix(
     total = int(cm.sum())
     ax.set_title(title or f"confusion matrix: {correct}/{total} correct ({correct / max(total, 1):.2%})")
     out = Path(path)
-    fig.savefig(out, dpi=100)
+    with writing(out):
+        fig.savefig(out, dpi=100)
     return out
 
 
@@ -146,5 +148,6 @@ def plot_filters(weights: np.ndarray, path: str | os.PathLike[str], *, title: st
     ax.set_yticks([])
     fig.suptitle(title or f"first-layer filters ({F} x {C} x {HH} x {WW})", fontsize=10)
     out = Path(path)
-    fig.savefig(out, dpi=100)
+    with writing(out):
+        fig.savefig(out, dpi=100)
     return out

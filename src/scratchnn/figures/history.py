@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..serialization.files import writing
+
 __all__ = ["plot_history"]
 
 
@@ -52,5 +54,6 @@ def plot_history(
     if title:
         fig.suptitle(title)
     out = Path(path)
-    fig.savefig(out, dpi=100)
+    with writing(out):
+        fig.savefig(out, dpi=100)
     return out

@@ -7,10 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_float
 from ..nn.parameter import Param
 from ._foreach import foreach
-from .optimizer import Optimizer, check_bool, decayed_grad
+from .optimizer import Optimizer, check_bool, check_positive, check_rate, decayed_grad
 
 __all__ = ["Adagrad", "adagrad_update"]
 
@@ -50,7 +49,8 @@ class Adagrad(Optimizer):
     """Adagrad (Duchi et al., 2011), torch's update rule step for step (see :func:`adagrad_update`).
 
     State per param, created here as in torch: ``step`` (int) and ``sum`` (filled with
-    ``initial_accumulator_value``).
+    ``initial_accumulator_value``). Unlike torch, ``lr``, ``lr_decay``, ``weight_decay`` and
+    ``initial_accumulator_value`` must be finite and ``eps`` > 0.
     """
 
     def __init__(
@@ -78,13 +78,11 @@ class Adagrad(Optimizer):
                 self._init_state(p, group)
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        group["lr"] = check_float(group["lr"], "lr", low=0)
-        group["lr_decay"] = check_float(group["lr_decay"], "lr_decay", low=0)
-        group["weight_decay"] = check_float(group["weight_decay"], "weight_decay", low=0)
-        group["initial_accumulator_value"] = check_float(
-            group["initial_accumulator_value"], "initial_accumulator_value", low=0
-        )
-        group["eps"] = check_float(group["eps"], "eps", low=0)
+        group["lr"] = check_rate(group["lr"], "lr")
+        group["lr_decay"] = check_rate(group["lr_decay"], "lr_decay")
+        group["weight_decay"] = check_rate(group["weight_decay"], "weight_decay")
+        group["initial_accumulator_value"] = check_rate(group["initial_accumulator_value"], "initial_accumulator_value")
+        group["eps"] = check_positive(group["eps"], "eps")
         group["maximize"] = check_bool(group["maximize"], "maximize")
 
     def _state_names(self, group: dict[str, Any]) -> tuple[set[str], set[str]]:

@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_float, invalid_type
+from .._validate import invalid_type
 from ..nn.parameter import Param
 from ._foreach import foreach
-from .optimizer import Optimizer, check_bool, decayed_grad
+from .optimizer import Optimizer, check_bool, check_positive, check_rate, check_unit, decayed_grad
 
 __all__ = ["Adam", "AdamW", "adam_update"]
 
@@ -80,6 +80,7 @@ class Adam(Optimizer):
     ``weight_decay`` is an L2 term added to the gradient; with ``decoupled_weight_decay=True``
     it shrinks the weights directly instead, which is :class:`AdamW`. State per param, created at
     the first step: ``step`` (int), ``exp_avg``, ``exp_avg_sq`` and ``max_exp_avg_sq`` (amsgrad).
+    Unlike torch, ``lr`` and ``weight_decay`` must be finite and ``eps`` > 0.
     """
 
     def __init__(
@@ -106,15 +107,13 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        group["lr"] = check_float(group["lr"], "lr", low=0)
+        group["lr"] = check_rate(group["lr"], "lr")
         betas = group["betas"]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise invalid_type("betas", "a pair of floats (beta1, beta2)", betas)
-        group["betas"] = tuple(
-            check_float(b, f"betas[{i}]", low=0, high=1, high_open=True) for i, b in enumerate(betas)
-        )
-        group["eps"] = check_float(group["eps"], "eps", low=0)
-        group["weight_decay"] = check_float(group["weight_decay"], "weight_decay", low=0)
+        group["betas"] = tuple(check_unit(b, f"betas[{i}]") for i, b in enumerate(betas))
+        group["eps"] = check_positive(group["eps"], "eps")
+        group["weight_decay"] = check_rate(group["weight_decay"], "weight_decay")
         group["amsgrad"] = check_bool(group["amsgrad"], "amsgrad")
         group["maximize"] = check_bool(group["maximize"], "maximize")
         group["decoupled_weight_decay"] = check_bool(group["decoupled_weight_decay"], "decoupled_weight_decay")

@@ -9,16 +9,17 @@ same shapes.
 from __future__ import annotations
 
 import copy
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-from .._validate import invalid_shape, invalid_type, invalid_value
+from .._validate import check_float, invalid_shape, invalid_type, invalid_value
 from ..nn.parameter import Param
 
-__all__ = ["Optimizer", "check_bool", "decayed_grad"]
+__all__ = ["Optimizer", "check_bool", "check_rate", "check_positive", "check_unit", "decayed_grad"]
 
 
 def _copy(value: Any) -> Any:
@@ -33,6 +34,8 @@ class Optimizer:
     ``params`` is an iterable of :class:`~scratchnn.nn.Param` or of param-group dicts
     (``{'params': [...], 'lr': 0.1}``); keys a group leaves out come from ``defaults``.
     Unlike torch, every Param is updated at each step: scratchnn gradients are zeros, never ``None``.
+    Unlike torch, hyperparameters that can only produce inf or NaN (``lr=inf``, ``eps=0``, a decay
+    factor of 1 or more) are refused when the optimizer is built; each subclass says which.
     With :func:`scratchnn.optim.set_num_threads` above 1, large params are updated in chunks on
     threads, bitwise the serial result (the updates are elementwise).
     """
@@ -219,6 +222,21 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines.extend(f"    {k}: {group[k]}" for k in sorted(group) if k != "params")
         return "\n".join(lines) + "\n)"
+
+
+def check_rate(value: Any, name: str) -> float:
+    """A finite float >= 0 (``lr``, ``weight_decay``, ``lr_decay``); torch also accepts inf and NaN."""
+    return check_float(value, name, low=0.0, high=math.inf, high_open=True)
+
+
+def check_positive(value: Any, name: str) -> float:
+    """A finite float > 0 (``eps``: with 0 a zero denominator gives 0/0 = NaN; torch accepts 0)."""
+    return check_float(value, name, low=0.0, low_open=True, high=math.inf, high_open=True)
+
+
+def check_unit(value: Any, name: str) -> float:
+    """A float in [0, 1): a running average's decay (``momentum``, ``alpha``, ``betas``), as torch's ``betas``."""
+    return check_float(value, name, low=0.0, high=1.0, high_open=True)
 
 
 def check_bool(value: Any, name: str) -> bool:

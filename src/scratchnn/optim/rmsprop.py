@@ -7,10 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_float
 from ..nn.parameter import Param
 from ._foreach import foreach
-from .optimizer import Optimizer, check_bool, decayed_grad
+from .optimizer import Optimizer, check_bool, check_positive, check_rate, check_unit, decayed_grad
 
 __all__ = ["RMSprop", "rmsprop_update"]
 
@@ -70,6 +69,7 @@ class RMSprop(Optimizer):
 
     See :func:`rmsprop_update`. State per param, created at the first step: ``step`` (int),
     ``square_avg``, ``momentum_buffer`` (momentum > 0) and ``grad_avg`` (centered).
+    Unlike torch, ``lr`` and ``weight_decay`` must be finite, ``alpha`` and ``momentum`` in [0, 1), ``eps`` > 0.
     """
 
     def __init__(
@@ -96,11 +96,11 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        group["lr"] = check_float(group["lr"], "lr", low=0)
-        group["momentum"] = check_float(group["momentum"], "momentum", low=0)
-        group["alpha"] = check_float(group["alpha"], "alpha", low=0)
-        group["eps"] = check_float(group["eps"], "eps", low=0)
-        group["weight_decay"] = check_float(group["weight_decay"], "weight_decay", low=0)
+        group["lr"] = check_rate(group["lr"], "lr")
+        group["momentum"] = check_unit(group["momentum"], "momentum")
+        group["alpha"] = check_unit(group["alpha"], "alpha")
+        group["eps"] = check_positive(group["eps"], "eps")
+        group["weight_decay"] = check_rate(group["weight_decay"], "weight_decay")
         group["centered"] = check_bool(group["centered"], "centered")
         group["maximize"] = check_bool(group["maximize"], "maximize")
 

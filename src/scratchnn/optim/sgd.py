@@ -10,7 +10,7 @@ import numpy as np
 from .._validate import check_float, invalid_value
 from ..nn.parameter import Param
 from ._foreach import foreach
-from .optimizer import Optimizer, check_bool, decayed_grad
+from .optimizer import Optimizer, check_bool, check_rate, check_unit, decayed_grad
 
 __all__ = ["SGD", "sgd_update"]
 
@@ -65,6 +65,7 @@ class SGD(Optimizer):
 
     Vanilla SGD is ``momentum=0``; ``nesterov=True`` needs ``momentum > 0`` and ``dampening == 0``.
     State per param: ``momentum_buffer`` (only with momentum, created on the first step).
+    Unlike torch, ``lr`` and ``weight_decay`` must be finite, ``momentum`` in [0, 1) and ``dampening`` in [0, 1].
     """
 
     def __init__(
@@ -89,10 +90,10 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        group["lr"] = check_float(group["lr"], "lr", low=0)
-        group["momentum"] = check_float(group["momentum"], "momentum", low=0)
-        group["dampening"] = check_float(group["dampening"], "dampening")
-        group["weight_decay"] = check_float(group["weight_decay"], "weight_decay", low=0)
+        group["lr"] = check_rate(group["lr"], "lr")
+        group["momentum"] = check_unit(group["momentum"], "momentum")
+        group["dampening"] = check_float(group["dampening"], "dampening", low=0.0, high=1.0)
+        group["weight_decay"] = check_rate(group["weight_decay"], "weight_decay")
         group["nesterov"] = check_bool(group["nesterov"], "nesterov")
         group["maximize"] = check_bool(group["maximize"], "maximize")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):

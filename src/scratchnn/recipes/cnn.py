@@ -10,17 +10,15 @@ to ``config.json`` and ``metrics.jsonl`` in a new run folder.
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .. import _config
 from .._validate import positive_int, probability
-from .common import add_training_flags, check_new_run_dir, hold_out_validation, make_optimizer, make_scheduler
+from .common import add_training_flags, hold_out_validation, make_optimizer, make_scheduler
+from .session import Session
 
 __all__ = ["add_parser", "run_from_args", "load_images"]
 
@@ -106,9 +104,9 @@ def run_from_args(args: argparse.Namespace) -> int:
     from ..figures.classifier import confusion_matrix, plot_confusion_matrix, plot_filters
     from ..models import ConvNet
     from ..nn import CrossEntropyLoss
-    from ..train import Callback, EarlyStopping, RandomHorizontalFlip, Trainer, make_run_dir
+    from ..train import Callback, EarlyStopping, RandomHorizontalFlip, Trainer
 
-    check_new_run_dir(args.out, "cnn")
+    session = Session(args, "cnn")
     if args.kernel_size % 2 == 0:
         raise ValueError(
             f"Invalid value for `--kernel-size`: expected an odd int (the convolutions keep the "
@@ -126,7 +124,6 @@ def run_from_args(args: argparse.Namespace) -> int:
     X_val = None if X_val is None else (X_val - mean) / std
     num_classes = len(class_names)
 
-    run_dir = Path(args.out) if args.out else make_run_dir("runs", "cnn")
     model = ConvNet(
         in_channels=X_train.shape[1],
         num_classes=num_classes,
@@ -147,17 +144,16 @@ def run_from_args(args: argparse.Namespace) -> int:
         callbacks.append(RandomHorizontalFlip(X_train, rng=rng))
     if X_val is not None:  # keep the weights of the best validation epoch
         callbacks.append(EarlyStopping(monitor="val_acc", patience=args.epochs, restore_best_weights=True))
-    config = {
-        "command": "train cnn",
-        **{k: v for k, v in vars(args).items() if k not in ("command", "model")},
-        "num_train": len(X_train),
-        "num_val": 0 if X_val is None else len(X_val),
-        "num_test": len(X_test),
-        "input_shape": list(X_train.shape[1:]),
-        "input_mean": float(mean),
-        "input_std": float(std),
-        "parameters": int(sum(p.data.size for p in model.parameters())),
-    }
+    config = session.config(
+        args,
+        num_train=len(X_train),
+        num_val=0 if X_val is None else len(X_val),
+        num_test=len(X_test),
+        input_shape=list(X_train.shape[1:]),
+        input_mean=float(mean),
+        input_std=float(std),
+        parameters=int(sum(p.data.size for p in model.parameters())),
+    )
     trainer = Trainer(
         model,
         CrossEntropyLoss(label_smoothing=args.label_smoothing),
@@ -166,15 +162,15 @@ def run_from_args(args: argparse.Namespace) -> int:
         scheduler_interval=interval,
         batch_size=args.batch_size,
         epochs=args.epochs,
-        callbacks=callbacks,
-        run_dir=run_dir,
+        callbacks=[*callbacks, *session.callbacks],
+        run_dir=session.run_dir,
         config=config,
         verbose=not args.quiet,
         rng=rng,
     )
-    t0, cpu0 = time.perf_counter(), time.process_time()
-    trainer.fit(X_train, y_train, X_val, y_val)
-    seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - cpu0
+    if not session.fit(trainer, X_train, y_train, X_val, y_val):
+        return session.exit_status  # stopped by a signal: the command that resumes it was printed
+    seconds, cpu_seconds = session.stopwatch.seconds, session.stopwatch.cpu_seconds  # of every session
     scores = trainer.predict(X_test)  # (N_test, num_classes), eval mode, best weights
     test_loss = float(CrossEntropyLoss()(scores, y_test))
     cm = confusion_matrix(y_test, np.argmax(scores, axis=1), num_classes)
@@ -192,9 +188,9 @@ def run_from_args(args: argparse.Namespace) -> int:
         "confusion_matrix": cm.tolist(),
         "per_class_accuracy": (np.diag(cm) / np.maximum(cm.sum(axis=1), 1)).round(4).tolist(),
     }
-    (run_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    plot_confusion_matrix(cm, run_dir / "confusion_matrix.png", class_names=class_names)
-    plot_filters(model.first_conv.weight.data, run_dir / "filters.png")
+    plot_confusion_matrix(cm, session.run_dir / "confusion_matrix.png", class_names=class_names)
+    plot_filters(model.first_conv.weight.data, session.run_dir / "filters.png")
+    session.write_results(results)  # last: it marks the run as finished
     print(f"test accuracy {test_acc:.4f}  (test loss {test_loss:.4f}, {seconds:.0f} s of training)")
-    print(f"run folder: {run_dir}")
+    print(f"run folder: {session.run_dir}")
     return 0

@@ -31,7 +31,7 @@ OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adam
 
 
 def add_training_flags(p: argparse.ArgumentParser, *, kind: str, lr: float, epochs: int, seed_help: str) -> None:
-    """The optimizer, schedule, length, validation, seed and output flags of ``scratchnn train <kind>``."""
+    """The optimizer, schedule, length, validation, seed, output and resume flags of ``scratchnn train <kind>``."""
     p.add_argument(
         "--optimizer",
         choices=OPTIMIZERS,
@@ -73,6 +73,22 @@ def add_training_flags(p: argparse.ArgumentParser, *, kind: str, lr: float, epoc
         metavar="DIR",
         help=f"run folder to create (must not exist; default: runs/{kind}-<timestamp>)",
     )
+    p.add_argument(
+        "--resume",
+        default=None,
+        metavar="RUN_DIR",
+        help="continue the stopped run in RUN_DIR (Ctrl-C, SIGTERM, a crash) from its last checkpoint with its own "
+        "flags, read from its config.json: other flags may be left out, or must equal the run's (--quiet and "
+        "--checkpoint-every may differ); the result equals an uninterrupted run's",
+    )
+    p.add_argument(
+        "--checkpoint-every",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="also write checkpoints/last.safetensors every N steps within an epoch, for long epochs "
+        "(default: at the end of each epoch, and when Ctrl-C or SIGTERM stops training)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
 
 
@@ -80,8 +96,8 @@ def check_new_run_dir(out: str | None, kind: str) -> None:
     """Refuse an ``--out`` that exists and is not an empty folder, before anything is written."""
     if out and Path(out).exists() and (not Path(out).is_dir() or any(Path(out).iterdir())):
         raise FileExistsError(
-            f"run folder {out} already exists and is not empty; a run folder is never "
-            f"reused (nothing was written): pass a new --out, or omit it for runs/{kind}-<time>"
+            f"run folder {out} already exists and is not empty; a run folder is never reused (nothing was "
+            f"written): pass a new --out, omit it for runs/{kind}-<time>, or continue a stopped run with --resume {out}"
         )
 
 

@@ -8,10 +8,7 @@ set and writes ``results.json`` next to ``config.json`` and ``metrics.jsonl`` in
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import time
-from pathlib import Path
 
 import numpy as np
 
@@ -19,7 +16,8 @@ from .. import _config
 from .._validate import positive_float, positive_int
 from ..models import FullyConnectedNet
 from ..nn import CrossEntropyLoss
-from .common import add_training_flags, check_new_run_dir, hold_out_validation, make_optimizer, make_scheduler
+from .common import add_training_flags, hold_out_validation, make_optimizer, make_scheduler
+from .session import Session
 
 __all__ = ["add_parser", "run_from_args", "load_dataset"]
 
@@ -80,9 +78,9 @@ def load_dataset(name: str, root: str | None, rng: np.random.Generator) -> tuple
 
 def run_from_args(args: argparse.Namespace) -> int:
     """Run ``scratchnn train mlp`` with parsed flags; returns the exit status."""
-    from ..train import EarlyStopping, Trainer, make_run_dir
+    from ..train import Callback, EarlyStopping, Trainer
 
-    check_new_run_dir(args.out, "mlp")
+    session = Session(args, "mlp")
     _config.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     X_train, y_train, X_test, y_test = load_dataset(args.dataset, args.data_root, rng)
@@ -91,7 +89,6 @@ def run_from_args(args: argparse.Namespace) -> int:
     X_train, y_train, X_val, y_val = hold_out_validation(X_train, y_train, args.val_size, rng)
     num_classes = int(max(y_train.max(), y_test.max())) + 1
 
-    run_dir = Path(args.out) if args.out else make_run_dir("runs", "mlp")
     model = FullyConnectedNet(
         args.hidden,
         input_dim=X_train.shape[1],
@@ -103,16 +100,12 @@ def run_from_args(args: argparse.Namespace) -> int:
     optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr, args.weight_decay)
     steps_per_epoch = math.ceil(len(X_train) / args.batch_size)
     scheduler, interval = make_scheduler(optimizer, args.schedule, args.epochs, steps_per_epoch)
-    callbacks = []
+    callbacks: list[Callback] = []
     if X_val is not None:  # keep the weights of the best validation epoch
         callbacks.append(EarlyStopping(monitor="val_acc", patience=args.epochs, restore_best_weights=True))
-    config = {
-        "command": "train mlp",
-        **{k: v for k, v in vars(args).items() if k not in ("command", "model")},
-        "num_train": len(X_train),
-        "num_val": 0 if X_val is None else len(X_val),
-        "num_test": len(X_test),
-    }
+    config = session.config(
+        args, num_train=len(X_train), num_val=0 if X_val is None else len(X_val), num_test=len(X_test)
+    )
     trainer = Trainer(
         model,
         CrossEntropyLoss(),
@@ -121,15 +114,15 @@ def run_from_args(args: argparse.Namespace) -> int:
         scheduler_interval=interval,
         batch_size=args.batch_size,
         epochs=args.epochs,
-        callbacks=callbacks,
-        run_dir=run_dir,
+        callbacks=[*callbacks, *session.callbacks],
+        run_dir=session.run_dir,
         config=config,
         verbose=not args.quiet,
         rng=rng,
     )
-    t0 = time.perf_counter()
-    trainer.fit(X_train, y_train, X_val, y_val)
-    seconds = time.perf_counter() - t0
+    if not session.fit(trainer, X_train, y_train, X_val, y_val):
+        return session.exit_status  # stopped by a signal: the command that resumes it was printed
+    seconds = session.stopwatch.seconds  # of every session of the run
     test = trainer.evaluate(X_test, y_test)
     results = {
         "test_accuracy": test["accuracy"],
@@ -139,7 +132,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         "steps": trainer.step,
         "best_val_acc": max((h.get("val_acc", float("nan")) for h in trainer.history), default=None),
     }
-    (run_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    session.write_results(results)
     print(f"test accuracy {test['accuracy']:.4f}  (test loss {test['loss']:.4f}, {seconds:.0f} s of training)")
-    print(f"run folder: {run_dir}")
+    print(f"run folder: {session.run_dir}")
     return 0

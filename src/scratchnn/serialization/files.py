@@ -11,14 +11,23 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from safetensors.numpy import load as _st_load
 
-__all__ = ["bad_file", "corrupt", "read_safetensors", "checksum", "write_atomic", "read_json"]
+__all__ = [
+    "bad_file",
+    "corrupt",
+    "read_safetensors",
+    "checksum",
+    "write_atomic",
+    "read_json",
+    "cannot_write",
+    "writing",
+]
 
 
 def bad_file(path: Path, why: str) -> ValueError:
@@ -80,11 +89,35 @@ def read_json(path: Path, owner: Path) -> Any:
         ) from None
 
 
+def cannot_write(path: str | os.PathLike[str], e: OSError) -> OSError:
+    """``e`` (its type and errno kept) as "cannot write <path>: <reason>", naming ``path``.
+
+    ``path`` is the file or folder the caller meant to write, where ``e`` may name a temporary
+    file beside it, a parent folder, or nothing (a full disk).
+    """
+    message = f"cannot write {os.fspath(path)}: {e.strerror or e}"
+    try:
+        return type(e)(e.errno, message) if e.errno is not None else type(e)(message)
+    except TypeError:  # a subclass with a constructor of its own
+        return OSError(e.errno, message)
+
+
+@contextlib.contextmanager
+def writing(path: str | os.PathLike[str]) -> Iterator[None]:
+    """An ``OSError`` inside the block becomes :func:`cannot_write` of ``path`` (chained to the original)."""
+    try:
+        yield
+    except OSError as e:
+        raise cannot_write(path, e) from e
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Put ``data`` at ``path`` in one step: a complete temporary file (on disk), then one rename.
 
     At every moment ``path`` is either its old complete contents or the new ones. The file gets the
-    mode the umask gives new files (0644 usually), as ``open`` would, not ``mkstemp``'s 0600.
+    mode the umask gives new files (0644 usually), as ``open`` would, not ``mkstemp``'s 0600. An
+    ``OSError`` (no permission, a full disk) names ``path`` (:func:`cannot_write`), and ``path`` is
+    left as it was.
     """
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
@@ -94,9 +127,11 @@ def write_atomic(path: Path, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise cannot_write(path, e) from e
         raise
     _fsync_dir(path.parent)  # the rename itself survives a power cut
 

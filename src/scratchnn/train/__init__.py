@@ -4,6 +4,8 @@ from ..figures.history import plot_history
 from .augment import RandomHorizontalFlip
 from .callbacks import Callback, EarlyStopping, ModelCheckpoint
 from .checkpoint import load_checkpoint, save_checkpoint
+from .divergence import TrainingDiverged
+from .interrupt import Interrupted, StopOnSignal
 from .metrics import accuracy
 from .run_dir import make_run_dir, read_jsonl
 from .solver import Solver
@@ -11,10 +13,13 @@ from .trainer import Trainer
 
 __all__ = [
     "Trainer",
+    "TrainingDiverged",
     "Solver",
     "Callback",
     "EarlyStopping",
     "ModelCheckpoint",
+    "StopOnSignal",
+    "Interrupted",
     "RandomHorizontalFlip",
     "save_checkpoint",
     "load_checkpoint",

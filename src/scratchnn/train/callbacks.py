@@ -20,6 +20,7 @@ import numpy as np
 from .._validate import check_choice, check_float, check_int, invalid_type
 from ..data.loader import DataLoader
 from ..nn.module import Module
+from ..serialization.files import writing
 
 __all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "TrainerView", "check_callbacks", "dispatch"]
 
@@ -184,7 +185,8 @@ class ModelCheckpoint(Callback):
     """Write resumable checkpoints: ``best.safetensors`` when ``monitor`` improves, ``last.safetensors``.
 
     Each is a full trainer checkpoint (:meth:`Trainer.save_checkpoint`), written at the end of
-    each epoch (``last`` also when training stops mid-epoch). ``dirpath=None`` means
+    each epoch (``last`` also when training stops mid-epoch, and every ``every_n_steps`` optimizer
+    steps within an epoch, for long epochs; a run resumes from there exactly). ``dirpath=None`` means
     ``<run_dir>/checkpoints``; ``monitor=None`` means ``val_loss``, or ``train_loss`` when ``fit``
     has no validation data. The callback replaces only its own files: at the start of a
     new (not resumed) run it refuses a folder that already holds them.
@@ -198,8 +200,10 @@ class ModelCheckpoint(Callback):
         mode: str = "auto",
         save_best: bool = True,
         save_last: bool = True,
+        every_n_steps: int | None = None,
     ) -> None:
         self.dirpath = None if dirpath is None else Path(dirpath)
+        self.every_n_steps = None if every_n_steps is None else check_int(every_n_steps, "every_n_steps", low=1)
         self._m = _Monitor(monitor or "val_loss", mode, 0.0)
         self._choose_monitor = monitor is None
         self.save_best, self.save_last = bool(save_best), bool(save_last)
@@ -220,7 +224,8 @@ class ModelCheckpoint(Callback):
             if trainer.run_dir is None:
                 raise ValueError("ModelCheckpoint(dirpath=None) needs a Trainer with run_dir, or pass dirpath")
             self.dirpath = trainer.run_dir / "checkpoints"
-        self.dirpath.mkdir(parents=True, exist_ok=True)
+        with writing(self.dirpath):
+            self.dirpath.mkdir(parents=True, exist_ok=True)
         if not (trainer.resumed or self._started):
             for name in ("best", "last"):
                 for suffix in (".safetensors", ".json"):
@@ -241,6 +246,12 @@ class ModelCheckpoint(Callback):
             trainer.save_checkpoint(self.dirpath / "best.safetensors", overwrite=True)
         if self.save_last:
             self._save_last(trainer)
+
+    def on_batch_end(self, trainer: TrainerView, step: int, logs: dict[str, Any]) -> None:
+        if self.every_n_steps is not None and step % self.every_n_steps == 0:
+            assert trainer.train_loader is not None
+            if logs["batch"] < len(trainer.train_loader) or not self.save_last:  # else the epoch's end writes it
+                self._save_last(trainer)
 
     def on_train_end(self, trainer: TrainerView) -> None:
         if self.save_last and trainer.step != self._last_saved_step:  # stopped mid-epoch

@@ -7,14 +7,16 @@ and the name itself otherwise (so the history has the familiar ``train_acc`` / `
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from .._validate import invalid_shape, invalid_type, invalid_value
 
-__all__ = ["accuracy", "METRICS", "resolve_metrics", "RunningMean", "format_entry"]
+__all__ = ["accuracy", "METRICS", "resolve_metrics", "RunningMean", "format_entry", "epoch_bar"]
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
 
@@ -89,3 +91,9 @@ def format_entry(entry: dict[str, Any], epochs: int) -> str:
     parts += [f"{k} {v:.4f}" for k, v in entry.items() if k.startswith(("train_", "val_")) and isinstance(v, float)]
     parts += [f"lr {entry['lr']:.3g}", f"{entry['time']:.1f}s"]
     return " - ".join(parts)
+
+
+def epoch_bar(total: int, initial: int, desc: str, verbose: bool) -> tqdm[Any]:
+    """The progress bar of one epoch's batches, on stderr, shown only when ``verbose`` on a terminal."""
+    disable = not (verbose and sys.stderr.isatty())
+    return tqdm(total=total, initial=initial, desc=desc, leave=False, file=sys.stderr, disable=disable)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._validate import invalid_type
-from ..serialization.files import write_atomic
+from ..serialization.files import cannot_write, write_atomic, writing
 
 __all__ = [
     "RunLog",
@@ -38,7 +38,8 @@ def make_run_dir(root: str | os.PathLike[str] = "runs", name: str = "mlp") -> Pa
     if not isinstance(name, str) or not name or os.sep in name:
         raise invalid_type("name", "a non-empty folder name without path separators", name)
     root_path = Path(root).expanduser()
-    root_path.mkdir(parents=True, exist_ok=True)
+    with writing(root_path):
+        root_path.mkdir(parents=True, exist_ok=True)
     base = f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
     n = 1
     while True:
@@ -48,6 +49,8 @@ def make_run_dir(root: str | os.PathLike[str] = "runs", name: str = "mlp") -> Pa
             return path
         except FileExistsError:
             n += 1
+        except OSError as e:
+            raise cannot_write(path, e) from e
 
 
 def prepare_run_dir(path: str | os.PathLike[str], *, resume: bool = False) -> Path:
@@ -65,7 +68,8 @@ def prepare_run_dir(path: str | os.PathLike[str], *, resume: bool = False) -> Pa
             "run is overwritten. Use scratchnn.train.make_run_dir() for a fresh one, or resume "
             "with trainer.load_checkpoint() from a checkpoint in that folder."
         )
-    (p / "checkpoints").mkdir(parents=True, exist_ok=True)
+    with writing(p):
+        (p / "checkpoints").mkdir(parents=True, exist_ok=True)
     return p
 
 
@@ -103,15 +107,16 @@ def to_jsonable(obj: Any) -> Any:
 
 def write_json(path: Path, obj: Any) -> None:
     """Write ``obj`` as indented JSON to a new file (never over an existing one)."""
-    with open(path, "x") as f:
-        json.dump(to_jsonable(obj), f, indent=2)
-        f.write("\n")
+    text = json.dumps(to_jsonable(obj), indent=2) + "\n"
+    with writing(path), open(path, "x") as f:
+        f.write(text)
 
 
 def append_jsonl(path: Path, entry: Mapping[str, Any]) -> None:
     """Append one JSON line (non-finite floats as NaN / Infinity, as Python's json writes them)."""
-    with open(path, "a") as f:
-        f.write(json.dumps(to_jsonable(entry)) + "\n")
+    line = json.dumps(to_jsonable(entry)) + "\n"
+    with writing(path), open(path, "a") as f:
+        f.write(line)
 
 
 def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
@@ -193,8 +198,10 @@ def resume_metrics(path: Path, checkpoint: Path | None, history: list[dict[str, 
     """Make ``path/metrics.jsonl`` what a run resumed from ``checkpoint`` (at ``step``) should find.
 
     Only for a checkpoint inside the run folder ``path``. Lines past ``step`` go (epochs whose
-    checkpoint failed, or a resume from ``best``), so does a line torn by a crash; entries of the
-    checkpoint's ``history`` the file lacks (lost between the checkpoint and the line) are added.
+    checkpoint failed, or a resume from ``best``), so does a line torn by a crash, and so does the
+    ``partial`` line of an epoch that training stopped in (the resumed run writes the epoch's full
+    line, so the log reads as an uninterrupted run's); entries of the checkpoint's ``history`` the
+    file lacks (lost between the checkpoint and the line) are added.
     The file is replaced atomically, and only when that changes it.
     """
     if checkpoint is None or path.resolve() not in checkpoint.parents:
@@ -207,9 +214,15 @@ def resume_metrics(path: Path, checkpoint: Path | None, history: list[dict[str, 
             entry = json.loads(line)
         except ValueError:
             continue
-        if isinstance(entry, dict) and isinstance(entry.get("step"), int) and last <= entry["step"] <= step:
+        if not isinstance(entry, dict) or entry.get("partial") or not isinstance(entry.get("step"), int):
+            continue
+        if last <= entry["step"] <= step:
             kept.append(line)
             last = entry["step"]
-    kept += [json.dumps(to_jsonable(e)) for e in history if isinstance(e.get("step"), int) and e["step"] > last]
+    kept += [
+        json.dumps(to_jsonable(e))
+        for e in history
+        if not e.get("partial") and isinstance(e.get("step"), int) and e["step"] > last
+    ]
     if kept != old:
         write_atomic(log, "".join(line + "\n" for line in kept).encode())

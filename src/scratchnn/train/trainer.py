@@ -16,12 +16,12 @@ from .._config import get_rng
 from .._validate import check_choice, check_float, check_int, invalid_type
 from ..data.loader import DataLoader
 from ..nn.module import Module
-from ..nn.utils import clip_grad_norm_
 from ..optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 from ..optim.optimizer import Optimizer
 from . import checkpoint as ckpt
 from .callbacks import Callback, ModelCheckpoint, check_callbacks, dispatch
-from .metrics import Metric, RunningMean, format_entry, resolve_metrics
+from .divergence import DivergenceCheck
+from .metrics import Metric, RunningMean, epoch_bar, format_entry, resolve_metrics
 from .run_dir import RunLog
 from .state import TrainerState, callback_states, check_optimizer_params
 from .steps import batched_scores, check_fit_data, eval_mode, evaluate_arrays, train_step
@@ -43,6 +43,8 @@ class Trainer:
 
     ``epochs`` and ``max_steps`` are totals: ``fit`` trains until either is reached, so a trainer
     that loaded a checkpoint continues from the saved step (mid-epoch included) to the same end.
+    A non-finite loss, gradient, param or validation loss ends ``fit`` with :class:`TrainingDiverged`
+    before any callback or checkpoint sees it (:mod:`.divergence`).
 
     Args:
         model: a :class:`~scratchnn.nn.Module`.
@@ -123,6 +125,7 @@ class Trainer:
         self._epoch_seconds = 0.0
         self._loader_state: dict[str, Any] | None = None  # from a checkpoint, applied by the next fit
         self._run = RunLog()  # the run folder, opened by the first fit; metrics.jsonl written behind checkpoints
+        self._check = DivergenceCheck(model)  # a non-finite loss, gradient or param stops training
 
     # ------------------------------------------------------------------------------------- training
     def fit(
@@ -135,7 +138,8 @@ class Trainer:
         ``val_loss`` and ``val_<metric>`` (with validation data), ``lr`` and ``time`` (seconds spent
         training in the epoch).
         When training stops mid-epoch, a last entry with ``partial: True`` covers the batches done
-        (it is replaced by the full entry when training continues).
+        (it is replaced by the full entry when training continues). Data with NaN or inf is a
+        ``ValueError`` naming the argument; divergence a :class:`TrainingDiverged`.
         """
         check_fit_data(X_train, y_train, X_val, y_val)
         self._run.open(self.run_dir, self.config, vars(self))
@@ -172,19 +176,17 @@ class Trainer:
 
     def _run_epoch(self, loader: DataLoader, epoch: int) -> bool:
         """Train on the epoch's remaining batches; True when the epoch was completed."""
+        if self._batch_in_epoch == len(loader):  # resumed from a checkpoint of the epoch's last step
+            return True
         self.model.train()
         start = time.perf_counter()
-        bar = tqdm(
-            total=len(loader),
-            initial=self._batch_in_epoch,
-            desc=f"Epoch {epoch}/{self.epochs}",
-            leave=False,
-            file=sys.stderr,
-            disable=not (self.verbose and sys.stderr.isatty()),
-        )
+        bar = epoch_bar(len(loader), self._batch_in_epoch, f"Epoch {epoch}/{self.epochs}", self.verbose)
         try:
             for xb, yb in loader:
-                loss, scores = train_step(self.model, self.criterion, self.optimizer, xb, yb, clip=self._clip)
+                check = self._check.at(epoch, self.step + 1)
+                loss, scores = train_step(
+                    self.model, self.criterion, self.optimizer, xb, yb, clip_grad_norm=self.clip_grad_norm, check=check
+                )
                 self.step += 1
                 self._batch_in_epoch += 1
                 values = {"loss": loss}
@@ -195,6 +197,8 @@ class Trainer:
                     self.scheduler.step()
                 bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
                 bar.update()
+                now = time.perf_counter()  # counted per step: a checkpoint taken in on_batch_end has the time so far
+                self._epoch_seconds, start = self._epoch_seconds + now - start, now
                 self._dispatch("on_batch_end", self.step, {"loss": loss, "batch": self._batch_in_epoch})
                 if self._finished() and self._batch_in_epoch < len(loader):
                     return False
@@ -203,11 +207,6 @@ class Trainer:
             self._epoch_seconds += time.perf_counter() - start
         return True
 
-    def _clip(self) -> None:
-        if self.clip_grad_norm is not None:
-            params = [p for g in self.optimizer.param_groups for p in g["params"]]
-            clip_grad_norm_(params, self.clip_grad_norm)
-
     def _entry(
         self, epoch: int, X_val: np.ndarray | None, y_val: np.ndarray | None, partial: bool = False
     ) -> dict[str, Any]:
@@ -215,7 +214,7 @@ class Trainer:
         entry: dict[str, Any] = {"epoch": epoch, "step": self.step, "train_loss": means.get("loss")}
         entry.update({f"train_{k}": v for k, v in means.items() if k != "loss"})
         if X_val is not None and y_val is not None:
-            val = self.evaluate(X_val, y_val)
+            val = self._check.validation(lambda: self.evaluate(X_val, y_val))
             entry["val_loss"] = val["loss"]
             entry.update({f"val_{key}": val[name] for name, key, _ in self.metrics})
         entry["lr"] = float(self.optimizer.param_groups[0]["lr"])
