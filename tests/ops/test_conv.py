@@ -185,6 +185,9 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
      "Invalid type for `padding`: expected an int >= 0 or a pair (h, w) of them. Received: padding of type float"),
     ("conv_param", lambda: ops.conv_forward_fast(X, W3, None, 1), TypeError,  # type: ignore[arg-type]
      "Invalid type for `conv_param`: expected a dict with keys 'stride' and 'pad'. Received: conv_param of type int"),
+    # found by fuzzing: a misspelt key was ignored (the course's bn_param and dropout_param already refused one)
+    ("misspelt conv_param key", lambda: ops.conv_forward_fast(X, W3, None, {"stride": 1, "padding": 1}), ValueError,
+     "Invalid value for `conv_param`: expected keys among 'stride', 'pad'. Received: conv_param='padding'"),
     ("integer x", lambda: ops.conv_forward(X.astype(int), W3, None), TypeError,
      "Invalid type for `x`: expected a floating numpy.ndarray (float32 or float64), not dtype int64. "
      "Received: x of type ndarray"),

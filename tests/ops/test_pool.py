@@ -157,6 +157,11 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("pool_param", lambda: ops.max_pool_forward_naive(X, {"stride": 2}), ValueError,
      "Invalid value for `pool_param`: expected a dict with keys 'pool_height', 'pool_width' and 'stride'. "
      "Received: pool_param={'stride': 2}"),
+    # found by fuzzing: a misspelt key was ignored (the course's bn_param and dropout_param already refused one)
+    ("misspelt pool_param key", lambda: ops.avg_pool_forward_naive(X, {"pool_height": 2, "pool_width": 2,
+                                                                        "strides": 1}), ValueError,
+     "Invalid value for `pool_param`: expected keys among 'pool_height', 'pool_width', 'stride', 'pad'. "
+     "Received: pool_param='strides'"),
     ("output_size", lambda: ops.adaptive_avg_pool_forward(X, 0), ValueError,
      "Invalid value for `output_size`: expected an int >= 1 or a pair (h, w) of them. Received: output_size=0"),
 ]  # fmt: skip
