@@ -15,7 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_array, check_float, check_same_dtype, invalid_shape, invalid_type, invalid_value
+from .._validate import (
+    check_array,
+    check_choice,
+    check_float,
+    check_same_dtype,
+    invalid_shape,
+    invalid_type,
+    invalid_value,
+)
 
 Axes = tuple[int, ...]
 
@@ -75,6 +83,4 @@ def check_affine(a: Any, name: str, shapes: tuple[tuple[int, ...], ...], x: np.n
 
 
 def check_mode(mode: Any, name: str) -> str:
-    if mode not in ("train", "test"):
-        raise invalid_value(f"{name}['mode']", "one of 'train', 'test'", mode)
-    return str(mode)
+    return str(check_choice(mode, f"{name}['mode']", ("train", "test")))
