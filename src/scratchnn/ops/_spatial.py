@@ -71,11 +71,13 @@ def check_pool_padding(padding: Any, kernel: Pair, name: str = "padding") -> Pai
 
 
 def check_images(x: Any, name: str = "x") -> np.ndarray:
-    """A floating (N, C, H, W) batch of images; a 3-D array gets a message about the missing batch axis."""
+    """A floating (N, C, H, W) batch of images, H and W not 0; a 3-D array gets a message about the batch axis."""
     check_array(x, name)
     if x.ndim != 4:
         hint = " (a single image needs a batch axis: x[None])" if x.ndim == 3 else ""
         raise invalid_shape(name, f"a 4-D array (N, C, H, W){hint}", x.shape)
+    if not (x.shape[2] and x.shape[3]):  # as torch: a window over no pixels would average 0 / 0 (N, C may be 0)
+        raise invalid_shape(name, "(N, C, H, W) with H, W >= 1", x.shape)
     return x
 
 
