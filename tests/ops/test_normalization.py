@@ -218,6 +218,10 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("running shape", lambda: ops.batchnorm_forward(X64, G4, G4, {"mode": "test", "running_mean": np.zeros(3)}),
      ValueError, "Invalid shape for `bn_param['running_mean']`: expected (4,), one value per channel. "
      "Received: bn_param['running_mean'].shape=(3,)"),
+    # found by fuzzing: an explicit None failed later with AttributeError
+    ("running None", lambda: ops.batchnorm_forward(X64, G4, G4, {"mode": "test", "running_var": None}),
+     TypeError, "Invalid type for `bn_param['running_var']`: expected a numpy.ndarray. "
+     "Received: bn_param['running_var'] of type NoneType"),
     ("one value per channel", lambda: ops.batchnorm_forward(X64[:1], G4, G4, {"mode": "train"}), ValueError,
      "Invalid shape for `x`: expected more than one value per channel to compute batch statistics. "
      "Received: x.shape=(1, 4)"),

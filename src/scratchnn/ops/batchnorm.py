@@ -66,11 +66,10 @@ def _batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> t
     beta = check_affine(beta, "beta", ((C,),), x)
     running_mean: Any = bn_param.get("running_mean", np.zeros(C, dtype=x.dtype)) if track else None
     running_var: Any = bn_param.get("running_var", np.ones(C, dtype=x.dtype)) if track else None
-    for name, r in (("running_mean", running_mean), ("running_var", running_var)):
-        if r is not None and (check_array(r, f"bn_param['{name}']").shape != (C,)):
+    for name, r in (("running_mean", running_mean), ("running_var", running_var)) if track else ():
+        if check_array(r, f"bn_param['{name}']").shape != (C,):  # also an explicit None, once an AttributeError
             raise invalid_shape(f"bn_param['{name}']", f"({C},), one value per channel", r.shape)
-        if r is not None:
-            check_same_dtype(r, f"bn_param['{name}']", x)
+        check_same_dtype(r, f"bn_param['{name}']", x)
 
     batch_stats = mode == "train" or not track  # torch: no running stats means batch stats in eval too
     if batch_stats:
