@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from .._validate import check_array, check_choice, check_float, check_int
+from .._validate import check_array, check_choice, check_float, check_int, invalid_shape
 from ..ops.activations import (
     gelu_backward,
     gelu_forward,
@@ -165,7 +165,8 @@ class Softmax(Module):
         check_array(input, "input")
         dim = _implicit_softmax_dim(input.ndim) if self.dim is None else self.dim
         x = input.reshape(1) if input.ndim == 0 else input  # a scalar is a one-element distribution
-        check_int(dim, "dim", low=-x.ndim, high=x.ndim - 1)
+        if not -x.ndim <= dim < x.ndim:  # the input's rank is wrong, not dim (fixed at construction)
+            raise invalid_shape("input", f"an array with axis dim={dim}", input.shape)
         out, cache = softmax_forward(x, axis=dim)
         out = out.reshape(input.shape)
         self._save((cache, input.shape), out)
