@@ -251,6 +251,14 @@ def test_batchnorm_train_on_an_empty_batch_is_a_clear_error() -> None:
         ops.spatial_batchnorm_forward(np.zeros((0, 2, 3, 3)), None, None, {"mode": "train"})
 
 
+def test_groupnorm_of_groups_without_values_is_empty_as_in_torch() -> None:
+    """Found by fuzzing: H = 0 made groups of no values, and their mean warned "Mean of empty slice"."""
+    x, gamma = np.zeros((2, 4, 0, 3)), np.ones(4)
+    out, cache = ops.spatial_groupnorm_forward(x, gamma, gamma, 2, {})
+    dx, dgamma, dbeta = ops.spatial_groupnorm_backward(np.zeros_like(out), cache)
+    assert out.shape == dx.shape == x.shape and not dgamma.any() and not dbeta.any()
+
+
 NEED_DX_CASES = [
     ("batchnorm-train", lambda x, g, b: ops.batchnorm_forward(x, g, b, {"mode": "train"}), ops.batchnorm_backward_alt),
     (
