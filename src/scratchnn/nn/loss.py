@@ -33,6 +33,13 @@ from ..ops.pointwise_losses import bce_with_logits_loss, mse_loss
 from .module import Module
 
 
+def _check_classes(weight: np.ndarray | None, input: np.ndarray, C: int) -> None:
+    """The input's C classes are the class weight's (fixed at construction: the input is what is wrong)."""
+    if weight is not None and weight.shape[:1] != (C,):
+        axis = "axis 0" if input.ndim == 1 else "axis 1"
+        raise invalid_shape("input", f"{weight.shape[0]} classes along {axis}, one per class weight", input.shape)
+
+
 def _check_target(target: Any, shape: tuple[int, ...]) -> np.ndarray:
     if not isinstance(target, np.ndarray):
         raise invalid_type("target", "a numpy.ndarray", target)
@@ -108,6 +115,7 @@ class CrossEntropyLoss(_Loss):
 
     def forward(self, input: np.ndarray, target: np.ndarray) -> Loss:
         x, loss_shape = _class_scores(input, None, "(C,), (N, C) or (N, C, d_1, ..., d_k)")
+        _check_classes(self.weight, input, x.shape[1])
         y = _check_target(target, loss_shape).reshape(-1)
         check_labels(y, "target", x.shape[0], x.shape[1], self.ignore_index)
         w = _check_class_weight(self.weight, x.shape[1], x.dtype)
@@ -139,6 +147,7 @@ class MultiMarginLoss(_Loss):
 
     def forward(self, input: np.ndarray, target: np.ndarray) -> Loss:
         x, loss_shape = _class_scores(input, 2, "(C,) or (N, C)")
+        _check_classes(self.weight, input, x.shape[1])
         y = _check_target(target, loss_shape).reshape(-1)
         check_labels(y, "target", x.shape[0], x.shape[1])
         loss, dx = multi_margin_loss(x, y, p=self.p, margin=self.margin, weight=self.weight, reduction=self.reduction)
