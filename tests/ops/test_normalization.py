@@ -222,6 +222,10 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("running None", lambda: ops.batchnorm_forward(X64, G4, G4, {"mode": "test", "running_var": None}),
      TypeError, "Invalid type for `bn_param['running_var']`: expected a numpy.ndarray. "
      "Received: bn_param['running_var'] of type NoneType"),
+    # found by fuzzing: the square root of a negative variance was NumPy's invalid-value error (NaN outputs)
+    ("negative running_var", lambda: ops.batchnorm_forward(X64, G4, G4, {"mode": "test", "running_var": -G4}),
+     ValueError, "Invalid value for `bn_param['running_var']`: expected non-negative variances. "
+     "Received: bn_param['running_var']=array(shape=(4,), dtype=float64)"),
     ("one value per channel", lambda: ops.batchnorm_forward(X64[:1], G4, G4, {"mode": "train"}), ValueError,
      "Invalid shape for `x`: expected more than one value per channel to compute batch statistics. "
      "Received: x.shape=(1, 4)"),

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_array, check_float, check_grad, check_same_dtype, invalid_shape
+from .._validate import check_array, check_float, check_grad, check_same_dtype, invalid_shape, invalid_value
 from ._blocks import batch_blocks
 from .normalization import (
     check_affine,
@@ -84,6 +84,8 @@ def _batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> t
         var = (sq / m).reshape(1, C, 1)  # biased: the normalizing variance
         inv_std = 1 / np.sqrt(var + eps)
     else:
+        if (running_var < 0).any():  # C values, fewer than the sqrt below reads: a corrupt state, not NaN outputs
+            raise invalid_value("bn_param['running_var']", "non-negative variances", running_var)
         inv_std = (1 / np.sqrt(running_var + eps)).reshape(1, C, 1)
         xhat = x3 - running_mean.reshape(1, C, 1)
     if mode == "train" and track:
