@@ -161,6 +161,13 @@ def check_int(value: Any, name: str, *, low: int | None = None, high: int | None
     return v
 
 
+def check_bool(value: Any, name: str) -> bool:
+    """A flag (``bias``, ``affine``, ``inplace``, ...): a bool, not any truthy value ('no' is truthy)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise invalid_type(name, "a bool", value)
+    return bool(value)
+
+
 def check_choice(value: Any, name: str, choices: tuple[Any, ...]) -> Any:
     """One of a fixed set of values (an array is none of them, a bool no int choice: True == 1 in Python)."""
     try:

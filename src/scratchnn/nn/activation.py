@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from .._validate import check_array, check_choice, check_float, check_int, invalid_shape
+from .._validate import check_array, check_bool, check_choice, check_float, check_int, invalid_shape
 from ..ops.activations import (
     gelu_backward,
     gelu_forward,
@@ -39,7 +39,7 @@ class ReLU(Module):
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
-        self.inplace = inplace
+        self.inplace = check_bool(inplace, "inplace")
 
     def forward(self, input: np.ndarray) -> np.ndarray:
         out, cache = relu_forward(check_array(input, "input"))
@@ -64,7 +64,7 @@ class LeakyReLU(Module):
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = check_float(negative_slope, "negative_slope")
-        self.inplace = inplace
+        self.inplace = check_bool(inplace, "inplace")
 
     def forward(self, input: np.ndarray) -> np.ndarray:
         out, cache = leaky_relu_forward(check_array(input, "input"), self.negative_slope)
