@@ -120,3 +120,20 @@ def test_scores_with_another_number_of_classes_than_the_weight_name_the_input(lo
     text += "Received: input.shape=(2, 3)"
     with pytest.raises(ValueError, match="^" + re.escape(text) + "$"):
         loss(np.zeros((2, 3)), np.zeros(2, np.int64))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda w: nn.CrossEntropyLoss(w),
+        lambda w: nn.MultiMarginLoss(weight=w),
+        lambda w: nn.BCEWithLogitsLoss(w),
+        lambda w: nn.BCEWithLogitsLoss(pos_weight=w),
+    ],
+)
+def test_non_finite_weights_are_refused_by_the_constructor(make: Callable[[np.ndarray], nn.Module]) -> None:
+    """Found by fuzzing: a NaN weight was taken, and the first forward failed naming a constructor argument."""
+    with pytest.raises(
+        ValueError, match=r"^Invalid value for `(pos_)?weight`: expected finite values \(no NaN or inf\)"
+    ):
+        make(np.array([1.0, np.nan, 2.0]))

@@ -109,7 +109,7 @@ class CrossEntropyLoss(_Loss):
         label_smoothing: float = 0.0,
     ) -> None:
         super().__init__(reduction)
-        self.register_buffer("weight", None if weight is None else check_array(weight, "weight", ndim=1))
+        self.register_buffer("weight", None if weight is None else check_array(weight, "weight", ndim=1, finite=True))
         self.ignore_index = check_int(ignore_index, "ignore_index")
         self.label_smoothing = check_float(label_smoothing, "label_smoothing", low=0.0, high=1.0)
 
@@ -143,7 +143,7 @@ class MultiMarginLoss(_Loss):
         super().__init__(reduction)
         self.p = int(check_choice(p, "p", (1, 2)))
         self.margin = check_float(margin, "margin")
-        self.register_buffer("weight", None if weight is None else check_array(weight, "weight", ndim=1))
+        self.register_buffer("weight", None if weight is None else check_array(weight, "weight", ndim=1, finite=True))
 
     def forward(self, input: np.ndarray, target: np.ndarray) -> Loss:
         x, loss_shape = _class_scores(input, 2, "(C,) or (N, C)")
@@ -191,8 +191,10 @@ class BCEWithLogitsLoss(_Loss):
         self, weight: np.ndarray | None = None, *, reduction: str = "mean", pos_weight: np.ndarray | None = None
     ) -> None:
         super().__init__(reduction)
-        self.register_buffer("weight", None if weight is None else check_array(weight, "weight"))
-        self.register_buffer("pos_weight", None if pos_weight is None else check_array(pos_weight, "pos_weight"))
+        self.register_buffer("weight", None if weight is None else check_array(weight, "weight", finite=True))
+        self.register_buffer(
+            "pos_weight", None if pos_weight is None else check_array(pos_weight, "pos_weight", finite=True)
+        )
 
     def forward(self, input: np.ndarray, target: np.ndarray) -> Loss:
         _check_pair(input, target)
