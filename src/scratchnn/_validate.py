@@ -169,9 +169,22 @@ def check_int(value: Any, name: str, *, low: int | None = None, high: int | None
     return v
 
 
+def check_bool(value: Any, name: str) -> bool:
+    """A flag (``bias``, ``affine``, ``inplace``, ...): a bool, not any truthy value ('no' is truthy)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise invalid_type(name, "a bool", value)
+    return bool(value)
+
+
 def check_choice(value: Any, name: str, choices: tuple[Any, ...]) -> Any:
-    """One of a fixed set of values."""
-    if value not in choices:
+    """One of a fixed set of values (an array is none of them, a bool no int choice: True == 1 in Python)."""
+    try:
+        found = not isinstance(value, np.ndarray) and value in choices
+    except TypeError:  # an object whose == refuses the comparison
+        found = False
+    if found and isinstance(value, (bool, np.bool_)):
+        found = any(isinstance(c, (bool, np.bool_)) for c in choices)
+    if not found:
         raise invalid_value(name, "one of " + ", ".join(repr(c) for c in choices), value)
     return value
 

@@ -176,3 +176,27 @@ def test_param_data_is_float32_or_float64() -> None:
         nn.Param(np.zeros(3, np.float16))
     with pytest.raises(TypeError, match=r"^Invalid dtype for `data`: .* Received: data.dtype=int64$"):
         nn.Param(np.arange(3))
+
+
+FLAGS: list[tuple[str, Callable[[Any], object]]] = [
+    ("bias", lambda v: nn.Linear(3, 2, bias=v)),
+    ("bias", lambda v: nn.Conv2d(1, 1, 1, bias=v)),
+    ("affine", lambda v: nn.BatchNorm1d(3, affine=v)),
+    ("track_running_stats", lambda v: nn.BatchNorm2d(3, track_running_stats=v)),
+    ("elementwise_affine", lambda v: nn.LayerNorm(3, elementwise_affine=v)),
+    ("bias", lambda v: nn.GroupNorm(1, 3, bias=v)),
+    ("inplace", lambda v: nn.ReLU(inplace=v)),
+    ("inplace", lambda v: nn.Dropout(inplace=v)),
+    ("ceil_mode", lambda v: nn.MaxPool2d(2, ceil_mode=v)),
+    ("return_indices", lambda v: nn.MaxPool2d(2, return_indices=v)),
+    ("batchnorm", lambda v: models.ConvNet(batchnorm=v)),
+]
+
+
+@pytest.mark.parametrize("flag,make", FLAGS, ids=[f"{i}-{f}" for i, (f, _) in enumerate(FLAGS)])
+def test_flags_take_bools_only(flag: str, make: Callable[[Any], object]) -> None:
+    """Found by fuzzing: any value was taken as its truth value (affine='no' meant True, bias=0 False)."""
+    for value in ("no", 0, 1, None):
+        with pytest.raises(TypeError, match=msg(f"Invalid type for `{flag}`: expected a bool. Received: {flag} of "
+                                                f"type {type(value).__name__}")):  # fmt: skip
+            make(value)

@@ -111,3 +111,29 @@ def test_a_floating_target_is_cast_to_the_input_dtype(name: str) -> None:
     assert loss == crit(x.astype(np.float32), target.astype(np.float32))
     with pytest.raises(TypeError, match=r"^Invalid type for `target`: expected a floating numpy.ndarray "):
         crit(x.astype(np.float32), target.astype(np.float16))
+
+
+@pytest.mark.parametrize("loss", [nn.CrossEntropyLoss(np.ones(4)), nn.MultiMarginLoss(weight=np.ones(4))])
+def test_scores_with_another_number_of_classes_than_the_weight_name_the_input(loss: nn.Module) -> None:
+    """Found by fuzzing: the error named `weight`, a constructor argument, although the input was what changed."""
+    text = "Invalid shape for `input`: expected 4 classes along axis 1, one per class weight. "
+    text += "Received: input.shape=(2, 3)"
+    with pytest.raises(ValueError, match="^" + re.escape(text) + "$"):
+        loss(np.zeros((2, 3)), np.zeros(2, np.int64))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda w: nn.CrossEntropyLoss(w),
+        lambda w: nn.MultiMarginLoss(weight=w),
+        lambda w: nn.BCEWithLogitsLoss(w),
+        lambda w: nn.BCEWithLogitsLoss(pos_weight=w),
+    ],
+)
+def test_non_finite_weights_are_refused_by_the_constructor(make: Callable[[np.ndarray], nn.Module]) -> None:
+    """Found by fuzzing: a NaN weight was taken, and the first forward failed naming a constructor argument."""
+    with pytest.raises(
+        ValueError, match=r"^Invalid value for `(pos_)?weight`: expected finite values \(no NaN or inf\)"
+    ):
+        make(np.array([1.0, np.nan, 2.0]))

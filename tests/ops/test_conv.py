@@ -116,6 +116,22 @@ def test_workspace_is_reused_and_refilled() -> None:
     assert cache3[0] is not mismatched
 
 
+def test_a_strided_or_read_only_workspace_is_not_filled_and_a_non_array_is_an_error() -> None:
+    """Found by fuzzing: a workspace of the right shape in F order was reshaped into a copy, so the cols came
+    back unfilled (silently wrong output); a read-only one failed in NumPy; an int failed with AttributeError."""
+    rng = np.random.default_rng(2)
+    x, w = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((4, 3, 3, 3))
+    want, cache = ops.conv_forward(x, w, None, 1, 1)
+    strided, read_only = np.asfortranarray(np.zeros_like(cache[0])), np.zeros_like(cache[0])
+    read_only.flags.writeable = False
+    for workspace in (strided, read_only):
+        out, cache = ops.conv_forward(x, w, None, 1, 1, workspace=workspace)
+        assert cache[0] is not workspace and not workspace.any()
+        np.testing.assert_array_equal(out, want)
+    with pytest.raises(TypeError, match=r"^Invalid type for `workspace`: expected None or a numpy.ndarray"):
+        ops.conv_forward(x, w, None, 1, 1, workspace=-1)
+
+
 def test_need_dx_false_skips_only_dx() -> None:
     rng = np.random.default_rng(3)
     x, w, b = rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
@@ -169,6 +185,9 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
      "Invalid type for `padding`: expected an int >= 0 or a pair (h, w) of them. Received: padding of type float"),
     ("conv_param", lambda: ops.conv_forward_fast(X, W3, None, 1), TypeError,  # type: ignore[arg-type]
      "Invalid type for `conv_param`: expected a dict with keys 'stride' and 'pad'. Received: conv_param of type int"),
+    # found by fuzzing: a misspelt key was ignored (the course's bn_param and dropout_param already refused one)
+    ("misspelt conv_param key", lambda: ops.conv_forward_fast(X, W3, None, {"stride": 1, "padding": 1}), ValueError,
+     "Invalid value for `conv_param`: expected keys among 'stride', 'pad'. Received: conv_param='padding'"),
     ("integer x", lambda: ops.conv_forward(X.astype(int), W3, None), TypeError,
      "Invalid type for `x`: expected a floating numpy.ndarray (float32 or float64), not dtype int64. "
      "Received: x of type ndarray"),

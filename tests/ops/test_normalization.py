@@ -218,6 +218,14 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("running shape", lambda: ops.batchnorm_forward(X64, G4, G4, {"mode": "test", "running_mean": np.zeros(3)}),
      ValueError, "Invalid shape for `bn_param['running_mean']`: expected (4,), one value per channel. "
      "Received: bn_param['running_mean'].shape=(3,)"),
+    # found by fuzzing: an explicit None failed later with AttributeError
+    ("running None", lambda: ops.batchnorm_forward(X64, G4, G4, {"mode": "test", "running_var": None}),
+     TypeError, "Invalid type for `bn_param['running_var']`: expected a numpy.ndarray. "
+     "Received: bn_param['running_var'] of type NoneType"),
+    # found by fuzzing: the square root of a negative variance was NumPy's invalid-value error (NaN outputs)
+    ("negative running_var", lambda: ops.batchnorm_forward(X64, G4, G4, {"mode": "test", "running_var": -G4}),
+     ValueError, "Invalid value for `bn_param['running_var']`: expected non-negative variances. "
+     "Received: bn_param['running_var']=array(shape=(4,), dtype=float64)"),
     ("one value per channel", lambda: ops.batchnorm_forward(X64[:1], G4, G4, {"mode": "train"}), ValueError,
      "Invalid shape for `x`: expected more than one value per channel to compute batch statistics. "
      "Received: x.shape=(1, 4)"),
@@ -245,6 +253,14 @@ def test_bad_input_raises_template(call: Callable[[], Any], exc: type[Exception]
 def test_batchnorm_train_on_an_empty_batch_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match=r"Invalid shape for `x`: expected more than one value per channel"):
         ops.spatial_batchnorm_forward(np.zeros((0, 2, 3, 3)), None, None, {"mode": "train"})
+
+
+def test_groupnorm_of_groups_without_values_is_empty_as_in_torch() -> None:
+    """Found by fuzzing: H = 0 made groups of no values, and their mean warned "Mean of empty slice"."""
+    x, gamma = np.zeros((2, 4, 0, 3)), np.ones(4)
+    out, cache = ops.spatial_groupnorm_forward(x, gamma, gamma, 2, {})
+    dx, dgamma, dbeta = ops.spatial_groupnorm_backward(np.zeros_like(out), cache)
+    assert out.shape == dx.shape == x.shape and not dgamma.any() and not dbeta.any()
 
 
 NEED_DX_CASES = [

@@ -157,6 +157,23 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("pool_param", lambda: ops.max_pool_forward_naive(X, {"stride": 2}), ValueError,
      "Invalid value for `pool_param`: expected a dict with keys 'pool_height', 'pool_width' and 'stride'. "
      "Received: pool_param={'stride': 2}"),
+    # found by fuzzing: no rows averaged 0 / 0 (a FloatingPointError; torch refuses H or W = 0 too)
+    ("no rows", lambda: ops.adaptive_avg_pool_forward(X[:, :, :0], 2), ValueError,
+     "Invalid shape for `x`: expected (N, C, H, W) with H, W >= 1. Received: x.shape=(2, 3, 0, 5)"),
+    ("no columns", lambda: ops.avg_pool_forward(X[..., :0], 2, 1, 1, count_include_pad=False), ValueError,
+     "Invalid shape for `x`: expected (N, C, H, W) with H, W >= 1. Received: x.shape=(2, 3, 5, 0)"),
+    # found by fuzzing: the op took any divisor_override (0: division by zero, a pair: a broadcasting error)
+    ("divisor_override 0", lambda: ops.avg_pool_forward(X, 2, divisor_override=0), ValueError,
+     "Invalid value for `divisor_override`: expected an int >= 1. Received: divisor_override=0"),
+    ("divisor_override pair", lambda: ops.avg_pool_forward(X, 2, divisor_override=(1, 2)), TypeError,
+     "Invalid type for `divisor_override`: expected an int >= 1. Received: divisor_override of type tuple"),
+    ("count_include_pad", lambda: ops.avg_pool_forward(X, 2, count_include_pad="no"), TypeError,
+     "Invalid type for `count_include_pad`: expected a bool. Received: count_include_pad of type str"),
+    # found by fuzzing: a misspelt key was ignored (the course's bn_param and dropout_param already refused one)
+    ("misspelt pool_param key", lambda: ops.avg_pool_forward_naive(X, {"pool_height": 2, "pool_width": 2,
+                                                                        "strides": 1}), ValueError,
+     "Invalid value for `pool_param`: expected keys among 'pool_height', 'pool_width', 'stride', 'pad'. "
+     "Received: pool_param='strides'"),
     ("output_size", lambda: ops.adaptive_avg_pool_forward(X, 0), ValueError,
      "Invalid value for `output_size`: expected an int >= 1 or a pair (h, w) of them. Received: output_size=0"),
 ]  # fmt: skip

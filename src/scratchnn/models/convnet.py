@@ -18,6 +18,7 @@ import numpy as np
 from .._config import get_default_dtype
 from .._validate import (
     check_array,
+    check_bool,
     check_choice,
     check_float,
     check_float_dtype,
@@ -99,7 +100,7 @@ class ConvNet(Module):
             raise invalid_value("kernel_size", "an odd int (the convolutions keep the size)", kernel_size)
         self.hidden = _int_list(hidden, "hidden", allow_empty=True)
         self.dropout = check_float(dropout, "dropout", low=0.0, high=1.0, high_open=True)
-        self.batchnorm = bool(batchnorm)
+        self.batchnorm = check_bool(batchnorm, "batchnorm")
         self.pool = check_choice(pool, "pool", ("max", "avg"))
         dt = get_default_dtype() if dtype is None else check_float_dtype(dtype)
         self.in_channels, self.input_size = c_in, (size[0], size[1])

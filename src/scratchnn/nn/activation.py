@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from .._validate import check_array, check_choice, check_float, check_int
+from .._validate import check_array, check_bool, check_choice, check_float, check_int, invalid_shape
 from ..ops.activations import (
     gelu_backward,
     gelu_forward,
@@ -39,7 +39,7 @@ class ReLU(Module):
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
-        self.inplace = inplace
+        self.inplace = check_bool(inplace, "inplace")
 
     def forward(self, input: np.ndarray) -> np.ndarray:
         out, cache = relu_forward(check_array(input, "input"))
@@ -64,7 +64,7 @@ class LeakyReLU(Module):
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = check_float(negative_slope, "negative_slope")
-        self.inplace = inplace
+        self.inplace = check_bool(inplace, "inplace")
 
     def forward(self, input: np.ndarray) -> np.ndarray:
         out, cache = leaky_relu_forward(check_array(input, "input"), self.negative_slope)
@@ -165,7 +165,8 @@ class Softmax(Module):
         check_array(input, "input")
         dim = _implicit_softmax_dim(input.ndim) if self.dim is None else self.dim
         x = input.reshape(1) if input.ndim == 0 else input  # a scalar is a one-element distribution
-        check_int(dim, "dim", low=-x.ndim, high=x.ndim - 1)
+        if not -x.ndim <= dim < x.ndim:  # the input's rank is wrong, not dim (fixed at construction)
+            raise invalid_shape("input", f"an array with axis dim={dim}", input.shape)
         out, cache = softmax_forward(x, axis=dim)
         out = out.reshape(input.shape)
         self._save((cache, input.shape), out)

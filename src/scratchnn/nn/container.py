@@ -78,13 +78,11 @@ class Sequential(Module):
 
     def __init__(self, *args: Any) -> None:
         super().__init__()
-        if len(args) == 1 and isinstance(args[0], OrderedDict):
-            items: Iterable[tuple[str, Any]] = args[0].items()
-        else:
-            items = ((str(i), m) for i, m in enumerate(args))
+        by_name = len(args) == 1 and isinstance(args[0], OrderedDict)
+        items: Iterable[tuple[str, Any]] = args[0].items() if by_name else ((str(i), m) for i, m in enumerate(args))
         for name, m in items:
-            if not isinstance(m, Module):
-                raise invalid_type(f"module {name}", "a scratchnn.nn.Module", m)
+            if not isinstance(m, Module):  # named as the argument it came in: args[1], args[0]['fc']
+                raise invalid_type(f"args[0][{name!r}]" if by_name else f"args[{name}]", "a scratchnn.nn.Module", m)
             setattr(self, name, m)
 
     def forward(self, x: Any) -> Any:
@@ -134,6 +132,8 @@ class ModuleList(Module):
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
+        if modules is not None and not isinstance(modules, Iterable):
+            raise invalid_type("modules", "an iterable of Modules or None", modules)
         for m in modules or ():
             self.append(m)
 

@@ -7,7 +7,15 @@ from typing import Any
 import numpy as np
 
 from .._config import get_default_dtype
-from .._validate import check_choice, check_dtype_matches, check_float_dtype, check_int, invalid_shape, invalid_value
+from .._validate import (
+    check_bool,
+    check_choice,
+    check_dtype_matches,
+    check_float_dtype,
+    check_int,
+    invalid_shape,
+    invalid_value,
+)
 from ..ops._spatial import check_images, out_size, pair
 from ..ops.conv import conv_backward, conv_forward
 from . import init
@@ -61,6 +69,7 @@ class Conv2d(Module):
         self.padding: tuple[int, int] | str = self._padding(padding)
         self.dilation = pair(dilation, "dilation", low=1)
         self.groups = check_int(groups, "groups", low=1)
+        bias = check_bool(bias, "bias")
         self.padding_mode = check_choice(padding_mode, "padding_mode", ("zeros", "reflect", "replicate", "circular"))
         if self.dilation != (1, 1):
             raise _not_implemented("dilation", dilation, "1")

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._config import get_rng
-from .._validate import check_array, check_float
+from .._validate import check_array, check_bool, check_float
 from ..ops.dropout import dropout_backward, dropout_forward
 from .module import Module
 
@@ -28,7 +28,7 @@ class Dropout(Module):
     def __init__(self, p: float = 0.5, inplace: bool = False, *, rng: np.random.Generator | None = None) -> None:
         super().__init__()
         self.p = check_float(p, "p", low=0.0, high=1.0, high_open=True)
-        self.inplace = bool(inplace)
+        self.inplace = check_bool(inplace, "inplace")
         if rng is not None:
             get_rng(rng)  # type check
         self.rng = rng

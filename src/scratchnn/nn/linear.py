@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._config import get_default_dtype
-from .._validate import check_array, check_dtype_matches, check_float_dtype, check_int, invalid_shape
+from .._validate import check_array, check_bool, check_dtype_matches, check_float_dtype, check_int, invalid_shape
 from ..ops.affine import affine_backward, affine_forward
 from . import init
 from .module import Module
@@ -40,6 +40,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = check_int(in_features, "in_features", low=1)
         self.out_features = check_int(out_features, "out_features", low=1)
+        bias = check_bool(bias, "bias")
         dt = get_default_dtype() if dtype is None else check_float_dtype(dtype)
         self.weight = Param(np.empty((out_features, in_features), dtype=dt))
         self.bias = Param(np.empty(out_features, dtype=dt)) if bias else None

@@ -33,6 +33,13 @@ from ..ops.pointwise_losses import bce_with_logits_loss, mse_loss
 from .module import Module
 
 
+def _check_classes(weight: np.ndarray | None, input: np.ndarray, C: int) -> None:
+    """The input's C classes are the class weight's (fixed at construction: the input is what is wrong)."""
+    if weight is not None and weight.shape[:1] != (C,):
+        axis = "axis 0" if input.ndim == 1 else "axis 1"
+        raise invalid_shape("input", f"{weight.shape[0]} classes along {axis}, one per class weight", input.shape)
+
+
 def _check_target(target: Any, shape: tuple[int, ...]) -> np.ndarray:
     if not isinstance(target, np.ndarray):
         raise invalid_type("target", "a numpy.ndarray", target)
@@ -102,12 +109,13 @@ class CrossEntropyLoss(_Loss):
         label_smoothing: float = 0.0,
     ) -> None:
         super().__init__(reduction)
-        self.register_buffer("weight", None if weight is None else check_array(weight, "weight", ndim=1))
+        self.register_buffer("weight", None if weight is None else check_array(weight, "weight", ndim=1, finite=True))
         self.ignore_index = check_int(ignore_index, "ignore_index")
         self.label_smoothing = check_float(label_smoothing, "label_smoothing", low=0.0, high=1.0)
 
     def forward(self, input: np.ndarray, target: np.ndarray) -> Loss:
         x, loss_shape = _class_scores(input, None, "(C,), (N, C) or (N, C, d_1, ..., d_k)")
+        _check_classes(self.weight, input, x.shape[1])
         y = _check_target(target, loss_shape).reshape(-1)
         check_labels(y, "target", x.shape[0], x.shape[1], self.ignore_index)
         w = _check_class_weight(self.weight, x.shape[1], x.dtype)
@@ -135,10 +143,11 @@ class MultiMarginLoss(_Loss):
         super().__init__(reduction)
         self.p = int(check_choice(p, "p", (1, 2)))
         self.margin = check_float(margin, "margin")
-        self.register_buffer("weight", None if weight is None else check_array(weight, "weight", ndim=1))
+        self.register_buffer("weight", None if weight is None else check_array(weight, "weight", ndim=1, finite=True))
 
     def forward(self, input: np.ndarray, target: np.ndarray) -> Loss:
         x, loss_shape = _class_scores(input, 2, "(C,) or (N, C)")
+        _check_classes(self.weight, input, x.shape[1])
         y = _check_target(target, loss_shape).reshape(-1)
         check_labels(y, "target", x.shape[0], x.shape[1])
         loss, dx = multi_margin_loss(x, y, p=self.p, margin=self.margin, weight=self.weight, reduction=self.reduction)
@@ -182,8 +191,10 @@ class BCEWithLogitsLoss(_Loss):
         self, weight: np.ndarray | None = None, *, reduction: str = "mean", pos_weight: np.ndarray | None = None
     ) -> None:
         super().__init__(reduction)
-        self.register_buffer("weight", None if weight is None else check_array(weight, "weight"))
-        self.register_buffer("pos_weight", None if pos_weight is None else check_array(pos_weight, "pos_weight"))
+        self.register_buffer("weight", None if weight is None else check_array(weight, "weight", finite=True))
+        self.register_buffer(
+            "pos_weight", None if pos_weight is None else check_array(pos_weight, "pos_weight", finite=True)
+        )
 
     def forward(self, input: np.ndarray, target: np.ndarray) -> Loss:
         _check_pair(input, target)

@@ -19,6 +19,7 @@ import numpy as np
 from .._config import get_default_dtype
 from .._validate import (
     check_array,
+    check_bool,
     check_dtype_matches,
     check_float,
     check_float_dtype,
@@ -81,8 +82,9 @@ class _BatchNorm(_Norm):
         self.num_features = check_int(num_features, "num_features", low=1)
         self.eps = check_float(eps, "eps", low=0.0, low_open=True)
         self.momentum = None if momentum is None else check_float(momentum, "momentum", low=0.0, high=1.0)
-        self.affine = bool(affine)
-        self.track_running_stats = bool(track_running_stats)
+        self.affine = check_bool(affine, "affine")
+        self.track_running_stats = check_bool(track_running_stats, "track_running_stats")
+        bias = check_bool(bias, "bias")
         dt = get_default_dtype() if dtype is None else check_float_dtype(dtype)
         C = self.num_features
         self.weight = Param(np.ones(C, dtype=dt)) if affine else None
@@ -199,7 +201,8 @@ class LayerNorm(_Norm):
             raise invalid_type("normalized_shape", "an int or a non-empty tuple of ints", normalized_shape)
         self.normalized_shape = tuple(check_int(s, "normalized_shape[i]", low=1) for s in normalized_shape)
         self.eps = check_float(eps, "eps", low=0.0, low_open=True)
-        self.elementwise_affine = bool(elementwise_affine)
+        self.elementwise_affine = check_bool(elementwise_affine, "elementwise_affine")
+        bias = check_bool(bias, "bias")
         dt = get_default_dtype() if dtype is None else check_float_dtype(dtype)
         self.weight = Param(np.ones(self.normalized_shape, dtype=dt)) if elementwise_affine else None
         self.bias = Param(np.zeros(self.normalized_shape, dtype=dt)) if elementwise_affine and bias else None
@@ -254,7 +257,8 @@ class GroupNorm(_Norm):
         if self.num_channels % self.num_groups:
             raise invalid_value("num_channels", f"a multiple of num_groups={self.num_groups}", num_channels)
         self.eps = check_float(eps, "eps", low=0.0, low_open=True)
-        self.affine = bool(affine)
+        self.affine = check_bool(affine, "affine")
+        bias = check_bool(bias, "bias")
         dt = get_default_dtype() if dtype is None else check_float_dtype(dtype)
         self.weight = Param(np.ones(self.num_channels, dtype=dt)) if affine else None
         self.bias = Param(np.zeros(self.num_channels, dtype=dt)) if affine and bias else None

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_int, invalid_type
+from .._validate import check_bool, check_int
 from ..ops._spatial import check_images, check_pool_padding, out_size, pair
 from ..ops.pool import (
     adaptive_avg_pool_backward,
@@ -41,7 +41,7 @@ class _Pool2d(Module):
         self._kernel = pair(kernel_size, "kernel_size", low=1)
         self._stride = self._kernel if stride is None else pair(stride, "stride", low=1)
         self._padding = check_pool_padding(padding, self._kernel)
-        if ceil_mode:
+        if check_bool(ceil_mode, "ceil_mode"):
             raise _not_implemented(type(self).__name__, "ceil_mode", ceil_mode, "False")
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
@@ -79,7 +79,7 @@ class MaxPool2d(_Pool2d):
         super().__init__(kernel_size, stride, padding, ceil_mode)
         if pair(dilation, "dilation", low=1) != (1, 1):
             raise _not_implemented("MaxPool2d", "dilation", dilation, "1")
-        if return_indices:
+        if check_bool(return_indices, "return_indices"):
             raise _not_implemented("MaxPool2d", "return_indices", return_indices, "False")
         self.dilation = dilation
         self.return_indices = False
@@ -117,9 +117,7 @@ class AvgPool2d(_Pool2d):
         divisor_override: int | None = None,
     ) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode)
-        if not isinstance(count_include_pad, bool):
-            raise invalid_type("count_include_pad", "a bool", count_include_pad)
-        self.count_include_pad = count_include_pad
+        self.count_include_pad = check_bool(count_include_pad, "count_include_pad")
         self.divisor_override = (
             None if divisor_override is None else check_int(divisor_override, "divisor_override", low=1)
         )

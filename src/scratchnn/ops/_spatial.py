@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .._validate import check_array, invalid_shape, invalid_type, invalid_value
+from .normalization import check_param_dict
 
 Pair = tuple[int, int]
 
@@ -39,6 +40,7 @@ def conv_param_pair(conv_param: Any) -> tuple[Pair, Pair]:
     """(stride, padding) from the course's ``conv_param`` dict ``{'stride': s, 'pad': p}`` (defaults 1 and 0)."""
     if not isinstance(conv_param, dict):
         raise invalid_type("conv_param", "a dict with keys 'stride' and 'pad'", conv_param)
+    check_param_dict(conv_param, "conv_param", ("stride", "pad"))  # a misspelt key ('padding') is not ignored
     return pair(conv_param.get("stride", 1), "stride", low=1), pair(conv_param.get("pad", 0), "pad")
 
 
@@ -52,6 +54,7 @@ def pool_param_args(pool_param: Any) -> tuple[Pair, Pair, Pair]:
         raise invalid_type("pool_param", expected, pool_param)
     if "pool_height" not in pool_param or "pool_width" not in pool_param:
         raise invalid_value("pool_param", expected, pool_param)
+    check_param_dict(pool_param, "pool_param", ("pool_height", "pool_width", "stride", "pad"))
     kernel = pair((pool_param["pool_height"], pool_param["pool_width"]), "pool_height/pool_width", low=1)
     stride = pair(pool_param.get("stride", kernel), "stride", low=1)
     return kernel, stride, check_pool_padding(pool_param.get("pad", 0), kernel, "pad")
@@ -68,11 +71,13 @@ def check_pool_padding(padding: Any, kernel: Pair, name: str = "padding") -> Pai
 
 
 def check_images(x: Any, name: str = "x") -> np.ndarray:
-    """A floating (N, C, H, W) batch of images; a 3-D array gets a message about the missing batch axis."""
+    """A floating (N, C, H, W) batch of images, H and W not 0; a 3-D array gets a message about the batch axis."""
     check_array(x, name)
     if x.ndim != 4:
         hint = " (a single image needs a batch axis: x[None])" if x.ndim == 3 else ""
         raise invalid_shape(name, f"a 4-D array (N, C, H, W){hint}", x.shape)
+    if not (x.shape[2] and x.shape[3]):  # as torch: a window over no pixels would average 0 / 0 (N, C may be 0)
+        raise invalid_shape(name, "(N, C, H, W) with H, W >= 1", x.shape)
     return x
 
 

@@ -16,6 +16,16 @@ from numpy.polynomial import Chebyshev, Polynomial
 from .._validate import check_array, check_choice, check_float, check_grad, check_int, invalid_shape
 
 
+def _saturating() -> Any:
+    """NumPy's overflow and invalid-value signals off, for the ops whose +-inf and huge inputs saturate.
+
+    GELU and softmax meet inf - inf or inf * 0 only for non-finite inputs (NaN there, as torch gives) and
+    overflow only where the true value saturates (a cube of 1e13 in float32 is inf; its tanh is 1), so
+    those signals say nothing a user must act on. (~2 us per call, no pass over the data.)
+    """
+    return np.errstate(over="ignore", invalid="ignore")
+
+
 def relu_forward(x: np.ndarray) -> tuple[np.ndarray, Any]:
     """out = max(x, 0).
 
@@ -200,22 +210,24 @@ def gelu_forward(x: np.ndarray, approximate: str = "none") -> tuple[np.ndarray, 
     """
     check_array(x, "x")
     check_choice(approximate, "approximate", ("none", "tanh"))
-    if approximate == "tanh":
-        t = np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x))
-        return 0.5 * x * (1 + t), (approximate, x, t)
-    cdf = _normal_cdf(x)
-    return x * cdf, (approximate, x, cdf)
+    with _saturating():
+        if approximate == "tanh":
+            t = np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x))
+            return 0.5 * x * (1 + t), (approximate, x, t)
+        cdf = _normal_cdf(x)
+        return x * cdf, (approximate, x, cdf)
 
 
 def gelu_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`gelu_forward`: dx."""
     approximate, x, s = cache
     check_grad(dout, "dout", x.shape, x.dtype)
-    if approximate == "tanh":
-        k = math.sqrt(2 / math.pi)
-        return dout * (0.5 * (1 + s) + 0.5 * x * (1 - s * s) * k * (1 + 3 * 0.044715 * x * x))
-    pdf = np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
-    return dout * (s + x * pdf)
+    with _saturating():
+        if approximate == "tanh":
+            k = math.sqrt(2 / math.pi)
+            return dout * (0.5 * (1 + s) + 0.5 * x * (1 - s * s) * k * (1 + 3 * 0.044715 * x * x))
+        pdf = np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+        return dout * (s + x * pdf)
 
 
 # ---------------------------------------------------------------------------------------------- softmax
@@ -235,8 +247,9 @@ def softmax_forward(x: np.ndarray, axis: int = -1) -> tuple[np.ndarray, Any]:
     axis = check_int(axis, "axis", low=-x.ndim, high=x.ndim - 1)
     if x.size == 0:  # nothing to normalize (an empty batch); x.max over an empty axis would raise
         return x.copy(), (x.copy(), axis)
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    out = e / e.sum(axis=axis, keepdims=True)
+    with _saturating():  # +inf makes its slice NaN (inf - inf), as in torch; x - max may overflow to -inf: exp is 0
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        out = e / e.sum(axis=axis, keepdims=True)
     return out, (out, axis)
 
 

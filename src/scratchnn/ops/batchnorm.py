@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_array, check_float, check_grad, check_same_dtype, invalid_shape
+from .._validate import check_array, check_float, check_grad, check_same_dtype, invalid_shape, invalid_value
 from ._blocks import batch_blocks
 from .normalization import (
     check_affine,
@@ -66,11 +66,10 @@ def _batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> t
     beta = check_affine(beta, "beta", ((C,),), x)
     running_mean: Any = bn_param.get("running_mean", np.zeros(C, dtype=x.dtype)) if track else None
     running_var: Any = bn_param.get("running_var", np.ones(C, dtype=x.dtype)) if track else None
-    for name, r in (("running_mean", running_mean), ("running_var", running_var)):
-        if r is not None and (check_array(r, f"bn_param['{name}']").shape != (C,)):
+    for name, r in (("running_mean", running_mean), ("running_var", running_var)) if track else ():
+        if check_array(r, f"bn_param['{name}']").shape != (C,):  # also an explicit None, once an AttributeError
             raise invalid_shape(f"bn_param['{name}']", f"({C},), one value per channel", r.shape)
-        if r is not None:
-            check_same_dtype(r, f"bn_param['{name}']", x)
+        check_same_dtype(r, f"bn_param['{name}']", x)
 
     batch_stats = mode == "train" or not track  # torch: no running stats means batch stats in eval too
     if batch_stats:
@@ -85,6 +84,8 @@ def _batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> t
         var = (sq / m).reshape(1, C, 1)  # biased: the normalizing variance
         inv_std = 1 / np.sqrt(var + eps)
     else:
+        if (running_var < 0).any():  # C values, fewer than the sqrt below reads: a corrupt state, not NaN outputs
+            raise invalid_value("bn_param['running_var']", "non-negative variances", running_var)
         inv_std = (1 / np.sqrt(running_var + eps)).reshape(1, C, 1)
         xhat = x3 - running_mean.reshape(1, C, 1)
     if mode == "train" and track:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_grad
+from .._validate import check_grad, invalid_type
 from ._spatial import Pair, conv_param_pair, out_size, pair, valid_range
 from .conv_naive import check_conv_args
 
@@ -33,7 +33,13 @@ def im2col(
     (HH, WW), (sh, sw), (ph, pw) = kernel, stride, padding
     Ho, Wo = out_size(x.shape, kernel, stride, padding)
     shape = (C * HH * WW + bias_row, N * Ho * Wo)
-    if out is None or out.shape != shape or out.dtype != x.dtype:
+    # a strided or read-only workspace is not reused: the reshape below would fill a copy of it, not it
+    if (
+        out is None
+        or out.shape != shape
+        or out.dtype != x.dtype
+        or not (out.flags.c_contiguous and out.flags.writeable)
+    ):
         out = np.empty(shape, dtype=x.dtype)
     cols = out[: C * HH * WW].reshape(C, HH, WW, N, Ho, Wo)  # a view: (C*HH*WW, N*Ho*Wo) -> (C, HH, WW, N, Ho, Wo)
     xt = x.transpose(1, 0, 2, 3)  # a view: (N, C, H, W) -> (C, N, H, W)
@@ -118,6 +124,8 @@ def conv_forward(
     """
     check_conv_args(x, w, b)
     stride, padding = pair(stride, "stride", low=1), pair(padding, "padding")
+    if workspace is not None and not isinstance(workspace, np.ndarray):
+        raise invalid_type("workspace", "None or a numpy.ndarray to reuse", workspace)
     N = x.shape[0]
     F, C, HH, WW = w.shape
     Ho, Wo = out_size(x.shape, (HH, WW), stride, padding)

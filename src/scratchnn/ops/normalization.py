@@ -15,7 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_array, check_float, check_same_dtype, invalid_shape, invalid_type, invalid_value
+from .._validate import (
+    check_array,
+    check_choice,
+    check_float,
+    check_same_dtype,
+    invalid_shape,
+    invalid_type,
+    invalid_value,
+)
 
 Axes = tuple[int, ...]
 
@@ -24,7 +32,11 @@ def standardize(x: np.ndarray, axes: Axes, eps: float) -> tuple[np.ndarray, np.n
     """xhat = (x - mean) / sqrt(var + eps) over ``axes``; returns (xhat, inv_std, mean, var), stats with kept dims.
 
     ``var`` is the biased variance (divided by the count m), the one the forward normalizes with.
+    An empty x (no samples, or groups of no values) standardizes to an empty xhat, as in torch.
     """
+    if x.size == 0:  # x.mean over an empty axis would warn "Mean of empty slice" and give NaN statistics
+        stats = np.zeros([1 if i in axes else n for i, n in enumerate(x.shape)], dtype=x.dtype)
+        return x.copy(), stats + 1, stats, stats
     mean = x.mean(axis=axes, keepdims=True)
     xc = x - mean
     var = (xc * xc).mean(axis=axes, keepdims=True)
@@ -34,6 +46,8 @@ def standardize(x: np.ndarray, axes: Axes, eps: float) -> tuple[np.ndarray, np.n
 
 def standardize_backward(dxhat: np.ndarray, xhat: np.ndarray, inv_std: np.ndarray, axes: Axes) -> np.ndarray:
     """The closed form: dx = inv_std * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), means over ``axes``."""
+    if dxhat.size == 0:
+        return dxhat.copy()
     mean_dxhat = dxhat.mean(axis=axes, keepdims=True)
     mean_dxhat_xhat = (dxhat * xhat).mean(axis=axes, keepdims=True)
     return inv_std * (dxhat - mean_dxhat - xhat * mean_dxhat_xhat)
@@ -75,6 +89,4 @@ def check_affine(a: Any, name: str, shapes: tuple[tuple[int, ...], ...], x: np.n
 
 
 def check_mode(mode: Any, name: str) -> str:
-    if mode not in ("train", "test"):
-        raise invalid_value(f"{name}['mode']", "one of 'train', 'test'", mode)
-    return str(mode)
+    return str(check_choice(mode, f"{name}['mode']", ("train", "test")))

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_grad
+from .._validate import check_grad, check_int, invalid_type
 from ._blocks import batch_blocks
 from ._spatial import Pair, check_images, check_pool_padding, out_size, pair, pool_param_args
 
@@ -146,6 +146,10 @@ def avg_pool_forward(
         x: (N, C, H, W);  out: (N, C, Ho, Wo)
     """
     kernel, stride, padding, out_hw = _pool_args(x, kernel_size, stride, padding)
+    if not isinstance(count_include_pad, (bool, np.bool_)):
+        raise invalid_type("count_include_pad", "a bool", count_include_pad)
+    if divisor_override is not None:
+        divisor_override = check_int(divisor_override, "divisor_override", low=1)
     divisor = _divisor(x.shape, kernel, stride, padding, out_hw, count_include_pad, divisor_override, x.dtype)
     views = _windows(_padded(x, padding, 0.0), kernel, stride, out_hw)
     total = next(views).copy()  # (N, C, Ho, Wo)
