@@ -30,6 +30,7 @@ TRAIN_CNN_FLAGS = [
     "--lr",
     "--weight-decay",
     "--schedule",
+    "--clip-grad-norm",
     "--epochs",
     "--batch-size",
     "--val-size",

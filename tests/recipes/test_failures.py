@@ -35,6 +35,16 @@ def test_a_diverging_run_is_one_line_without_warnings(tmp_path: Path) -> None:
     assert not (tmp_path / "run" / "results.json").exists()
 
 
+def test_clip_grad_norm_is_the_advice_that_works(tmp_path: Path) -> None:
+    # the run above, with SGD so that a step is at most lr * max_norm = 1 long: it no longer diverges
+    args = ["train", "mlp", *SPIRALS, "--optimizer", "sgd", "--weight-decay", "0", "--lr", "1e30", "--epochs", "3"]
+    proc = _scratchnn(*args, "--clip-grad-norm", "1e-30", "--out", "run", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "run" / "results.json").exists()
+    proc = _scratchnn(*args, "--out", "unclipped", cwd=tmp_path)
+    assert proc.returncode == 1 and "training diverged" in proc.stderr, proc.stderr
+
+
 def test_an_out_folder_that_cannot_be_made_is_one_line_naming_it(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("a file, not a folder")
     proc = _scratchnn("train", "mlp", *SPIRALS, "--epochs", "1", "--out", "notes.txt/run", cwd=tmp_path)

@@ -23,6 +23,7 @@ TRAIN_MLP_FLAGS = [
     "--lr",
     "--weight-decay",
     "--schedule",
+    "--clip-grad-norm",
     "--epochs",
     "--batch-size",
     "--weight-init",

@@ -31,7 +31,7 @@ OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adam
 
 
 def add_training_flags(p: argparse.ArgumentParser, *, kind: str, lr: float, epochs: int, seed_help: str) -> None:
-    """The optimizer, schedule, length, validation, seed, output and resume flags of ``scratchnn train <kind>``."""
+    """The optimizer, schedule, clipping, length, validation, seed, output and resume flags of a recipe."""
     p.add_argument(
         "--optimizer",
         choices=OPTIMIZERS,
@@ -50,6 +50,13 @@ def add_training_flags(p: argparse.ArgumentParser, *, kind: str, lr: float, epoc
         choices=("none", "cosine", "step"),
         default="cosine",
         help="learning-rate schedule over the run (default: cosine, per step)",
+    )
+    p.add_argument(
+        "--clip-grad-norm",
+        type=positive_float,
+        default=None,
+        metavar="MAX_NORM",
+        help="clip the global L2 norm of the gradients to MAX_NORM before each step (default: no clipping)",
     )
     p.add_argument("--epochs", type=positive_int, default=epochs, help=f"training epochs (default: {epochs})")
     p.add_argument("--batch-size", type=positive_int, default=128, help="minibatch size (default: 128)")

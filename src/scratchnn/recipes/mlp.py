@@ -113,6 +113,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         scheduler=scheduler,
         scheduler_interval=interval,
         batch_size=args.batch_size,
+        clip_grad_norm=args.clip_grad_norm,
         epochs=args.epochs,
         callbacks=[*callbacks, *session.callbacks],
         run_dir=session.run_dir,
