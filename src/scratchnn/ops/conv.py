@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .._numerics import quiet
 from .._validate import check_grad, invalid_type
 from ._spatial import Pair, conv_param_pair, out_size, pair, valid_range
 from .conv_naive import check_conv_args
@@ -99,6 +100,7 @@ def col2im(cols: np.ndarray, x_shape: tuple[int, ...], kernel: Pair, stride: Pai
     return dx
 
 
+@quiet
 def conv_forward(
     x: np.ndarray,
     w: np.ndarray,
@@ -155,6 +157,7 @@ def _per_image(cols: np.ndarray) -> bool:
     return cols.shape[0] <= 64
 
 
+@quiet
 def conv_backward(
     dout: np.ndarray, cache: Any, *, need_dx: bool = True
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
@@ -188,6 +191,7 @@ def conv_backward(
     return dx, dw, db
 
 
+@quiet
 def conv_forward_fast(
     x: np.ndarray, w: np.ndarray, b: np.ndarray | None, conv_param: dict[str, Any]
 ) -> tuple[np.ndarray, Any]:
@@ -196,6 +200,7 @@ def conv_forward_fast(
     return conv_forward(x, w, b, stride, padding)
 
 
+@quiet
 def conv_backward_fast(dout: np.ndarray, cache: Any) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """The course's name for :func:`conv_backward`: (dx, dw, db)."""
     return conv_backward(dout, cache)

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .._numerics import quiet
 from .._validate import check_array, check_grad, check_same_dtype, invalid_shape
 from ._spatial import check_images, conv_param_pair, out_size
 
@@ -28,6 +29,7 @@ def check_conv_args(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> None:
             raise invalid_shape("b", f"({w.shape[0]},), one bias per filter", b.shape)
 
 
+@quiet
 def conv_forward_naive(
     x: np.ndarray, w: np.ndarray, b: np.ndarray | None, conv_param: dict[str, Any]
 ) -> tuple[np.ndarray, Any]:
@@ -61,6 +63,7 @@ def conv_forward_naive(
     return out, (x, w, b, conv_param)
 
 
+@quiet
 def conv_backward_naive(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Gradients of :func:`conv_forward_naive`: (dx, dw, db), db None when there was no bias.
 

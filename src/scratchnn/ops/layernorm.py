@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._numerics import quiet
 from .._validate import check_array, check_grad, invalid_shape, invalid_type
 from .normalization import check_affine, check_eps, check_param_dict, standardize, standardize_backward
 
@@ -36,6 +37,7 @@ def _normalized_shape(x: np.ndarray, gamma: Any, beta: Any, ln_param: Any) -> tu
     return shape
 
 
+@quiet
 def layernorm_forward(x: np.ndarray, gamma: Any, beta: Any, ln_param: Any) -> tuple[np.ndarray, Any]:
     """out = gamma * (x - mean) / sqrt(var + eps) + beta, mean and (biased) var over each sample's features.
 
@@ -70,6 +72,7 @@ def layernorm_forward(x: np.ndarray, gamma: Any, beta: Any, ln_param: Any) -> tu
     return out.reshape(x.shape), cache  # (M, K) -> x's shape
 
 
+@quiet
 def layernorm_backward(dout: np.ndarray, cache: Any, *, need_dx: bool = True) -> tuple[Any, Any, Any]:
     """Gradients of :func:`layernorm_forward`: (dx, dgamma, dbeta), None for an absent gamma / beta.
 

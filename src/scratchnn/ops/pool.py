@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._numerics import quiet
 from .._validate import check_grad, check_int, invalid_type
 from ._blocks import batch_blocks
 from ._spatial import Pair, check_images, check_pool_padding, out_size, pair, pool_param_args
@@ -61,6 +62,7 @@ def _unpad(dxp: np.ndarray, padding: Pair) -> np.ndarray:
     return dxp[:, :, ph : dxp.shape[2] - ph, pw : dxp.shape[3] - pw].copy()  # (N, C, Hp, Wp) -> (N, C, H, W)
 
 
+@quiet
 def max_pool_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padding: Any = 0) -> tuple[np.ndarray, Any]:
     """out[n, c, i, j] = max_{p, q} xpad[n, c, i*sh + p, j*sw + q] (xpad: x padded with -inf, as torch).
 
@@ -87,6 +89,7 @@ def max_pool_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, paddin
     return out, (xp, out, kernel, stride, padding)
 
 
+@quiet
 def max_pool_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`max_pool_forward`: each dout[n, c, i, j] goes to its window's first argmax.
 
@@ -126,6 +129,7 @@ def max_pool_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     return _unpad(dxp, padding)
 
 
+@quiet
 def avg_pool_forward(
     x: np.ndarray,
     kernel_size: Any,
@@ -159,6 +163,7 @@ def avg_pool_forward(
     return out, (divisor, x.shape, kernel, stride, padding, out.shape, out.dtype)
 
 
+@quiet
 def avg_pool_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`avg_pool_forward`: dx spreads dout / d evenly over each window."""
     divisor, x_shape, kernel, stride, (ph, pw), out_shape, dtype = cache
@@ -198,6 +203,7 @@ def _divisor(
     return np.multiply.outer(counts[0], counts[1]).astype(dtype)  # (Ho,) x (Wo,) -> (Ho, Wo)
 
 
+@quiet
 def adaptive_avg_pool_forward(x: np.ndarray, output_size: Any) -> tuple[np.ndarray, Any]:
     """out[n, c, i, j] = mean of x[n, c, h0(i):h1(i), w0(j):w1(j)], torch's adaptive windows:
 
@@ -236,6 +242,7 @@ def _adaptive_matrix(size: int, n_out: int, dtype: Any) -> np.ndarray:
     return ((h >= start[:, None]) & (h < end[:, None])).astype(dtype)  # (n_out, size)
 
 
+@quiet
 def adaptive_avg_pool_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`adaptive_avg_pool_forward`: dx = A_h^T (dout / counts) A_w."""
     ah, aw, counts, (N, C, H, W), out_shape, dtype = cache
@@ -247,12 +254,14 @@ def adaptive_avg_pool_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     return np.matmul(np.matmul(ah.T, dout / counts), aw)  # (H, Ho) @ (N, C, Ho, Wo) @ (Wo, W) -> (N, C, H, W)
 
 
+@quiet
 def max_pool_forward_fast(x: np.ndarray, pool_param: dict[str, Any]) -> tuple[np.ndarray, Any]:
     """The course's name for :func:`max_pool_forward`, taking ``{'pool_height', 'pool_width', 'stride'}``."""
     kernel, stride, pad = pool_param_args(pool_param)
     return max_pool_forward(x, kernel, stride, pad)
 
 
+@quiet
 def max_pool_backward_fast(dout: np.ndarray, cache: Any) -> np.ndarray:
     """The course's name for :func:`max_pool_backward`."""
     return max_pool_backward(dout, cache)
