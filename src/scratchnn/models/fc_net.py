@@ -199,7 +199,8 @@ class FullyConnectedNet(Module):
             raise TypeError(
                 f"Invalid dtype for `X`: expected {self.dtype} to match the model's dtype. Received: X.dtype={X.dtype}"
             )
-        if train and self.normalization == "batchnorm" and X.shape[0] < 2:  # named here, not as the op's `x`
+        batchnorm = self.normalization == "batchnorm" and self.num_layers > 1  # no hidden layer: nothing to normalize
+        if train and batchnorm and X.shape[0] < 2:  # named here, not as the op's `x`
             raise invalid_shape("X", "(N, ...) with N >= 2 for batchnorm's batch statistics in training", X.shape)
         drop = train and self.dropout > 0
         # with a seed, every train-mode pass draws the same masks (the course's gradient-check device)

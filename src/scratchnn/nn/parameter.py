@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import FLOAT_DTYPES, invalid_dtype
+from .._numerics import quiet_fp
+from .._validate import FLOAT_DTYPES, check_float_dtype, invalid_dtype, invalid_shape, invalid_type, invalid_value
 
 
 class Param:
@@ -42,6 +43,16 @@ class Param:
 
     @grad.setter
     def grad(self, value: np.ndarray) -> None:
+        # backward, the optimizers and clipping update it in place, in data's shape and dtype (torch checks too)
+        shape, dtype = self.data.shape, self.data.dtype
+        if not isinstance(value, np.ndarray):
+            raise invalid_type("grad", f"a numpy.ndarray of the param's shape {shape} and dtype {dtype}", value)
+        if value.dtype != dtype:
+            raise invalid_dtype("grad", f"{dtype}, the param's dtype", value.dtype)
+        if value.shape != shape:
+            raise invalid_shape("grad", f"{shape}, the param's shape", value.shape)
+        if not value.flags.writeable:
+            raise invalid_value("grad", "a writeable array (gradients accumulate into it in place)", value)
         self._grad = value
         self._grad_zeroed = False
 
@@ -51,7 +62,8 @@ class Param:
             np.copyto(self._grad, g)
             self._grad_zeroed = False
         else:
-            self._grad += g
+            with quiet_fp():  # inf + -inf from an inf input is NaN, as in torch, without NumPy's warning
+                self._grad += g
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -84,8 +96,9 @@ class Param:
 
     def astype(self, dtype: Any) -> None:
         """Cast value and gradient in place of this Param (identity kept, as optimizers hold it)."""
-        self.data = self.data.astype(dtype)
-        self.grad = self.grad.astype(dtype)  # reading grad first fills any deferred zeros
+        dt = check_float_dtype(dtype)
+        self.data = self.data.astype(dt)
+        self.grad = self.grad.astype(dt)  # reading grad first fills any deferred zeros
 
     def __repr__(self) -> str:
         return f"Param(shape={self.data.shape}, dtype={self.data.dtype})"
