@@ -36,7 +36,7 @@ def make_spirals(
     """
     n = check_int(n_per_class, "n_per_class", low=1)
     k = check_int(n_classes, "n_classes", low=1)
-    noise = check_float(noise, "noise", low=0.0)
+    noise = check_float(noise, "noise", low=0.0, finite=True)
     rng = get_rng(rng)
     r = np.tile(np.linspace(0.0, 1.0, n), k)  # (n,) -> (N,)
     start = 4.0 * np.repeat(np.arange(k), n)  # (N,)
@@ -100,7 +100,7 @@ def make_blobs(
         X: (n, dim) float32;  y: (n,) int64 in [0, num_classes);  centres: (num_classes, dim)
     """
     n, dim = check_int(n, "n", low=1), check_int(dim, "dim", low=1)
-    noise = check_float(noise, "noise", low=0.0)
+    noise = check_float(noise, "noise", low=0.0, finite=True)
     centres = rng.standard_normal((num_classes, dim))  # (K, D)
     y = rng.integers(0, num_classes, size=n)
     X = centres[y] + noise * rng.standard_normal((n, dim))  # (n, D)

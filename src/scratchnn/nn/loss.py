@@ -144,7 +144,7 @@ class MultiMarginLoss(_Loss):
     ) -> None:
         super().__init__(reduction)
         self.p = int(check_choice(p, "p", (1, 2)))
-        self.margin = check_float(margin, "margin")
+        self.margin = check_float(margin, "margin", finite=True)
         self.register_buffer("weight", None if weight is None else check_array(weight, "weight", ndim=1, finite=True))
 
     def forward(self, input: np.ndarray, target: np.ndarray) -> Loss:

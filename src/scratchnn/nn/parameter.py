@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -102,3 +104,25 @@ class Param:
 
     def __repr__(self) -> str:
         return f"Param(shape={self.data.shape}, dtype={self.data.dtype})"
+
+
+def new_array(shape: tuple[int, ...], dtype: Any, sizes: Mapping[str, Any], fill: float | None = None) -> np.ndarray:
+    """A parameter's or buffer's array, uninitialised (or ``fill``-ed), of a shape made from constructor sizes.
+
+    A shape no array can have (more elements than an index holds) or that memory cannot hold is the
+    template ``ValueError`` naming the largest of ``sizes`` (argument name -> value as given), instead of
+    NumPy's "Maximum allowed dimension exceeded" or ``MemoryError``.
+    """
+    try:
+        return np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
+    except (ValueError, MemoryError):
+        name = max(sizes, key=lambda k: max(_ints(sizes[k]), default=0))
+        gib = math.prod(shape) * np.dtype(dtype).itemsize / 2**30
+        expected = f"a size whose array of shape {tuple(shape)} fits in memory (it needs {gib:.4g} GiB)"
+        raise invalid_value(name, expected, sizes[name]) from None
+
+
+def _ints(value: Any) -> list[int]:
+    if isinstance(value, (int, np.integer)):
+        return [int(value)]
+    return [int(v) for v in value if isinstance(v, (int, np.integer))] if isinstance(value, (tuple, list)) else []

@@ -88,7 +88,7 @@ def leaky_relu_forward(x: np.ndarray, negative_slope: float = 0.01) -> tuple[np.
     Derivation: docs/derivations/activations.md#leaky-relu
     """
     check_array(x, "x")
-    slope = check_float(negative_slope, "negative_slope")
+    slope = check_float(negative_slope, "negative_slope", finite=True)  # inf * 0 at x = 0 would be NaN
     positive = x > 0
     out = np.where(positive, x, x * slope)
     return out, (positive, slope, x.dtype)

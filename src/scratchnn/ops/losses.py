@@ -258,7 +258,7 @@ def multi_margin_loss(
     N, C = _check_scores(x)
     check_labels(y, "y", N, C)
     p = check_int(p, "p", low=1, high=2)
-    margin = check_float(margin, "margin")
+    margin = check_float(margin, "margin", finite=True)  # an infinite margin makes every loss inf
     reduction = check_choice(reduction, "reduction", REDUCTIONS)
     w = _check_class_weight(weight, C, x.dtype)
     losses, dx = _margin_loss(x, y, p, margin, w, 1.0 / C)
