@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import math
 import numbers
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -194,6 +194,21 @@ def check_iterable(value: Any, name: str, expected: str) -> list[Any]:
     ):
         raise invalid_type(name, expected, value)
     return list(value)
+
+
+def size_error(sizes: Mapping[str, Any], expected: str) -> ValueError:
+    """The template error for size arguments whose arrays NumPy cannot make (more elements than an index
+    holds: its "Maximum allowed dimension exceeded" or "array is too big") or memory cannot hold (a
+    ``MemoryError``), naming the largest of ``sizes`` (argument name -> value as given); ``expected`` says
+    what was to be made, e.g. "a size whose samples fit in memory"."""
+    name = max(sizes, key=lambda k: max(_ints(sizes[k]), default=0))
+    return invalid_value(name, expected, sizes[name])
+
+
+def _ints(value: Any) -> list[int]:
+    if isinstance(value, numbers.Integral):
+        return [int(value)]
+    return [int(v) for v in value if isinstance(v, numbers.Integral)] if isinstance(value, (tuple, list)) else []
 
 
 def check_choice(value: Any, name: str, choices: tuple[Any, ...]) -> Any:

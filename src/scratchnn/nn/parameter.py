@@ -9,7 +9,15 @@ from typing import Any
 import numpy as np
 
 from .._numerics import quiet_fp
-from .._validate import FLOAT_DTYPES, check_float_dtype, invalid_dtype, invalid_shape, invalid_type, invalid_value
+from .._validate import (
+    FLOAT_DTYPES,
+    check_float_dtype,
+    invalid_dtype,
+    invalid_shape,
+    invalid_type,
+    invalid_value,
+    size_error,
+)
 
 
 class Param:
@@ -116,13 +124,6 @@ def new_array(shape: tuple[int, ...], dtype: Any, sizes: Mapping[str, Any], fill
     try:
         return np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
     except (ValueError, MemoryError):
-        name = max(sizes, key=lambda k: max(_ints(sizes[k]), default=0))
         gib = math.prod(shape) * np.dtype(dtype).itemsize / 2**30
         expected = f"a size whose array of shape {tuple(shape)} fits in memory (it needs {gib:.4g} GiB)"
-        raise invalid_value(name, expected, sizes[name]) from None
-
-
-def _ints(value: Any) -> list[int]:
-    if isinstance(value, (int, np.integer)):
-        return [int(value)]
-    return [int(v) for v in value if isinstance(v, (int, np.integer))] if isinstance(value, (tuple, list)) else []
+        raise size_error(sizes, expected) from None
