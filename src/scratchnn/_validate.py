@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 import math
 import numbers
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -203,6 +204,19 @@ def size_error(sizes: Mapping[str, Any], expected: str) -> ValueError:
     what was to be made, e.g. "a size whose samples fit in memory"."""
     name = max(sizes, key=lambda k: max(_ints(sizes[k]), default=0))
     return invalid_value(name, expected, sizes[name])
+
+
+@contextmanager
+def allocating(sizes: Mapping[str, Any], expected: str) -> Iterator[None]:
+    """Around array work whose sizes come from ``sizes`` (arguments already checked): NumPy's errors for
+    arrays it cannot make (``ValueError`` "Maximum allowed dimension exceeded", ``TypeError`` for a pad
+    beyond int64) and ``MemoryError`` become :func:`size_error`. Keep the block free of other checks."""
+    try:
+        yield
+    except (ValueError, TypeError, MemoryError) as e:
+        if str(e).startswith("Invalid "):  # the library's own error, from a call inside the block
+            raise
+        raise size_error(sizes, expected) from None
 
 
 def _ints(value: Any) -> list[int]:

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, Phase, settings
 
 from .props import CASES
 
-DEFAULT_EXAMPLES = 12
+DEFAULT_EXAMPLES = 20
 
 settings.register_profile(
     "scratchnn-fuzz",
@@ -42,6 +42,7 @@ def pytest_runtest_logreport(report: Any) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if CASES["n"]:
         terminalreporter.write_line(
-            f"scratchnn fuzz: {CASES['n']} hypothesis cases in {_seconds['fuzz']:.1f} s of tests/fuzz "
+            f"scratchnn fuzz: {CASES['n']} cases (hypothesis examples and swept values) in "
+            f"{_seconds['fuzz']:.1f} s of tests/fuzz "
             f"(SCRATCHNN_FUZZ_EXAMPLES={settings.get_profile('scratchnn-fuzz').max_examples} per test)"
         )

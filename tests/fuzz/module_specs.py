@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from scratchnn import models, nn
 
-from .op_specs import Draw
+from .calls import Draw
 
 Shape = tuple[int, ...]
 

@@ -1,16 +1,16 @@
 """One fuzz spec per ops pair (and loss) of ``scratchnn.ops``: how to draw a valid call, and what it returns.
 
 A spec names its forward, the backwards that take that forward's cache, and a ``make`` that draws a
-valid call (:class:`Call`): the forward's arguments, the documented output shape, the arguments the
-backward's results differentiate, and the paths of the float arrays that carry the call's dtype.
-``test_ops.py`` fails for an op of ``scratchnn.ops.__all__`` that no spec covers.
+valid call (:class:`~.calls.Call`): the forward's arguments, the documented output shape, the arguments the
+backward's results differentiate, and the paths of the float arrays that carry the call's dtype. Dense and
+normalization ops here, convolution and pooling in spatial_specs.py. ``test_ops.py`` fails for an op of
+``scratchnn.ops.__all__`` that no spec covers.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,87 +18,10 @@ from hypothesis import strategies as st
 
 from scratchnn import ops
 
-from .props import FINITE_VALUES, LAYOUTS, make_array
+from .calls import Call, Draw, OpSpec, Path, nonfinite
+from .spatial_specs import adaptive, conv, pool
 
-Path = tuple[Any, ...]  # ("args", "bn_param", "running_mean"): where a value sits in a call
-
-
-@dataclass
-class Call:
-    args: dict[str, Any]  # the forward's positional arguments, by name, in order
-    kwargs: dict[str, Any]
-    out_shape: tuple[int, ...]  # the documented output shape (a loss: the loss's shape)
-    grads: tuple[str, ...] = ("x",)  # what each result of the backward differentiates, in order
-    floats: tuple[Path, ...] = (("args", "x"),)  # the float arrays that share the call's dtype
-    finite: bool = True  # finite input must give a finite output
-    refuse: bool = False  # a valid-looking call the library must refuse (batch statistics of one value, ...)
-
-    def get(self, path: Path) -> Any:
-        node: Any = {"args": self.args, "kwargs": self.kwargs}
-        for key in path:
-            node = node[key]
-        return node
-
-    def set(self, path: Path, value: Any) -> None:
-        node: Any = {"args": self.args, "kwargs": self.kwargs}
-        for key in path[:-1]:
-            node = node[key]
-        node[path[-1]] = value
-
-    def paths(self) -> list[Path]:
-        """Every argument and every entry of a dict argument (the course's param dicts)."""
-        out: list[Path] = []
-        for where, d in (("args", self.args), ("kwargs", self.kwargs)):
-            for k, v in d.items():
-                out.append((where, k))
-                if isinstance(v, dict):
-                    out += [(where, k, kk) for kk in v]
-        return out
-
-
-class Draw:
-    """Draws the parts of one call in one dtype; ``data`` arrays take any value kind the test allows."""
-
-    def __init__(self, draw: st.DrawFn, dtype: np.dtype[Any], values: tuple[str, ...]) -> None:
-        self.draw, self.dtype, self.values = draw, dtype, values
-
-    def int(self, lo: int, hi: int) -> int:
-        return self.draw(st.integers(lo, hi))
-
-    def pick(self, options: Any) -> Any:
-        return self.draw(st.sampled_from(options))
-
-    def float(self, lo: float, hi: float) -> float:
-        return self.draw(st.floats(lo, hi, allow_nan=False, allow_infinity=False))
-
-    def array(self, shape: tuple[int, ...], values: tuple[str, ...] | None = None, dtype: Any = None) -> np.ndarray:
-        seed = self.draw(st.integers(0, 2**32 - 1))
-        kind = self.pick(values or FINITE_VALUES)
-        return make_array(tuple(shape), dtype or self.dtype, self.pick(LAYOUTS), kind, seed)
-
-    def x(self, shape: tuple[int, ...]) -> np.ndarray:
-        return self.array(shape, self.values)
-
-    def p(self, shape: tuple[int, ...]) -> np.ndarray:
-        return self.array(shape, ("normal",))
-
-    def labels(self, shape: tuple[int, ...], C: int) -> np.ndarray:
-        y = self.array(shape, ("normal",), dtype=self.pick([np.int64, np.int32, np.uint8, np.int8]))
-        return np.asarray((np.abs(y.astype(np.int64)) % C).astype(y.dtype)) if y.size else y
-
-
-@dataclass(frozen=True)
-class OpSpec:
-    name: str
-    forward: Callable[..., Any]
-    backward: tuple[Callable[..., Any], ...]
-    make: Callable[[Draw], Call]
-    loss: bool = False
-    labels: tuple[Path, ...] = field(default_factory=tuple)  # integer label arrays
-
-
-def _nonfinite(*arrays: Any) -> bool:
-    return any(isinstance(a, np.ndarray) and a.size and not np.isfinite(a).all() for a in arrays)
+__all__ = ["SPECS", "Call", "Draw", "OpSpec", "Path"]
 
 
 # ---------------------------------------------------------------------------------------------- dense
@@ -150,7 +73,7 @@ def class_loss(kind: str) -> Callable[[Draw], Call]:
         kwargs["dloss"] = _dloss(d, shape)
         if isinstance(kwargs["dloss"], np.ndarray):
             floats += (("kwargs", "dloss"),)
-        return Call({"x": x, "y": y}, kwargs, shape, ("x",), floats, finite=not empty, refuse=_nonfinite(x))
+        return Call({"x": x, "y": y}, kwargs, shape, ("x",), floats, finite=not empty, refuse=nonfinite(x))
 
     return make
 
@@ -171,7 +94,7 @@ def pointwise_loss(kind: str) -> Callable[[Draw], Call]:
         if isinstance(kwargs["dloss"], np.ndarray):
             floats += (("kwargs", "dloss"),)
         empty = reduction == "mean" and math.prod(shape) == 0
-        return Call({"x": x, "y": y}, kwargs, loss_shape, ("x",), floats, finite=not empty, refuse=_nonfinite(x))
+        return Call({"x": x, "y": y}, kwargs, loss_shape, ("x",), floats, finite=not empty, refuse=nonfinite(x))
 
     return make
 
@@ -236,81 +159,6 @@ def dropout(d: Draw) -> Call:
     else:
         kwargs["rng"] = np.random.default_rng(d.int(0, 9))
     return Call({"x": x, "dropout_param": param}, kwargs, x.shape)
-
-
-# ---------------------------------------------------------------------------------------------- spatial
-def _images(d: Draw, max_side: int = 5) -> np.ndarray:
-    return d.x((d.int(0, 2), d.int(1, 2), d.int(1, max_side), d.int(1, max_side)))
-
-
-def _window(d: Draw, H: int, W: int) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]:
-    """kernel, stride, pad (at most half the kernel) and the output size, for an (H, W) input."""
-    kh, kw = d.int(1, 3), d.int(1, 3)
-    ph, pw = d.int(0, kh // 2), d.int(0, kw // 2)
-    kh, kw = min(kh, H + 2 * ph), min(kw, W + 2 * pw)
-    ph, pw = min(ph, kh // 2), min(pw, kw // 2)
-    sh, sw = d.int(1, 3), d.int(1, 3)
-    return (kh, kw), (sh, sw), (ph, pw), ((H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1)
-
-
-def _pair(d: Draw, v: tuple[int, int]) -> Any:
-    return v[0] if v[0] == v[1] and d.pick([True, False]) else d.pick([v, list(v)])
-
-
-def conv(kind: str) -> Callable[[Draw], Call]:
-    def make(d: Draw) -> Call:
-        x = _images(d)
-        N, C, H, W = x.shape
-        F = d.int(1, 3)
-        stride, pad = (d.int(1, 3), d.int(1, 3)), (d.int(0, 2), d.int(0, 2))
-        kh, kw = min(d.int(1, 3), H + 2 * pad[0]), min(d.int(1, 3), W + 2 * pad[1])
-        Ho, Wo = (H + 2 * pad[0] - kh) // stride[0] + 1, (W + 2 * pad[1] - kw) // stride[1] + 1
-        w, b = d.p((F, C, kh, kw)), d.pick([None, d.p((F,))])
-        floats: tuple[Path, ...] = (("args", "x"), ("args", "w")) + ((("args", "b"),) if b is not None else ())
-        args: dict[str, Any] = {"x": x, "w": w, "b": b}
-        if kind == "plain":
-            args.update(stride=_pair(d, stride), padding=_pair(d, pad))
-        else:
-            args["conv_param"] = {"stride": _pair(d, stride), "pad": _pair(d, pad)}
-        return Call(args, {}, (N, F, Ho, Wo), ("x", "w", "b"), floats)
-
-    return make
-
-
-def pool(kind: str) -> Callable[[Draw], Call]:
-    def make(d: Draw) -> Call:
-        x = _images(d, 6)
-        N, C, H, W = x.shape
-        (kh, kw), (sh, sw), (ph, pw), (Ho, Wo) = _window(d, H, W)
-        kwargs: dict[str, Any] = {}
-        if kind == "dict":
-            param: dict[str, Any] = {"pool_height": kh, "pool_width": kw, "stride": _pair(d, (sh, sw))}
-            if (ph, pw) != (0, 0) or d.pick([True, False]):
-                param["pad"] = _pair(d, (ph, pw))
-            args: dict[str, Any] = {"x": x, "pool_param": param}
-        else:
-            args = {
-                "x": x,
-                "kernel_size": _pair(d, (kh, kw)),
-                "stride": _pair(d, (sh, sw)),
-                "padding": _pair(d, (ph, pw)),
-            }
-            if kind == "avg":
-                kwargs = {"count_include_pad": d.pick([True, False]), "divisor_override": d.pick([None, d.int(1, 9)])}
-        return Call(args, kwargs, (N, C, Ho, Wo))
-
-    return make
-
-
-def adaptive(d: Draw) -> Call:
-    x = _images(d, 6)
-    N, C, H, W = x.shape
-    Ho, Wo = d.int(1, 7), d.int(1, 7)
-    size = d.pick([(Ho, Wo), [Ho, Wo], (None, Wo), (Ho, None)] + ([Ho] if Ho == Wo else []))
-    if isinstance(size, int):
-        return Call({"x": x, "output_size": size}, {}, (N, C, Ho, Wo))
-    Ho, Wo = H if size[0] is None else Ho, W if size[1] is None else Wo
-    return Call({"x": x, "output_size": size}, {}, (N, C, Ho, Wo))
 
 
 def _spec(name: str, make: Callable[[Draw], Call], *backward: str, fwd: str = "", **kw: Any) -> OpSpec:

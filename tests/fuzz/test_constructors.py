@@ -8,15 +8,17 @@ arguments it was given as they were.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from .calls import Draw
 from .module_specs import SPECS, ModuleSpec
-from .op_specs import Draw
-from .props import FINITE_VALUES, FLOATS, JUNK, assert_library_error, assert_unchanged, fuzz, junk, snapshot
+from .props import CASES, FINITE_VALUES, FLOATS, JUNK, assert_library_error, assert_unchanged, fuzz, junk, snapshot
 
 IDS = [s.cls.__name__ for s in SPECS]
 
@@ -94,3 +96,24 @@ def test_unknown_or_keyword_only_argument(spec: ModuleSpec, data: Any, extra: st
         assert_library_error(e, extra, "seed", "rng")
     else:
         _check_module(m)
+
+
+# the values every numeric or flag argument is tried with, one at a time, in every class (deterministic: the
+# hypothesis tests above draw from a wider set, and rarely hit one particular (argument, value) pair)
+SPECIAL = (None, "1", [1], (1, 1, 1), np.array([1, 2]), np.array(2), 0, -1, 2**70, 0.0, -0.5, 0.5, 1.0,
+           1e300, 1e-300, math.inf, -math.inf, math.nan, np.float64(math.nan), True, np.float16(1), 1 + 1j)  # fmt: skip
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+@settings(settings.get_profile("scratchnn-fuzz"), max_examples=2)  # two base cases, each swept in full
+@given(data=st.data())
+def test_every_argument_with_every_special_value(spec: ModuleSpec, data: Any) -> None:
+    case = spec.make(Draw(data.draw, np.dtype(np.float32), FINITE_VALUES))
+    for key in [*case.kwargs, *(["dtype"] if spec.cls.__name__ not in _NO_DTYPE else [])]:
+        for value in SPECIAL:
+            CASES["n"] += 1
+            kwargs = {**case.kwargs, key: value}
+            with np.errstate(all="warn", under="ignore"):
+                m = _construct(spec, case.args, kwargs)
+            if m is not None:
+                _check_module(m)

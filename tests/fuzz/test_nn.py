@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from scratchnn import models, nn
 
+from .calls import Draw
 from .module_specs import SPECS, Case, ModuleSpec
-from .op_specs import Draw
 from .props import (
     BAD_DTYPES,
     FINITE_VALUES,
@@ -211,3 +211,30 @@ def test_course_loss(spec: ModuleSpec, data: Any) -> None:
     assert set(grads) == set(params)
     for k, g in grads.items():
         assert g.shape == params[k].shape and g.dtype == d.dtype and is_finite(g), k
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.cls.__name__ for s in SPECS])
+@fuzz(data=st.data())
+def test_module_methods(spec: ModuleSpec, data: Any) -> None:
+    """``train(mode)``, ``to(dtype)`` and ``load_state_dict`` with one entry replaced: the template error and the
+    module as it was, or a module whose parameters keep their float dtype and finite values."""
+    m, case, d = _build(data, spec)
+    before = snapshot(m.state_dict())
+    method = data.draw(st.sampled_from(["train", "to", "load_state_dict"]))
+    if method == "load_state_dict":
+        sd = m.state_dict()
+        if sd:
+            key = data.draw(st.sampled_from(sorted(sd)))
+            sd[key] = data.draw(
+                st.one_of(junk(), st.just(sd[key].astype(np.float16)), st.just(np.zeros((*sd[key].shape, 1))))
+            )
+        args: tuple[Any, ...] = (sd,)
+    else:
+        args = (data.draw(st.one_of(junk(), st.sampled_from([True, False, np.float64, "float32"]))),)
+    ok, _ = attempt(getattr(m, method), *args)
+    if not ok:
+        assert_unchanged(before, m.state_dict(), "the module after a refused call")
+        return
+    for name, p in m.named_parameters():
+        assert p.data.dtype in FLOATS and p.grad.dtype == p.data.dtype and np.isfinite(p.data).all(), name
+    assert isinstance(m.training, bool)

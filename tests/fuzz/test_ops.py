@@ -8,11 +8,13 @@ input, and every backward returns gradients of the shapes and dtypes of what the
 
 from __future__ import annotations
 
+import copy
+import math
 from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import assume
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from scratchnn import ops
@@ -20,6 +22,7 @@ from scratchnn import ops
 from .op_specs import SPECS, Call, Draw, OpSpec, Path
 from .props import (
     BAD_DTYPES,
+    CASES,
     FINITE_VALUES,
     FLOATS,
     VALUES,
@@ -205,3 +208,32 @@ def test_any_upstream_gradient(spec: OpSpec, data: Any) -> None:
     if ok:
         assert isinstance(dout, np.ndarray) and dout.shape == out.shape and dout.dtype == out.dtype
         _check_grads(call, grads, d.dtype, finite=False)
+
+
+SPECIAL = (None, "1", [1], np.array([1, 2]), np.array(2), 0, -1, 2**70, -0.5, 0.5, 1e300, math.inf, math.nan,
+           True, np.float16(1), np.ones((2, 3, 4, 5)), np.zeros(0), DELETE)  # fmt: skip
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+@settings(settings.get_profile("scratchnn-fuzz"), max_examples=2)  # two base calls, each swept in full
+@given(data=st.data())
+def test_every_argument_with_every_special_value(spec: OpSpec, data: Any) -> None:
+    """Deterministic: each argument and param-dict entry of a valid call, replaced by each special value in turn."""
+    call, d = _draw(data, spec)
+    for path in call.paths():
+        for value in SPECIAL:
+            if value is DELETE and len(path) != 3:
+                continue
+            CASES["n"] += 1
+            trial = copy.deepcopy(call)
+            if value is DELETE:
+                del trial.get(path[:2])[path[2]]
+            else:
+                trial.set(path, value)
+            frozen = _frozen(trial)
+            with np.errstate(all="warn", under="ignore"):
+                ok, result = attempt(_forward, spec, trial)
+            _check_unchanged(trial, frozen)
+            if ok:
+                x = trial.args["x"]
+                assert isinstance(x, np.ndarray) and np.asarray(result[0]).dtype == x.dtype, (path, value)

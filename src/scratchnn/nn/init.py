@@ -3,6 +3,9 @@
 Each fills an array (or a ``Param``'s data) in place and returns it. Randomness comes from the
 keyword-only ``rng`` (default: the generator set by ``scratchnn.manual_seed``). The draws follow
 torch's distributions exactly; the random streams differ, so values are not torch's bit for bit.
+Unlike torch, an initializer refuses float16 and read-only arrays, non-finite arguments and values the
+array's dtype cannot hold (naming the argument), and ``trunc_normal_`` samples a window far in a tail
+exactly (rejection with Robert's proposals) where torch clamps its inverse-CDF draws.
 
 fan_in = shape[1] * prod(shape[2:]), fan_out = shape[0] * prod(shape[2:]) (torch's layout:
 ``Linear.weight`` is (out, in), ``Conv2d.weight`` is (F, C, HH, WW)).

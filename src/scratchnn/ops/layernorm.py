@@ -34,6 +34,8 @@ def _normalized_shape(x: np.ndarray, gamma: Any, beta: Any, ln_param: Any) -> tu
     k = len(shape)
     if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k :]) != shape:
         raise invalid_shape("x", f"(*, {', '.join(map(str, shape))}) to match normalized_shape", x.shape)
+    if 0 in shape:  # no values to standardize (a reshape to (M, 0) cannot even infer M)
+        raise invalid_shape("x", "normalized dimensions of size >= 1", x.shape)
     return shape
 
 

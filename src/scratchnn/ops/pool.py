@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 
 from .._numerics import quiet
-from .._validate import check_grad, check_int, invalid_type
+from .._validate import allocating, check_grad, check_int, invalid_type
 from ._blocks import batch_blocks
 from ._spatial import Pair, check_images, check_pool_padding, out_size, pair, pool_param_args
+
+_TOO_BIG = "a window whose padded input and output fit in memory"  # the sizes an argument of 2**40 asks NumPy for
 
 
 def _pool_args(x: Any, kernel_size: Any, stride: Any, padding: Any) -> tuple[Pair, Pair, Pair, Pair]:
@@ -78,8 +80,9 @@ def max_pool_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, paddin
         x: (N, C, H, W);  out: (N, C, Ho, Wo), Ho = (H + 2*pad_h - HH) // stride_h + 1, Wo likewise
     """
     kernel, stride, padding, out_hw = _pool_args(x, kernel_size, stride, padding)
-    xp = _padded(x, padding, -np.inf)
-    out = np.empty((*x.shape[:2], *out_hw), dtype=x.dtype)  # (N, C, Ho, Wo)
+    with allocating({"kernel_size": kernel, "padding": padding}, _TOO_BIG):
+        xp = _padded(x, padding, -np.inf)
+        out = np.empty((*x.shape[:2], *out_hw), dtype=x.dtype)  # (N, C, Ho, Wo)
     for block in batch_blocks(xp):
         views = _windows(xp[block], kernel, stride, out_hw)
         out_b = out[block]
@@ -155,7 +158,8 @@ def avg_pool_forward(
     if divisor_override is not None:
         divisor_override = check_int(divisor_override, "divisor_override", low=1)
     divisor = _divisor(x.shape, kernel, stride, padding, out_hw, count_include_pad, divisor_override, x.dtype)
-    views = _windows(_padded(x, padding, 0.0), kernel, stride, out_hw)
+    with allocating({"kernel_size": kernel, "padding": padding}, _TOO_BIG):
+        views = _windows(_padded(x, padding, 0.0), kernel, stride, out_hw)
     total = next(views).copy()  # (N, C, Ho, Wo)
     for view in views:
         total += view
@@ -227,9 +231,10 @@ def adaptive_avg_pool_forward(x: np.ndarray, output_size: Any) -> tuple[np.ndarr
         kh, kw = H // Ho, W // Wo
         out = x.reshape(N, C, Ho, kh, Wo, kw).sum(axis=(3, 5)) / (kh * kw)  # (N, C, H, W) -> (N, C, Ho, Wo)
         return out, (None, None, kh * kw, x.shape, out.shape, out.dtype)
-    ah, aw = _adaptive_matrix(H, Ho, x.dtype), _adaptive_matrix(W, Wo, x.dtype)
-    counts = np.multiply.outer(ah.sum(axis=1), aw.sum(axis=1))  # (Ho, Wo) window sizes
-    out = np.matmul(np.matmul(ah, x), aw.T) / counts  # (Ho, H) @ (N, C, H, W) @ (W, Wo) -> (N, C, Ho, Wo)
+    with allocating({"output_size": output_size}, "an output size whose output fits in memory"):
+        ah, aw = _adaptive_matrix(H, Ho, x.dtype), _adaptive_matrix(W, Wo, x.dtype)
+        counts = np.multiply.outer(ah.sum(axis=1), aw.sum(axis=1))  # (Ho, Wo) window sizes
+        out = np.matmul(np.matmul(ah, x), aw.T) / counts  # (Ho, H) @ (N, C, H, W) @ (W, Wo) -> (N, C, Ho, Wo)
     return out, (ah, aw, counts, x.shape, out.shape, out.dtype)
 
 
