@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from scratchnn import nn, ops
-from scratchnn._validate import check_choice
+from scratchnn._validate import check_choice, check_float, check_iterable, size_error
 
 
 @pytest.mark.parametrize("value", [np.array(["tanh", "none"]), np.ones(2), [1], {"a": 1}, True, np.bool_(False)])
@@ -34,3 +34,28 @@ def test_array_modes_and_choices_reach_the_template() -> None:
         ops.gelu_forward(x, np.array(["none", "tanh"]))
     with pytest.raises(ValueError, match=r"^Invalid value for `p`: expected one of 1, 2. Received: p=True$"):
         nn.MultiMarginLoss(p=True)
+
+
+@pytest.mark.parametrize(
+    "value,kind", [(None, "NoneType"), (3, "int"), ("ab", "str"), (b"ab", "bytes"), (np.array(2), "ndarray")]
+)
+def test_check_iterable_refuses_what_cannot_be_a_list(value: Any, kind: str) -> None:
+    """A 0-d array passes isinstance(Iterable) and then fails to iterate; a str iterates its characters."""
+    with pytest.raises(TypeError, match=f"^Invalid type for `xs`: expected a list. Received: xs of type {kind}$"):
+        check_iterable(value, "xs", "a list")
+    assert check_iterable(np.array([1, 2]), "xs", "a list") == [1, 2]
+    assert check_iterable((i for i in range(2)), "xs", "a list") == [0, 1]
+
+
+def test_check_float_finite_closes_the_missing_bounds_at_inf() -> None:
+    assert check_float(-1e308, "x", finite=True) == -1e308
+    for bad in (float("inf"), -float("inf")):
+        with pytest.raises(ValueError, match=re.escape("Invalid value for `x`: expected a float in (-inf, inf).")):
+            check_float(bad, "x", finite=True)
+    with pytest.raises(ValueError, match=re.escape("Invalid value for `x`: expected a float in [0, inf).")):
+        check_float(float("inf"), "x", low=0.0, finite=True)
+
+
+def test_size_error_names_the_largest_size() -> None:
+    e = size_error({"a": 3, "b": [2, 2**40], "c": "x"}, "a size that fits")
+    assert str(e) == "Invalid value for `b`: expected a size that fits. Received: b=[2, 1099511627776]"

@@ -6,8 +6,10 @@ Invalid value for `p`: expected a float in [0, 1). Received: p=1.5
 from __future__ import annotations
 
 import argparse
+import math
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -135,8 +137,12 @@ def check_float(
     high: float | None = None,
     low_open: bool = False,
     high_open: bool = False,
+    finite: bool = False,
 ) -> float:
-    """A real number in an interval; returns it as a Python float."""
+    """A real number in an interval; returns it as a Python float. ``finite``: inf is outside the interval."""
+    if finite:  # a missing bound is an open infinite one: "a float in (-inf, inf)", "a float in [0, inf)"
+        low, low_open = (-math.inf, True) if low is None else (low, low_open)
+        high, high_open = (math.inf, True) if high is None else (high, high_open)
     lo_b, hi_b = ("(" if low_open else "["), (")" if high_open else "]")
     lo_s = "-inf" if low is None else f"{low:g}"
     hi_s = "inf" if high is None else f"{high:g}"
@@ -174,6 +180,49 @@ def check_bool(value: Any, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise invalid_type(name, "a bool", value)
     return bool(value)
+
+
+def check_iterable(value: Any, name: str, expected: str) -> list[Any]:
+    """``list(value)`` for an iterable argument (params, milestones, modules); the template TypeError otherwise.
+
+    A str or bytes is refused (its characters are never what was meant), and so is a 0-d array, which
+    ``isinstance(a, Iterable)`` accepts but cannot be iterated.
+    """
+    if (
+        isinstance(value, (str, bytes))
+        or not isinstance(value, Iterable)
+        or (isinstance(value, np.ndarray) and value.ndim == 0)
+    ):
+        raise invalid_type(name, expected, value)
+    return list(value)
+
+
+def size_error(sizes: Mapping[str, Any], expected: str) -> ValueError:
+    """The template error for size arguments whose arrays NumPy cannot make (more elements than an index
+    holds: its "Maximum allowed dimension exceeded" or "array is too big") or memory cannot hold (a
+    ``MemoryError``), naming the largest of ``sizes`` (argument name -> value as given); ``expected`` says
+    what was to be made, e.g. "a size whose samples fit in memory"."""
+    name = max(sizes, key=lambda k: max(_ints(sizes[k]), default=0))
+    return invalid_value(name, expected, sizes[name])
+
+
+@contextmanager
+def allocating(sizes: Mapping[str, Any], expected: str) -> Iterator[None]:
+    """Around array work whose sizes come from ``sizes`` (arguments already checked): NumPy's errors for
+    arrays it cannot make (``ValueError`` "Maximum allowed dimension exceeded", ``TypeError`` for a pad
+    beyond int64) and ``MemoryError`` become :func:`size_error`. Keep the block free of other checks."""
+    try:
+        yield
+    except (ValueError, TypeError, MemoryError) as e:
+        if str(e).startswith("Invalid "):  # the library's own error, from a call inside the block
+            raise
+        raise size_error(sizes, expected) from None
+
+
+def _ints(value: Any) -> list[int]:
+    if isinstance(value, numbers.Integral):
+        return [int(value)]
+    return [int(v) for v in value if isinstance(v, numbers.Integral)] if isinstance(value, (tuple, list)) else []
 
 
 def check_choice(value: Any, name: str, choices: tuple[Any, ...]) -> Any:

@@ -140,12 +140,29 @@ def test_state_from_another_loader_is_rejected() -> None:
     X, y = _data(10)
     state = DataLoader(X, y, batch_size=3).state_dict()
     with pytest.raises(
-        ValueError, match=r"Invalid value for `state_dict`: it was saved by a loader with .*'batch_size': 3"
+        ValueError,
+        match=r"^Invalid value for `state_dict`: expected the state of a loader with .*'batch_size': 4.* "
+        r"\(this one\)\. Received: state_dict=\{.*'batch_size': 3",
     ):
         DataLoader(X, y, batch_size=4).load_state_dict(state)
     del state["rng_state"]
-    with pytest.raises(ValueError, match=r"missing keys \['rng_state'\]"):
+    with pytest.raises(ValueError, match=r"^Invalid value for `state_dict`: expected a DataLoader.state_dict\(\) with "
+                       r"the keys \['rng_state'\]\. Received: "):  # fmt: skip
         DataLoader(X, y, batch_size=3).load_state_dict(state)
+
+
+@pytest.mark.parametrize("rng_state", [{"bit_generator": "Nope", "state": {}}, {"bit_generator": "PCG64"}, 3, "x"])
+def test_a_junk_rng_state_is_the_template_error(rng_state: object) -> None:
+    """Found by fuzzing: NumPy's own errors (or 'Unknown bit generator') came out of the load, or later of iter()."""
+    X, y = _data(10)
+    loader = DataLoader(X, y, batch_size=3, shuffle=True, rng=np.random.default_rng(0))
+    next(iter(loader))
+    state = {**loader.state_dict(), "epoch_rng_state": rng_state}
+    fresh = DataLoader(X, y, batch_size=3, shuffle=True, rng=np.random.default_rng(0))
+    with pytest.raises((TypeError, ValueError), match=r"^Invalid (type|value) for `state_dict\['epoch_rng_state'\]`: "
+                       r"expected None or a NumPy bit generator's state"):  # fmt: skip
+        fresh.load_state_dict(state)
+    assert fresh.epoch == 0  # unchanged
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,9 @@ def test_spirals_are_reproducible_and_noisy() -> None:
             "Invalid value for `n_per_class`: expected an int >= 1. Received: n_per_class=0",
         ),
         ({"n_classes": 2.5}, TypeError, "Invalid type for `n_classes`"),
-        ({"noise": -0.1}, ValueError, r"Invalid value for `noise`: expected a float in \[0, inf\]"),
+        ({"noise": -0.1}, ValueError, r"Invalid value for `noise`: expected a float in \[0, inf\)"),
+        # found by fuzzing: an infinite angle noise made every point NaN (and NumPy warned)
+        ({"noise": float("inf")}, ValueError, r"^Invalid value for `noise`: expected a float in \[0, inf\)\. "),
     ],
 )
 def test_spirals_validation(kwargs: dict[str, object], error: type[Exception], message: str) -> None:

@@ -127,7 +127,7 @@ def test_bad_arguments_are_clear_errors() -> None:
         FullyConnectedNet([5], input_dim=3, weight_init="kaiming")
     with pytest.raises(TypeError, match=r"Invalid type for `hidden_dims`"):
         FullyConnectedNet(5, input_dim=3)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match=r"Invalid value for `reg`: expected a float in \[0, inf\]"):
+    with pytest.raises(ValueError, match=r"Invalid value for `reg`: expected a float in \[0, inf\)"):
         FullyConnectedNet([5], input_dim=3, reg=-1.0)
     model = FullyConnectedNet([5], input_dim=3, num_classes=2)
     with pytest.raises(ValueError, match=r"Invalid shape for `X`: expected \(N, \.\.\.\) with 3 features"):

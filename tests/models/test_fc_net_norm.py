@@ -205,3 +205,12 @@ def test_bad_arguments_are_clear_errors() -> None:
     text = "Invalid shape for `X`: expected (N, ...) with N >= 2 for batchnorm's batch statistics in training"
     with pytest.raises(ValueError, match=re.escape(text)):
         _net("batchnorm").loss(*_data(n=1))  # torch's rule: a training batch of one has no variance
+
+
+def test_batchnorm_without_hidden_layers_trains_on_one_sample() -> None:
+    """Found by fuzzing: with no hidden layer there is nothing to normalize, yet N = 1 was refused."""
+    model = FullyConnectedNet([], input_dim=4, num_classes=3, normalization="batchnorm", dtype=np.float64, seed=0)
+    X, y = np.ones((1, 4)), np.array([2])
+    loss, grads = model.loss(X, y)
+    assert np.isfinite(loss) and set(grads) == {"W1", "b1"}
+    assert model.train()(X).shape == (1, 3)

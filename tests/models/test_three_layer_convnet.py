@@ -157,7 +157,7 @@ def test_bad_arguments_are_clear_errors() -> None:
         ThreeLayerConvNet(num_filters=0)
     with pytest.raises(ValueError, match=r"Invalid value for `input_dim`: expected an image the 7x7 convolution"):
         ThreeLayerConvNet(input_dim=(1, 1, 1))
-    with pytest.raises(ValueError, match=r"Invalid value for `reg`: expected a float in \[0, inf\]"):
+    with pytest.raises(ValueError, match=r"Invalid value for `reg`: expected a float in \[0, inf\)"):
         ThreeLayerConvNet(reg=-1.0)
     model = ThreeLayerConvNet(**SMALL, seed=0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"Invalid shape for `X`: expected \(N, 3, 6, 6\)"):

@@ -113,5 +113,7 @@ def test_bad_arguments_are_clear_errors() -> None:
         init.kaiming_normal_(np.empty((3, 3)), mode="fan_avg")
     with pytest.raises(ValueError, match=r"Invalid shape for `tensor`: expected at least 2 dimensions"):
         init.xavier_uniform_(np.empty(5))
-    with pytest.raises(TypeError, match=r"Invalid type for `tensor`: expected a floating numpy.ndarray"):
+    with pytest.raises(
+        TypeError, match=r"Invalid type for `tensor`: expected a float32 or float64 numpy.ndarray or a Param"
+    ):
         init.normal_(np.zeros((2, 2), dtype=np.int64))

@@ -137,3 +137,21 @@ def test_non_finite_weights_are_refused_by_the_constructor(make: Callable[[np.nd
         ValueError, match=r"^Invalid value for `(pos_)?weight`: expected finite values \(no NaN or inf\)"
     ):
         make(np.array([1.0, np.nan, 2.0]))
+
+
+@pytest.mark.parametrize("loss", [nn.MSELoss(reduction="none"), nn.BCEWithLogitsLoss(reduction="none")])
+def test_a_0d_input_gets_a_0d_array_gradient(loss: nn.Module) -> None:
+    """Found by fuzzing: ``dx * grad_out`` of 0-d arrays is a NumPy scalar, not the array backward promises."""
+    loss(np.array(0.3), np.array(0.5))
+    for grad_out in (None, 2.0, np.array(2.0)):
+        dx = loss.backward(grad_out)
+        assert type(dx) is np.ndarray and dx.shape == () and dx.dtype == np.float64
+
+
+def test_an_inf_upstream_gradient_gives_nan_without_a_warning() -> None:
+    """inf times a zero entry of dx is NaN, as in torch; no RuntimeWarning (pytest would make it an error)."""
+    loss = nn.MSELoss(reduction="none")
+    loss(np.array([1.0, 2.0]), np.array([1.0, 0.0]))  # dx = [0, 4]
+    with np.errstate(all="warn"):
+        dx = loss.backward(np.array([np.inf, 1.0]))
+    assert np.isnan(dx[0]) and dx[1] == 4.0

@@ -73,3 +73,13 @@ def test_loads_in_place() -> None:
     w = m.weight.data
     m.load_state_dict({"weight": np.ones((2, 3), np.float32), "bias": np.zeros(2, np.float32)})
     assert m.weight.data is w and np.all(w == 1)
+
+
+@pytest.mark.parametrize("mode,kind", [("no", "str"), (np.array([True, False]), "ndarray"), (None, "NoneType")])
+def test_train_takes_a_bool_only(mode: object, kind: str) -> None:
+    """Found by fuzzing: bool("no") is True, and bool() of an array raised NumPy's 'truth value is ambiguous'."""
+    m = nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+    with pytest.raises(TypeError, match=f"^Invalid type for `mode`: expected a bool. Received: mode of type {kind}$"):
+        m.train(mode)  # type: ignore[arg-type]
+    assert m.training and m[1].training
+    assert not m.train(np.bool_(False)).training

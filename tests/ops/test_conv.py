@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from scratchnn import ops
+from scratchnn import nn, ops
 from scratchnn.ops._spatial import pair
 from scratchnn.ops.conv import col2im, im2col
 
@@ -208,3 +208,17 @@ def test_col2im_takes_per_image_cols() -> None:
     per_image = np.ascontiguousarray(cols.reshape(cols.shape[0], 3, -1).transpose(1, 0, 2))  # (N, K, Ho*Wo)
     want = col2im(cols, x_shape, kernel, stride, pad)
     np.testing.assert_array_equal(col2im(per_image, x_shape, kernel, stride, pad), want)
+
+
+@pytest.mark.parametrize("stride", [1, 2, (2, 3)])
+def test_conv2d_reusing_its_workspace_on_non_contiguous_inputs_matches_the_naive_conv(stride: Any) -> None:
+    """A previous fuzzing round found strided convs that wrote into a reused workspace wrongly, or read
+    non-contiguous inputs wrongly; each call here follows one with another layout and must equal the loops."""
+    conv = nn.Conv2d(3, 4, 3, stride=stride, padding=1, dtype=np.float64, rng=np.random.default_rng(0))
+    rng = np.random.default_rng(1)
+    base = rng.standard_normal((2, 3, 7, 6))
+    layouts = [base, np.asfortranarray(base), base.transpose(0, 1, 3, 2).copy().transpose(0, 1, 3, 2),
+               np.pad(base, ((0, 0), (0, 0), (0, 7), (0, 6)))[:, :, ::2, ::2], base[::-1].copy()[::-1]]  # fmt: skip
+    for x in layouts:
+        expected, _ = ops.conv_forward_naive(x, conv.weight.data, conv.bias.data, {"stride": stride, "pad": 1})
+        np.testing.assert_allclose(conv(x), expected, rtol=1e-12, atol=1e-12)

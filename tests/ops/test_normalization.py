@@ -226,6 +226,13 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("negative running_var", lambda: ops.batchnorm_forward(X64, G4, G4, {"mode": "test", "running_var": -G4}),
      ValueError, "Invalid value for `bn_param['running_var']`: expected non-negative variances. "
      "Received: bn_param['running_var']=array(shape=(4,), dtype=float64)"),
+    # found by fuzzing: an array was "ambiguous" to bool(), a string "no" was True, int("x") failed in NumPy's words
+    ("track flag", lambda: ops.batchnorm_forward(X64, G4, G4, {"mode": "test", "track_running_stats": "no"}),
+     TypeError, "Invalid type for `bn_param['track_running_stats']`: expected a bool. "
+     "Received: bn_param['track_running_stats'] of type str"),
+    ("batch count", lambda: ops.batchnorm_forward(X64, G4, G4, {"mode": "train", "num_batches_tracked": "x"}),
+     TypeError, "Invalid type for `bn_param['num_batches_tracked']`: expected an int >= 0. "
+     "Received: bn_param['num_batches_tracked'] of type str"),
     ("one value per channel", lambda: ops.batchnorm_forward(X64[:1], G4, G4, {"mode": "train"}), ValueError,
      "Invalid shape for `x`: expected more than one value per channel to compute batch statistics. "
      "Received: x.shape=(1, 4)"),

@@ -87,7 +87,7 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
      "Invalid type for `x`: expected a floating numpy.ndarray (float32 or float64), not dtype int64. "
      "Received: x of type ndarray"),
     ("slope", lambda: ops.leaky_relu_forward(X, "0.1"), TypeError,
-     "Invalid type for `negative_slope`: expected a float in [-inf, inf]. Received: negative_slope of type str"),
+     "Invalid type for `negative_slope`: expected a float in (-inf, inf). Received: negative_slope of type str"),
     ("approximate", lambda: ops.gelu_forward(X, "fast"), ValueError,
      "Invalid value for `approximate`: expected one of 'none', 'tanh'. Received: approximate='fast'"),
     ("axis", lambda: ops.softmax_forward(X, axis=2), ValueError,
@@ -123,7 +123,7 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("p", lambda: ops.multi_margin_loss(X, Y4, p=3), ValueError,
      "Invalid value for `p`: expected an int in [1, 2]. Received: p=3"),
     ("margin", lambda: ops.multi_margin_loss(X, Y4, margin="1"), TypeError,
-     "Invalid type for `margin`: expected a float in [-inf, inf]. Received: margin of type str"),
+     "Invalid type for `margin`: expected a float in (-inf, inf). Received: margin of type str"),
     ("mse shapes", lambda: ops.mse_loss(X, X[:2]), ValueError,
      "Invalid shape for `y`: expected (4, 3) to match x. Received: y.shape=(2, 3)"),
     ("nan target", lambda: ops.bce_with_logits_loss(X, np.full_like(X, np.nan)), ValueError,

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from scratchnn import ops
 from scratchnn.gradcheck.rows import OP_ROWS, OpRow
 
 OPS = [row for row in OP_ROWS if not row.loss]
@@ -142,3 +143,28 @@ def test_dloss_has_the_loss_dtype(row: OpRow) -> None:
             _call(row, arrays, dloss=np.ones(np.shape(loss), bad))
     with pytest.raises(TypeError, match=r"^Invalid type for `dloss`: expected None, a real number or "):
         _call(row, arrays, dloss="1")
+
+
+X4 = np.ones((1, 1, 3, 3))
+HUGE: list[tuple[Any, str]] = [
+    (lambda: ops.conv_forward(X4, np.ones((1, 1, 2, 2)), None, padding=2**40), "padding"),
+    (lambda: ops.conv_forward_fast(X4, np.ones((1, 1, 2, 2)), None, {"pad": 2**40}), "padding"),
+    (lambda: ops.conv_forward_naive(X4, np.ones((1, 1, 2, 2)), None, {"pad": 2**40}), "pad"),
+    (lambda: ops.max_pool_forward(X4, 2**41, padding=2**40), "kernel_size"),
+    (lambda: ops.avg_pool_forward(X4, 2**41, padding=2**40), "kernel_size"),
+    (lambda: ops.adaptive_avg_pool_forward(X4, 2**40), "output_size"),
+]
+
+
+@pytest.mark.parametrize("call,name", HUGE, ids=[f"{i}-{name}" for i, (_, name) in enumerate(HUGE)])
+def test_sizes_no_array_can_have_are_the_template_error(call: Any, name: str) -> None:
+    """Found by fuzzing: NumPy's "Maximum allowed dimension exceeded", a TypeError from np.pad, or MemoryError."""
+    with pytest.raises(ValueError, match=rf"^Invalid value for `{name}`: expected an? .* fits? in memory\. Received: "):
+        call()
+
+
+def test_layernorm_over_normalized_dimensions_of_size_0() -> None:
+    """Found by fuzzing: reshaping (2, 0) to (-1, 0) was NumPy's 'cannot reshape array of size 0'."""
+    with pytest.raises(ValueError, match=msg("Invalid shape for `x`: expected normalized dimensions of size >= 1. "
+                                             "Received: x.shape=(2, 0)")):  # fmt: skip
+        ops.layernorm_forward(np.ones((2, 0)), None, None, {})

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from scratchnn.nn import Param
-from scratchnn.nn.utils import clip_grad_norm_, clip_grad_value_, get_total_norm
+from scratchnn.nn.utils import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
 
 SHAPES = [(4, 3), (5,), (), (2, 2, 3)]
 TOL = {np.float64: dict(rtol=1e-12, atol=1e-14), np.float32: dict(rtol=2e-6, atol=1e-7)}
@@ -65,7 +65,7 @@ def test_nonfinite_total_norm() -> None:
     with pytest.raises(RuntimeError, match="The total norm of order 2.0 for gradients from `parameters` is non-finite"):
         clip_grad_norm_(ps, 1.0, error_if_nonfinite=True)
     assert np.isinf(ps[1].grad[2]), "an error leaves the gradients untouched"
-    with np.errstate(invalid="ignore"):  # inf * 0 is NaN, in torch as well
+    with np.errstate(all="warn"):  # inf * 0 is NaN, in torch as well, without NumPy's warning (found by fuzzing)
         assert clip_grad_norm_(ps, 1.0, norm_type="inf", error_if_nonfinite=False) == np.inf
     assert np.isnan(ps[1].grad[2]) and np.all(ps[0].grad == 0)
 
@@ -105,6 +105,38 @@ def test_clip_grad_value_matches_torch(clip_value: float, dtype: Any) -> None:
             TypeError,
             "Invalid type for `parameters`: expected a Param or an iterable of Params",
         ),
+        (  # found by fuzzing: Python's "'NoneType' object is not iterable"
+            lambda ps: clip_grad_norm_(None, 1.0),
+            TypeError,
+            "Invalid type for `parameters`: expected a Param or an iterable of Params. Received: parameters of type "
+            "NoneType",
+        ),
+        (  # found by fuzzing: float("x") was Python's ValueError
+            lambda ps: clip_grads_with_norm_(ps, 1.0, "x"),
+            TypeError,
+            "Invalid type for `total_norm`: expected a float >= 0 (a norm, NaN allowed). "
+            "Received: total_norm of type str",
+        ),
+        (
+            lambda ps: clip_grads_with_norm_(ps, 1.0, -2.0),
+            ValueError,
+            "Invalid value for `total_norm`: expected a float >= 0 (a norm, NaN allowed). Received: total_norm=-2.0",
+        ),
+        (  # found by fuzzing: NumPy's "ufunc 'absolute' did not contain a loop"
+            lambda ps: get_total_norm(["abc"]),
+            TypeError,
+            "Invalid type for `tensors[i]`: expected a numpy.ndarray. Received: tensors[i] of type str",
+        ),
+        (
+            lambda ps: get_total_norm([np.ones(3, np.float16)]),
+            TypeError,
+            "Invalid type for `tensors[i]`: expected a floating numpy.ndarray (float32 or float64), not dtype float16",
+        ),
+        (
+            lambda ps: clip_grad_norm_(ps, 1.0, error_if_nonfinite="no"),
+            TypeError,
+            "Invalid type for `error_if_nonfinite`: expected a bool. Received: error_if_nonfinite of type str",
+        ),
         (
             lambda ps: clip_grad_value_(ps, -0.5),
             ValueError,
@@ -116,3 +148,21 @@ def test_bad_arguments(call: Any, error: type, message: str) -> None:
     ps, _ = pair(np.float64)
     with pytest.raises(error, match=re.escape(message)):
         call(ps)
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e20])
+def test_the_2_norm_of_tiny_or_huge_float32_gradients(scale: float) -> None:
+    """Found by fuzzing: the squares of 1e-30 underflow to 0 in float32 (a total norm of 0), those of 1e20 overflow."""
+    g = np.array([3.0, 4.0], np.float32) * np.float32(scale)
+    assert get_total_norm([g]) == pytest.approx(5 * scale, rel=1e-6)
+    p = Param(np.zeros(2, np.float32))
+    p.grad = g.copy()
+    max_norm = 1.0 if scale < 1 else 2.5 * scale  # torch's +1e-6 in the divisor dwarfs a total of 5e-30
+    assert clip_grad_norm_(p, max_norm) == pytest.approx(5 * scale, rel=1e-6)
+    np.testing.assert_allclose(p.grad, g if scale < 1 else g / 2, rtol=1e-5)
+
+
+def test_an_order_of_1e300_is_the_maximum_not_an_overflow() -> None:
+    g = np.array([0.5, -2.0, 1.5])
+    assert get_total_norm([g], norm_type=1e300) == 2.0
+    assert get_total_norm([g], norm_type=1e-3) == np.inf  # (sum |g|^p)^(1/p) with 1/p = 1000

@@ -180,7 +180,7 @@ BAD_ARGS: list[tuple[Callable[[Any], Any], type[Exception], str]] = [
         "Invalid value for `step_size`: expected an int >= 1. Received: step_size=0",
     ),
     (lambda o: sched.StepLR(o, step_size=2.5), TypeError, "Invalid type for `step_size`: expected an int >= 1"),
-    (lambda o: sched.StepLR(o, 2, gamma=-0.1), ValueError, "Invalid value for `gamma`: expected a float in [0, inf]"),
+    (lambda o: sched.StepLR(o, 2, gamma=-0.1), ValueError, "Invalid value for `gamma`: expected a float in [0, inf)"),
     (
         lambda o: sched.MultiStepLR(o, milestones=[3, -1]),
         ValueError,

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import check_int, invalid_type
 from .download import md5_bytes
 
 IDX_IMAGES_MAGIC = 0x00000803
@@ -65,6 +66,12 @@ def read_idx(path: str | os.PathLike[str], *, magic: int | None = None, md5: str
     Shape:
         output: the header's sizes, e.g. (N, rows, cols) for images and (N,) for labels.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise invalid_type("path", "a file (a str or os.PathLike)", path)
+    if magic is not None:
+        check_int(magic, "magic", low=0)
+    if md5 is not None and not isinstance(md5, str):
+        raise invalid_type("md5", "None or a hex digest (a str)", md5)
     raw = read_maybe_gzip(path)
     if len(raw) < 4:
         raise ValueError(f"{path}: {len(raw)} bytes is too short for an IDX header; the file is truncated.")

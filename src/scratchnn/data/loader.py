@@ -113,10 +113,7 @@ class DataLoader:
             return None
         state = self._epoch_rng_state
         assert state is not None  # load_state_dict guarantees it for a shuffled loader mid-epoch
-        bit_generator_cls = getattr(np.random, str(state.get("bit_generator")), None)
-        if not (isinstance(bit_generator_cls, type) and issubclass(bit_generator_cls, np.random.BitGenerator)):
-            raise ValueError(f"Unknown bit generator in the saved state: {state.get('bit_generator')!r}")
-        bit_generator = bit_generator_cls()
+        bit_generator = getattr(np.random, state["bit_generator"])()  # a kind _rng_state checked
         bit_generator.state = state
         return np.random.Generator(bit_generator).permutation(len(self.X))
 
@@ -157,21 +154,39 @@ class DataLoader:
             raise invalid_type("state_dict", "a dict from DataLoader.state_dict()", state_dict)
         missing = [k for k in (*_STATE_KEYS, "epoch_rng_state", "rng_state") if k not in state_dict]
         if missing:
-            raise ValueError(f"Invalid value for `state_dict`: missing keys {missing}")
+            raise invalid_value("state_dict", f"a DataLoader.state_dict() with the keys {missing}", sorted(state_dict))
         mine = {"num_samples": len(self.X), "batch_size": self.batch_size, "shuffle": self.shuffle,
                 "drop_last": self.drop_last}  # fmt: skip
         theirs = {k: state_dict[k] for k in mine}
-        if theirs != mine:
-            raise ValueError(
-                f"Invalid value for `state_dict`: it was saved by a loader with {theirs}, but this loader has {mine}"
-            )
+        if not all(isinstance(theirs[k], (int, np.integer)) and theirs[k] == v for k, v in mine.items()):
+            raise invalid_value("state_dict", f"the state of a loader with {mine} (this one)", theirs)
         epoch = check_int(state_dict["epoch"], "state_dict['epoch']", low=0)
         done = check_int(state_dict["batches_yielded"], "state_dict['batches_yielded']", low=0, high=len(self))
-        if self.shuffle and epoch > 0 and (state_dict["epoch_rng_state"] is None or state_dict["rng_state"] is None):
-            raise ValueError("Invalid value for `state_dict`: a shuffled loader's state needs both rng states")
+        epoch_state = _rng_state(state_dict["epoch_rng_state"], "state_dict['epoch_rng_state']")
+        rng_state = _rng_state(state_dict["rng_state"], "state_dict['rng_state']")
+        if self.shuffle and epoch > 0 and (epoch_state is None or rng_state is None):
+            raise invalid_value("state_dict", "both rng states for a shuffled loader", "None for one of them")
+        if self.shuffle and rng_state is not None:
+            get_rng(self.rng).bit_generator.state = rng_state  # checked by _rng_state: cannot fail halfway
         self.epoch = epoch
         self._batches_yielded = done
-        self._epoch_rng_state = copy.deepcopy(state_dict["epoch_rng_state"])
-        if self.shuffle and state_dict["rng_state"] is not None:
-            get_rng(self.rng).bit_generator.state = copy.deepcopy(state_dict["rng_state"])
+        self._epoch_rng_state = epoch_state
         self._resume = True
+
+
+def _rng_state(state: Any, name: str) -> dict[str, Any] | None:
+    """None, or a NumPy bit generator's state (the dict ``bit_generator.state`` gives), checked by loading it
+    into a fresh generator of its kind: a junk state is the template error, never NumPy's own."""
+    if state is None:
+        return None
+    expected = "None or a NumPy bit generator's state (a dict with 'bit_generator' and 'state')"
+    if not isinstance(state, dict):
+        raise invalid_type(name, expected, state)
+    cls = getattr(np.random, str(state.get("bit_generator")), None)
+    if not (isinstance(cls, type) and issubclass(cls, np.random.BitGenerator)):
+        raise invalid_value(name, expected, state)
+    try:
+        cls().state = copy.deepcopy(state)
+    except (TypeError, ValueError, KeyError, OverflowError):
+        raise invalid_value(name, expected, state) from None
+    return copy.deepcopy(state)

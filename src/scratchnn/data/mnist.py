@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._validate import check_bool
 from .download import download_url
 from .idx import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, read_idx
 from .sources import DatasetSource, locate
@@ -139,6 +140,7 @@ def load_idx_dataset(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shared body of :func:`load_fashion_mnist` and :func:`load_mnist`."""
     spec = SPECS[key]
+    flatten = check_bool(flatten, "flatten")
     paths, verify = locate_idx(key, root, download=download)
     out: list[np.ndarray] = []
     for images_file, labels_file in ((spec.train_images, spec.train_labels), (spec.test_images, spec.test_labels)):

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from .._validate import check_bool, invalid_type
+
 T = TypeVar("T")
 
 ENV_VAR = "SCRATCHNN_DATA"
@@ -86,6 +88,9 @@ def locate(
     Raises:
         DatasetNotFoundError: listing every folder searched, the files needed, and how to provide them.
     """
+    if root is not None and not isinstance(root, (str, os.PathLike)):
+        raise invalid_type("root", "None or a folder (a str or os.PathLike)", root)
+    download = check_bool(download, "download")
     searched: list[str] = []
     for folder, verify in candidate_dirs(source, root):
         found, why = find(folder)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .._config import get_rng
-from .._validate import check_float, check_int, invalid_shape, invalid_type, invalid_value
+from .._validate import check_float, check_int, invalid_shape, invalid_type, invalid_value, size_error
 
 
 def make_spirals(
@@ -36,7 +36,7 @@ def make_spirals(
     """
     n = check_int(n_per_class, "n_per_class", low=1)
     k = check_int(n_classes, "n_classes", low=1)
-    noise = check_float(noise, "noise", low=0.0)
+    noise = check_float(noise, "noise", low=0.0, finite=True)
     rng = get_rng(rng)
     r = np.tile(np.linspace(0.0, 1.0, n), k)  # (n,) -> (N,)
     start = 4.0 * np.repeat(np.arange(k), n)  # (N,)
@@ -44,6 +44,15 @@ def make_spirals(
     X = np.stack([r * np.sin(t), r * np.cos(t)], axis=1).astype(np.float32)  # 2 x (N,) -> (N, 2)
     y = np.repeat(np.arange(k, dtype=np.int64), n)  # (N,)
     return X, y
+
+
+def _float32(X: np.ndarray, name: str, value: Any) -> np.ndarray:
+    """X in float32, whose range ``value`` of argument ``name`` must not leave (1e200 * noise is inf there)."""
+    with np.errstate(over="ignore"):  # reported below, by name
+        out = X.astype(np.float32)
+    if not np.isfinite(out).all():
+        raise invalid_value(name, "a value whose samples float32 holds", value)
+    return out
 
 
 def train_val_split(
@@ -100,11 +109,17 @@ def make_blobs(
         X: (n, dim) float32;  y: (n,) int64 in [0, num_classes);  centres: (num_classes, dim)
     """
     n, dim = check_int(n, "n", low=1), check_int(dim, "dim", low=1)
-    noise = check_float(noise, "noise", low=0.0)
-    centres = rng.standard_normal((num_classes, dim))  # (K, D)
-    y = rng.integers(0, num_classes, size=n)
-    X = centres[y] + noise * rng.standard_normal((n, dim))  # (n, D)
-    return X.astype(np.float32), y.astype(np.int64), centres
+    noise = check_float(noise, "noise", low=0.0, finite=True)
+    num_classes, rng = check_int(num_classes, "num_classes", low=1), get_rng(rng)
+    try:
+        centres = rng.standard_normal((num_classes, dim))  # (K, D)
+        y = rng.integers(0, num_classes, size=n)
+        X = centres[y] + noise * rng.standard_normal((n, dim))  # (n, D)
+    except (ValueError, MemoryError):  # sizes NumPy cannot allocate
+        raise size_error(
+            {"n": n, "dim": dim, "num_classes": num_classes}, "a size whose samples fit in memory"
+        ) from None
+    return _float32(X, "noise", noise), y.astype(np.int64), centres
 
 
 def gaussian_mixture(n: int, dim: int, classes: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -114,10 +129,15 @@ def gaussian_mixture(n: int, dim: int, classes: int, rng: np.random.Generator) -
     (dim, 8) mixing matrix / sqrt(8): like raw pixel intensities, every feature is offset and the
     features are correlated, so the loss surface is ill-conditioned. Shape: X (n, dim) float32, y (n,).
     """
-    means = rng.standard_normal((classes, dim))  # (K, D)
-    mixing = rng.standard_normal((dim, 8)) / np.sqrt(8.0)  # (D, 8)
-    y = rng.integers(0, classes, size=n)
-    X = 0.5 + 0.06 * means[y] + 0.3 * rng.standard_normal((n, 8)) @ mixing.T + 0.1 * rng.standard_normal((n, dim))
+    n, dim, classes = check_int(n, "n", low=1), check_int(dim, "dim", low=1), check_int(classes, "classes", low=1)
+    rng = get_rng(rng)
+    try:
+        means = rng.standard_normal((classes, dim))  # (K, D)
+        mixing = rng.standard_normal((dim, 8)) / np.sqrt(8.0)  # (D, 8)
+        y = rng.integers(0, classes, size=n)
+        X = 0.5 + 0.06 * means[y] + 0.3 * rng.standard_normal((n, 8)) @ mixing.T + 0.1 * rng.standard_normal((n, dim))
+    except (ValueError, MemoryError):  # sizes NumPy cannot allocate
+        raise size_error({"n": n, "dim": dim, "classes": classes}, "a size whose samples fit in memory") from None
     return X.astype(np.float32), y.astype(np.int64)
 
 
@@ -135,9 +155,15 @@ def make_bars(n: int, size: int = 12, noise: float = 0.3, *, rng: np.random.Gene
         X: (n, 1, size, size) float32;  y: (n,) int64 in [0, 4)
     """
     n, size = check_int(n, "n", low=1), check_int(size, "size", low=4)
+    noise, rng = check_float(noise, "noise", low=0.0, finite=True), get_rng(rng)
     L = size // 2
-    y = rng.integers(0, 4, n)
-    X = (noise * rng.standard_normal((n, 1, size, size))).astype(np.float32)
+    try:
+        y = rng.integers(0, 4, n)
+        X = _float32(noise * rng.standard_normal((n, 1, size, size)), "noise", noise)
+    except (ValueError, MemoryError) as e:
+        if str(e).startswith("Invalid value for `noise`"):
+            raise
+        raise size_error({"n": n, "size": size}, "a size whose images fit in memory") from None
     t = np.arange(L)
     offsets = {0: (0 * t, t), 1: (t, 0 * t), 2: (t, t), 3: (t, L - 1 - t)}  # (row, col) of each bar pixel
     corner = rng.integers(0, size - L + 1, (n, 2))

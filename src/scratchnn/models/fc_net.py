@@ -25,7 +25,7 @@ from .._validate import (
 )
 from ..nn import init
 from ..nn.module import Module
-from ..nn.parameter import Param
+from ..nn.parameter import Param, new_array
 from ..ops.activations import relu_backward, relu_forward
 from ..ops.affine import affine_backward, affine_forward
 from ..ops.batchnorm import batchnorm_backward_alt, batchnorm_forward
@@ -133,8 +133,8 @@ class FullyConnectedNet(Module):
         dims += [check_int(num_classes, "num_classes", low=1)]
         self.dropout = check_float(dropout, "dropout", low=0.0, high=1.0, high_open=True)
         self.normalization = check_choice(normalization, "normalization", (None, "batchnorm", "layernorm"))
-        self.reg = check_float(reg, "reg", low=0.0)
-        self.weight_scale = check_float(weight_scale, "weight_scale", low=0.0)
+        self.reg = check_float(reg, "reg", low=0.0, finite=True)
+        self.weight_scale = check_float(weight_scale, "weight_scale", low=0.0, finite=True)
         self.weight_init = check_choice(weight_init, "weight_init", ("normal", "he", "xavier"))
         if seed is not None and rng is not None:
             raise invalid_value("rng", "None when a seed is given (the seed fixes the generator)", rng)
@@ -144,23 +144,27 @@ class FullyConnectedNet(Module):
         self.num_layers = len(dims) - 1
         self.input_dim, self.num_classes = dims[0], dims[-1]
         init_rng = np.random.default_rng(self.seed) if self.seed is not None else get_rng(rng)
+        sizes = {"input_dim": input_dim, "hidden_dims": list(hidden_dims), "num_classes": num_classes}
         for i in range(self.num_layers):
             fan_in, fan_out = dims[i], dims[i + 1]
-            w = np.empty((fan_in, fan_out), dtype=dt)  # course layout (D, M), not torch's (M, D)
+            w = new_array((fan_in, fan_out), dt, sizes)  # course layout (D, M), not torch's (M, D)
             std = {
                 "normal": self.weight_scale,
                 "he": np.sqrt(2.0 / fan_in),
                 "xavier": np.sqrt(2.0 / (fan_in + fan_out)),
             }[self.weight_init]
-            init.normal_(w, 0.0, float(std), rng=init_rng)
+            try:
+                init.normal_(w, 0.0, float(std), rng=init_rng)
+            except ValueError:  # draws beyond the dtype's range: named as the argument that made them
+                raise invalid_value("weight_scale", f"a scale whose weights {dt} holds", weight_scale) from None
             setattr(self, f"W{i + 1}", Param(w))
-            setattr(self, f"b{i + 1}", Param(np.zeros(fan_out, dtype=dt)))
+            setattr(self, f"b{i + 1}", Param(new_array((fan_out,), dt, sizes, 0.0)))
             if self.normalization is not None and i < self.num_layers - 1:
-                setattr(self, f"gamma{i + 1}", Param(np.ones(fan_out, dtype=dt)))
-                setattr(self, f"beta{i + 1}", Param(np.zeros(fan_out, dtype=dt)))
+                setattr(self, f"gamma{i + 1}", Param(new_array((fan_out,), dt, sizes, 1.0)))
+                setattr(self, f"beta{i + 1}", Param(new_array((fan_out,), dt, sizes, 0.0)))
             if self.normalization == "batchnorm" and i < self.num_layers - 1:
-                self.register_buffer(f"running_mean{i + 1}", np.zeros(fan_out, dtype=dt))
-                self.register_buffer(f"running_var{i + 1}", np.ones(fan_out, dtype=dt))
+                self.register_buffer(f"running_mean{i + 1}", new_array((fan_out,), dt, sizes, 0.0))
+                self.register_buffer(f"running_var{i + 1}", new_array((fan_out,), dt, sizes, 1.0))
                 self.register_buffer(f"num_batches_tracked{i + 1}", np.array(0, dtype=np.int64))
 
     @property
@@ -199,7 +203,8 @@ class FullyConnectedNet(Module):
             raise TypeError(
                 f"Invalid dtype for `X`: expected {self.dtype} to match the model's dtype. Received: X.dtype={X.dtype}"
             )
-        if train and self.normalization == "batchnorm" and X.shape[0] < 2:  # named here, not as the op's `x`
+        batchnorm = self.normalization == "batchnorm" and self.num_layers > 1  # no hidden layer: nothing to normalize
+        if train and batchnorm and X.shape[0] < 2:  # named here, not as the op's `x`
             raise invalid_shape("X", "(N, ...) with N >= 2 for batchnorm's batch statistics in training", X.shape)
         drop = train and self.dropout > 0
         # with a seed, every train-mode pass draws the same masks (the course's gradient-check device)

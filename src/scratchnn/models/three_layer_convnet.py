@@ -26,7 +26,7 @@ from .._validate import (
 )
 from ..nn import init
 from ..nn.module import Module
-from ..nn.parameter import Param
+from ..nn.parameter import Param, new_array
 from ..ops.activations import relu_backward, relu_forward
 from ..ops.affine import affine_backward, affine_forward, affine_relu_backward, affine_relu_forward
 from ..ops.conv import conv_backward, conv_forward
@@ -83,8 +83,8 @@ class ThreeLayerConvNet(Module):
         self.filter_size = check_int(filter_size, "filter_size", low=1)
         hidden = check_int(hidden_dim, "hidden_dim", low=1)
         self.num_classes = check_int(num_classes, "num_classes", low=1)
-        self.weight_scale = check_float(weight_scale, "weight_scale", low=0.0)
-        self.reg = check_float(reg, "reg", low=0.0)
+        self.weight_scale = check_float(weight_scale, "weight_scale", low=0.0, finite=True)
+        self.reg = check_float(reg, "reg", low=0.0, finite=True)
         if seed is not None and rng is not None:
             raise invalid_value("rng", "None when a seed is given (the seed fixes the generator)", rng)
         self.input_dim = (C, H, W)
@@ -105,9 +105,17 @@ class ThreeLayerConvNet(Module):
             "W2": (self.pooled_dim, hidden),
             "W3": (hidden, self.num_classes),
         }
+        sizes = {"input_dim": input_dim, "num_filters": F, "filter_size": filter_size, "hidden_dim": hidden,
+                 "num_classes": num_classes}  # fmt: skip
         for i, (name, shape) in enumerate(shapes.items(), start=1):
-            setattr(self, name, Param(init.normal_(np.empty(shape, dtype=dt), 0.0, self.weight_scale, rng=gen)))
-            setattr(self, f"b{i}", Param(np.zeros(shape[0] if i == 1 else shape[1], dtype=dt)))
+            try:
+                w = init.normal_(new_array(shape, dt, sizes), 0.0, self.weight_scale, rng=gen)
+            except ValueError as e:  # draws beyond the dtype's range: named as the argument that made them
+                if "`std`" not in str(e):
+                    raise
+                raise invalid_value("weight_scale", f"a scale whose weights {dt} holds", weight_scale) from None
+            setattr(self, name, Param(w))
+            setattr(self, f"b{i}", Param(new_array((shape[0] if i == 1 else shape[1],), dt, sizes, 0.0)))
 
     @property
     def dtype(self) -> np.dtype[Any]:

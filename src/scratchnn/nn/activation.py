@@ -63,7 +63,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
-        self.negative_slope = check_float(negative_slope, "negative_slope")
+        self.negative_slope = check_float(negative_slope, "negative_slope", finite=True)
         self.inplace = check_bool(inplace, "inplace")
 
     def forward(self, input: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from .._validate import check_array, check_int, invalid_shape, invalid_type
+from .._validate import check_array, check_int, check_iterable, invalid_shape, invalid_type
 from .module import Module
 
 
@@ -132,9 +132,7 @@ class ModuleList(Module):
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
-        if modules is not None and not isinstance(modules, Iterable):
-            raise invalid_type("modules", "an iterable of Modules or None", modules)
-        for m in modules or ():
+        for m in () if modules is None else check_iterable(modules, "modules", "an iterable of Modules or None"):
             self.append(m)
 
     def append(self, module: Module) -> ModuleList:
@@ -144,7 +142,7 @@ class ModuleList(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
-        for m in modules:
+        for m in check_iterable(modules, "modules", "an iterable of Modules"):
             self.append(m)
         return self
 

@@ -20,7 +20,7 @@ from ..ops._spatial import check_images, out_size, pair
 from ..ops.conv import conv_backward, conv_forward
 from . import init
 from .module import Module
-from .parameter import Param
+from .parameter import Param, new_array
 
 
 def _not_implemented(option: str, value: Any, default: str) -> NotImplementedError:
@@ -78,8 +78,9 @@ class Conv2d(Module):
         if padding_mode != "zeros":
             raise _not_implemented("padding_mode", padding_mode, "'zeros'")
         dt = get_default_dtype() if dtype is None else check_float_dtype(dtype)
-        self.weight = Param(np.empty((out_channels, in_channels, *self.kernel_size), dtype=dt))
-        self.bias = Param(np.empty(out_channels, dtype=dt)) if bias else None
+        sizes = {"in_channels": in_channels, "out_channels": out_channels, "kernel_size": kernel_size}
+        self.weight = Param(new_array((out_channels, in_channels, *self.kernel_size), dt, sizes))
+        self.bias = Param(new_array((out_channels,), dt, sizes)) if bias else None
         init._torch_default_linear_(self.weight, self.bias, rng=rng)
 
     def _padding(self, padding: Any) -> tuple[int, int] | str:

@@ -3,6 +3,9 @@
 Each fills an array (or a ``Param``'s data) in place and returns it. Randomness comes from the
 keyword-only ``rng`` (default: the generator set by ``scratchnn.manual_seed``). The draws follow
 torch's distributions exactly; the random streams differ, so values are not torch's bit for bit.
+Unlike torch, an initializer refuses float16 and read-only arrays, non-finite arguments and values the
+array's dtype cannot hold (naming the argument), and ``trunc_normal_`` samples a window far in a tail
+exactly (rejection with Robert's proposals) where torch clamps its inverse-CDF draws.
 
 fan_in = shape[1] * prod(shape[2:]), fan_out = shape[0] * prod(shape[2:]) (torch's layout:
 ``Linear.weight`` is (out, in), ``Conv2d.weight`` is (F, C, HH, WW)).
@@ -11,12 +14,13 @@ fan_in = shape[1] * prod(shape[2:]), fan_out = shape[0] * prod(shape[2:]) (torch
 from __future__ import annotations
 
 import math
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
 from .._config import get_rng
-from .._validate import check_choice, invalid_shape, invalid_type, invalid_value
+from .._validate import FLOAT_DTYPES, check_choice, check_float, invalid_shape, invalid_type, invalid_value
+from ._trunc_normal import trunc_normal
 from .parameter import Param
 
 T = TypeVar("T", np.ndarray, Param)
@@ -38,11 +42,28 @@ __all__ = [
 
 
 def _array(tensor: np.ndarray | Param, name: str = "tensor") -> np.ndarray:
+    """The array to fill: a Param's data, or a writeable float32/float64 array (float16 is refused, as everywhere)."""
     if isinstance(tensor, Param):
         return tensor.data
-    if isinstance(tensor, np.ndarray) and tensor.dtype.kind == "f":
-        return tensor
-    raise invalid_type(name, "a floating numpy.ndarray or a Param", tensor)
+    if not isinstance(tensor, np.ndarray) or tensor.dtype not in FLOAT_DTYPES:
+        raise invalid_type(name, "a float32 or float64 numpy.ndarray or a Param", tensor)
+    if not tensor.flags.writeable:  # a read-only array or a broadcast view: NumPy's "assignment destination"
+        raise invalid_value(name, "a writeable array (it is filled in place)", tensor)
+    return tensor
+
+
+def _number(value: Any, name: str, low: float | None = None) -> float:
+    return check_float(value, name, low=low, finite=True)
+
+
+def _fill(arr: np.ndarray, values: Any, name: str, value: Any) -> None:
+    """``arr[...] = values`` when every value fits arr's dtype; the template error naming ``name`` otherwise."""
+    with np.errstate(over="ignore", invalid="ignore"):  # the overflow is reported below, by name
+        cast = np.asarray(values, dtype=np.float64).astype(arr.dtype)
+    if not np.isfinite(cast).all():
+        limit = float(np.finfo(arr.dtype).max)
+        raise invalid_value(name, f"a value whose draws fit {arr.dtype} (|x| <= {limit:.4g})", value)
+    arr[...] = cast
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -57,6 +78,8 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         "conv_transpose3d",
         "sigmoid",
     )
+    if not isinstance(nonlinearity, str):
+        raise invalid_type("nonlinearity", "a str, e.g. 'relu' or 'leaky_relu'", nonlinearity)
     if nonlinearity in linear:
         return 1.0
     if nonlinearity == "tanh":
@@ -64,10 +87,8 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        slope = 0.01 if param is None else param
-        if isinstance(slope, bool) or not isinstance(slope, (int, float)):
-            raise invalid_type("param", "a number (the negative slope)", slope)
-        return math.sqrt(2.0 / (1 + slope**2))
+        slope = 0.01 if param is None else _number(param, "param")
+        return math.sqrt(2.0 / (1 + slope * slope))  # slope**2 would raise OverflowError past 1e154
     if nonlinearity == "selu":
         return 3.0 / 4
     raise invalid_value(
@@ -89,7 +110,8 @@ def _fan(arr: np.ndarray, mode: str) -> int:
 
 
 def constant_(tensor: T, val: float) -> T:
-    _array(tensor)[...] = val
+    arr = _array(tensor)
+    _fill(arr, _number(val, "val"), "val", val)
     return tensor
 
 
@@ -104,18 +126,21 @@ def zeros_(tensor: T) -> T:
 def uniform_(tensor: T, a: float = 0.0, b: float = 1.0, *, rng: np.random.Generator | None = None) -> T:
     """U(a, b)."""
     arr = _array(tensor)
+    a, b = _number(a, "a"), _number(b, "b")
     if not a <= b:
         raise invalid_value("b", f"a number >= a={a}", b)
-    arr[...] = get_rng(rng).uniform(a, b, size=arr.shape)
+    g = get_rng(rng)
+    if not math.isfinite(b - a):
+        raise invalid_value("b", f"a number with b - a finite (a={a})", b)
+    _fill(arr, g.uniform(a, b, size=arr.shape), "b" if abs(b) >= abs(a) else "a", b if abs(b) >= abs(a) else a)
     return tensor
 
 
 def normal_(tensor: T, mean: float = 0.0, std: float = 1.0, *, rng: np.random.Generator | None = None) -> T:
     """N(mean, std^2)."""
     arr = _array(tensor)
-    if not std >= 0:
-        raise invalid_value("std", "a number >= 0", std)
-    arr[...] = get_rng(rng).normal(mean, std, size=arr.shape)
+    mean, std = _number(mean, "mean"), _number(std, "std", low=0.0)
+    _fill(arr, get_rng(rng).normal(mean, std, size=arr.shape), "std", std)
     return tensor
 
 
@@ -128,23 +153,35 @@ def trunc_normal_(
     *,
     rng: np.random.Generator | None = None,
 ) -> T:
-    """N(mean, std^2) conditioned on [a, b] (absolute bounds, as torch): values outside are redrawn."""
+    """N(mean, std^2) conditioned on [a, b] (absolute bounds, as torch; a = -inf or b = inf for one side).
+
+    Any window takes bounded time, one far in a tail too (see nn/_trunc_normal.py); torch clamps the
+    draws of its inverse-CDF method there. std = 0 gives ``mean``, which must lie in [a, b].
+    """
     arr = _array(tensor)
+    mean, std = _number(mean, "mean"), _number(std, "std", low=0.0)
+    a, b = check_float(a, "a"), check_float(b, "b")
     if not a < b:
         raise invalid_value("b", f"a number > a={a}", b)
     g = get_rng(rng)
-    out = g.normal(mean, std, size=arr.shape)
-    bad = (out < a) | (out > b)
-    while bad.any():
-        out[bad] = g.normal(mean, std, size=int(bad.sum()))
-        bad = (out < a) | (out > b)
-    arr[...] = out
+    if std == 0:
+        if not a <= mean <= b:
+            raise invalid_value("mean", f"a mean in [a, b] = [{a}, {b}] when std=0 (nothing else can be drawn)", mean)
+        _fill(arr, np.full(arr.shape, mean), "mean", mean)
+        return tensor
+    for name, bound in (("a", a), ("b", b)):
+        if math.isfinite(bound) and not math.isfinite((bound - mean) / std):
+            raise invalid_value(name, f"a bound at a finite number of std={std} from mean={mean}", bound)
+    _fill(arr, trunc_normal(g, mean, std, a, b, arr.size).reshape(arr.shape), "std", std)
     return tensor
 
 
 def xavier_uniform_(tensor: T, gain: float = 1.0, *, rng: np.random.Generator | None = None) -> T:
     """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(_array(tensor))
+    gain = _number(gain, "gain", low=0.0)
+    if fan_in + fan_out == 0:  # an empty array: nothing to draw (1 / 0 otherwise)
+        return tensor
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound, rng=rng)
 
@@ -152,6 +189,9 @@ def xavier_uniform_(tensor: T, gain: float = 1.0, *, rng: np.random.Generator | 
 def xavier_normal_(tensor: T, gain: float = 1.0, *, rng: np.random.Generator | None = None) -> T:
     """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(_array(tensor))
+    gain = _number(gain, "gain", low=0.0)
+    if fan_in + fan_out == 0:
+        return tensor
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng=rng)
 
 
@@ -164,8 +204,10 @@ def kaiming_uniform_(
     rng: np.random.Generator | None = None,
 ) -> T:
     """U(-bound, bound) with bound = gain * sqrt(3 / fan) (He et al., 2015); ``a`` is leaky_relu's slope."""
-    fan = _fan(_array(tensor), mode)
-    bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
+    fan, gain = _fan(_array(tensor), mode), calculate_gain(nonlinearity, _number(a, "a"))
+    if fan == 0:  # an empty array
+        return tensor
+    bound = gain * math.sqrt(3.0 / fan)
     return uniform_(tensor, -bound, bound, rng=rng)
 
 
@@ -178,8 +220,10 @@ def kaiming_normal_(
     rng: np.random.Generator | None = None,
 ) -> T:
     """N(0, std^2) with std = gain / sqrt(fan)."""
-    fan = _fan(_array(tensor), mode)
-    return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan), rng=rng)
+    fan, gain = _fan(_array(tensor), mode), calculate_gain(nonlinearity, _number(a, "a"))
+    if fan == 0:
+        return tensor
+    return normal_(tensor, 0.0, gain / math.sqrt(fan), rng=rng)
 
 
 def orthogonal_(tensor: T, gain: float = 1.0, *, rng: np.random.Generator | None = None) -> T:
@@ -190,6 +234,10 @@ def orthogonal_(tensor: T, gain: float = 1.0, *, rng: np.random.Generator | None
     arr = _array(tensor)
     if arr.ndim < 2:
         raise invalid_shape("tensor", "at least 2 dimensions", arr.shape)
+    gain = _number(gain, "gain")
+    if arr.size == 0:  # nothing to draw (and no QR of an empty matrix)
+        get_rng(rng)
+        return tensor
     rows, cols = arr.shape[0], arr.size // arr.shape[0]
     flat = get_rng(rng).normal(0.0, 1.0, size=(rows, cols))
     if rows < cols:
@@ -198,7 +246,7 @@ def orthogonal_(tensor: T, gain: float = 1.0, *, rng: np.random.Generator | None
     q *= np.sign(np.diag(r))  # makes the distribution uniform over orthogonal matrices
     if rows < cols:
         q = q.T
-    arr[...] = (gain * q).reshape(arr.shape)
+    _fill(arr, (gain * q).reshape(arr.shape), "gain", gain)
     return tensor
 
 

@@ -11,7 +11,7 @@ from .._validate import check_array, check_bool, check_dtype_matches, check_floa
 from ..ops.affine import affine_backward, affine_forward
 from . import init
 from .module import Module
-from .parameter import Param
+from .parameter import Param, new_array
 
 
 class Linear(Module):
@@ -42,8 +42,9 @@ class Linear(Module):
         self.out_features = check_int(out_features, "out_features", low=1)
         bias = check_bool(bias, "bias")
         dt = get_default_dtype() if dtype is None else check_float_dtype(dtype)
-        self.weight = Param(np.empty((out_features, in_features), dtype=dt))
-        self.bias = Param(np.empty(out_features, dtype=dt)) if bias else None
+        sizes = {"in_features": in_features, "out_features": out_features}
+        self.weight = Param(new_array((out_features, in_features), dt, sizes))
+        self.bias = Param(new_array((out_features,), dt, sizes)) if bias else None
         init._torch_default_linear_(self.weight, self.bias, rng=rng)
 
     def forward(self, x: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .._numerics import quiet_fp
 from .._validate import check_array, check_choice, check_float, check_int, check_labels, invalid_shape, invalid_type
 from ..ops.losses import (
     REDUCTIONS,
@@ -85,7 +86,8 @@ class _Loss(Module):
         if g.ndim and class_axis is not None:
             g = np.expand_dims(g, class_axis)  # (N, d_1, ...) -> (N, 1, d_1, ...): one factor per sample
         # every loss here is a sum of per-sample terms, so dx is linear in each sample's upstream gradient
-        return dx * g
+        with quiet_fp():  # an inf upstream gradient times a zero entry is NaN, as in torch, without a warning
+            return np.asarray(dx * g)  # an array also for a 0-d input (NumPy gives a scalar)
 
 
 class CrossEntropyLoss(_Loss):
@@ -142,7 +144,7 @@ class MultiMarginLoss(_Loss):
     ) -> None:
         super().__init__(reduction)
         self.p = int(check_choice(p, "p", (1, 2)))
-        self.margin = check_float(margin, "margin")
+        self.margin = check_float(margin, "margin", finite=True)
         self.register_buffer("weight", None if weight is None else check_array(weight, "weight", ndim=1, finite=True))
 
     def forward(self, input: np.ndarray, target: np.ndarray) -> Loss:

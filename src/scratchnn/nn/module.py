@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_float_dtype, check_grad, invalid_type
+from .._validate import check_bool, check_float_dtype, check_grad, invalid_type
 from .hooks import RemovableHandle
 from .parameter import Param
 from .state_dict import IncompatibleKeys, loadable
@@ -186,8 +186,9 @@ class Module:
 
     # ---------------------------------------------------------------- modes and grads
     def train(self, mode: bool = True) -> Module:
+        mode = check_bool(mode, "mode")  # torch: "training mode is expected to be boolean"; "no" was True here
         for m in self.modules():
-            object.__setattr__(m, "training", bool(mode))
+            object.__setattr__(m, "training", mode)
         return self
 
     def eval(self) -> Module:

@@ -32,7 +32,7 @@ from ..ops.batchnorm import batchnorm_backward_alt, batchnorm_forward, spatial_b
 from ..ops.groupnorm import spatial_groupnorm_backward, spatial_groupnorm_forward
 from ..ops.layernorm import layernorm_backward, layernorm_forward
 from .module import Module
-from .parameter import Param
+from .parameter import Param, new_array
 
 
 def _dtype_of(module: Module, *names: str) -> np.dtype[Any] | None:
@@ -86,12 +86,12 @@ class _BatchNorm(_Norm):
         self.track_running_stats = check_bool(track_running_stats, "track_running_stats")
         bias = check_bool(bias, "bias")
         dt = get_default_dtype() if dtype is None else check_float_dtype(dtype)
-        C = self.num_features
-        self.weight = Param(np.ones(C, dtype=dt)) if affine else None
-        self.bias = Param(np.zeros(C, dtype=dt)) if affine and bias else None
+        C, sizes = self.num_features, {"num_features": num_features}
+        self.weight = Param(new_array((C,), dt, sizes, 1.0)) if affine else None
+        self.bias = Param(new_array((C,), dt, sizes, 0.0)) if affine and bias else None
         track = self.track_running_stats
-        self.register_buffer("running_mean", np.zeros(C, dtype=dt) if track else None)
-        self.register_buffer("running_var", np.ones(C, dtype=dt) if track else None)
+        self.register_buffer("running_mean", new_array((C,), dt, sizes, 0.0) if track else None)
+        self.register_buffer("running_var", new_array((C,), dt, sizes, 1.0) if track else None)
         self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64) if track else None)
 
     def reset_running_stats(self) -> None:
@@ -204,8 +204,9 @@ class LayerNorm(_Norm):
         self.elementwise_affine = check_bool(elementwise_affine, "elementwise_affine")
         bias = check_bool(bias, "bias")
         dt = get_default_dtype() if dtype is None else check_float_dtype(dtype)
-        self.weight = Param(np.ones(self.normalized_shape, dtype=dt)) if elementwise_affine else None
-        self.bias = Param(np.zeros(self.normalized_shape, dtype=dt)) if elementwise_affine and bias else None
+        shape, sizes = self.normalized_shape, {"normalized_shape": normalized_shape}
+        self.weight = Param(new_array(shape, dt, sizes, 1.0)) if elementwise_affine else None
+        self.bias = Param(new_array(shape, dt, sizes, 0.0)) if elementwise_affine and bias else None
 
     def forward(self, input: np.ndarray) -> np.ndarray:
         check_array(input, "input")
@@ -260,8 +261,9 @@ class GroupNorm(_Norm):
         self.affine = check_bool(affine, "affine")
         bias = check_bool(bias, "bias")
         dt = get_default_dtype() if dtype is None else check_float_dtype(dtype)
-        self.weight = Param(np.ones(self.num_channels, dtype=dt)) if affine else None
-        self.bias = Param(np.zeros(self.num_channels, dtype=dt)) if affine and bias else None
+        C, sizes = self.num_channels, {"num_channels": num_channels}
+        self.weight = Param(new_array((C,), dt, sizes, 1.0)) if affine else None
+        self.bias = Param(new_array((C,), dt, sizes, 0.0)) if affine and bias else None
 
     def forward(self, input: np.ndarray) -> np.ndarray:
         check_array(input, "input")

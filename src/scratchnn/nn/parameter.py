@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from .._validate import FLOAT_DTYPES, invalid_dtype
+from .._numerics import quiet_fp
+from .._validate import (
+    FLOAT_DTYPES,
+    check_float_dtype,
+    invalid_dtype,
+    invalid_shape,
+    invalid_type,
+    invalid_value,
+    size_error,
+)
 
 
 class Param:
@@ -42,6 +53,16 @@ class Param:
 
     @grad.setter
     def grad(self, value: np.ndarray) -> None:
+        # backward, the optimizers and clipping update it in place, in data's shape and dtype (torch checks too)
+        shape, dtype = self.data.shape, self.data.dtype
+        if not isinstance(value, np.ndarray):
+            raise invalid_type("grad", f"a numpy.ndarray of the param's shape {shape} and dtype {dtype}", value)
+        if value.dtype != dtype:
+            raise invalid_dtype("grad", f"{dtype}, the param's dtype", value.dtype)
+        if value.shape != shape:
+            raise invalid_shape("grad", f"{shape}, the param's shape", value.shape)
+        if not value.flags.writeable:
+            raise invalid_value("grad", "a writeable array (gradients accumulate into it in place)", value)
         self._grad = value
         self._grad_zeroed = False
 
@@ -51,7 +72,8 @@ class Param:
             np.copyto(self._grad, g)
             self._grad_zeroed = False
         else:
-            self._grad += g
+            with quiet_fp():  # inf + -inf from an inf input is NaN, as in torch, without NumPy's warning
+                self._grad += g
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -84,8 +106,24 @@ class Param:
 
     def astype(self, dtype: Any) -> None:
         """Cast value and gradient in place of this Param (identity kept, as optimizers hold it)."""
-        self.data = self.data.astype(dtype)
-        self.grad = self.grad.astype(dtype)  # reading grad first fills any deferred zeros
+        dt = check_float_dtype(dtype)
+        self.data = self.data.astype(dt)
+        self.grad = self.grad.astype(dt)  # reading grad first fills any deferred zeros
 
     def __repr__(self) -> str:
         return f"Param(shape={self.data.shape}, dtype={self.data.dtype})"
+
+
+def new_array(shape: tuple[int, ...], dtype: Any, sizes: Mapping[str, Any], fill: float | None = None) -> np.ndarray:
+    """A parameter's or buffer's array, uninitialised (or ``fill``-ed), of a shape made from constructor sizes.
+
+    A shape no array can have (more elements than an index holds) or that memory cannot hold is the
+    template ``ValueError`` naming the largest of ``sizes`` (argument name -> value as given), instead of
+    NumPy's "Maximum allowed dimension exceeded" or ``MemoryError``.
+    """
+    try:
+        return np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
+    except (ValueError, MemoryError):
+        gib = math.prod(shape) * np.dtype(dtype).itemsize / 2**30
+        expected = f"a size whose array of shape {tuple(shape)} fits in memory (it needs {gib:.4g} GiB)"
+        raise size_error(sizes, expected) from None

@@ -6,19 +6,22 @@ Both act in place on ``Param.grad`` between ``backward()`` and ``optimizer.step(
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from .._validate import check_float, invalid_type
+from .._numerics import quiet_fp
+from .._validate import check_array, check_bool, check_float, check_iterable, invalid_type, invalid_value
 from .parameter import Param
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
 
 
 def _params(parameters: Param | Iterable[Param]) -> list[Param]:
-    params = [parameters] if isinstance(parameters, Param) else list(parameters)
+    expected = "a Param or an iterable of Params"
+    params = [parameters] if isinstance(parameters, Param) else check_iterable(parameters, "parameters", expected)
     for p in params:
         if not isinstance(p, Param):
             raise invalid_type("parameters", "a Param or an iterable of Params", p)
@@ -35,17 +38,31 @@ def _norm_type(norm_type: Any) -> float:
 
 
 def _vector_norm(x: np.ndarray, p: float) -> float:
-    """||x||_p of the flattened array, computed in its dtype (as torch's ``vector_norm``)."""
+    """||x||_p of the flattened array, computed in its dtype (as torch's ``vector_norm``) for p = 1, 2 and inf.
+
+    Other orders, and a 2-norm whose sum of squares overflows, use ||x||_p = m ||x / m||_p with
+    m = max |x|, so that |x|^p neither overflows nor underflows: an order of 1e300 is the maximum,
+    not inf, and a float32 gradient of 1e20 (1e-30) has the 2-norm 1e20 (1e-30), not inf (0). inf or NaN entries give
+    inf or NaN, without NumPy's warnings.
+    """
     x = x.reshape(-1)
     if x.size == 0:
         return 0.0
-    if p == math.inf:
-        return float(np.max(np.abs(x)))
-    if p == 1:
-        return float(np.sum(np.abs(x)))
-    if p == 2:
-        return float(np.sqrt(np.dot(x, x)))
-    return float(np.sum(np.abs(x) ** p) ** (1 / p))
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):  # overflow and underflow are handled here
+        if p == math.inf:
+            return float(np.max(np.abs(x)))
+        if p == 1:
+            return float(np.sum(np.abs(x)))
+        if p == 2:
+            norm = float(np.sqrt(np.dot(x, x)))
+            if 0 < norm < math.inf:
+                return norm  # else the squares may have overflowed, or underflowed (1e-30 in float32)
+        m = float(np.max(np.abs(x)))
+        if m == 0 or not math.isfinite(m):
+            return m
+        total = float(np.sum((np.abs(x.astype(np.float64)) / m) ** p))  # in [1, x.size]
+        log = math.log(total) / p
+        return m * math.exp(log) if log < 700 else math.inf
 
 
 def get_total_norm(
@@ -56,7 +73,9 @@ def get_total_norm(
     total = || (||g_1||_p, ..., ||g_k||_p) ||_p        (max |g| for p = inf)
     """
     p = _norm_type(norm_type)
-    norms = np.array([_vector_norm(np.asarray(t), p) for t in tensors], dtype=np.float64)  # (k,)
+    error_if_nonfinite = check_bool(error_if_nonfinite, "error_if_nonfinite")
+    arrays = check_iterable(tensors, "tensors", "an iterable of float32 or float64 numpy.ndarrays (the gradients)")
+    norms = np.array([_vector_norm(check_array(t, "tensors[i]"), p) for t in arrays], dtype=np.float64)  # (k,)
     total = _vector_norm(norms, p)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
@@ -68,11 +87,23 @@ def get_total_norm(
 
 
 def clip_grads_with_norm_(parameters: Param | Iterable[Param], max_norm: float, total_norm: float) -> None:
-    """Scale every ``.grad`` by min(max_norm / (total_norm + 1e-6), 1), in place."""
+    """Scale every ``.grad`` by min(max_norm / (total_norm + 1e-6), 1), in place.
+
+    A NaN ``total_norm`` (from NaN gradients) makes the gradients NaN and an infinite one zeros (NaN
+    where they are inf), as in torch; a negative one is an error.
+    """
     max_norm = check_float(max_norm, "max_norm", low=0)
-    clip_coef = min(max_norm / (float(total_norm) + 1e-6), 1.0)  # a Python float: float32 grads stay float32
-    for p in _params(parameters):
-        p.grad *= clip_coef
+    if isinstance(total_norm, bool) or not isinstance(total_norm, numbers.Real):
+        raise invalid_type("total_norm", "a float >= 0 (a norm, NaN allowed)", total_norm)
+    if total_norm < 0:
+        raise invalid_value("total_norm", "a float >= 0 (a norm, NaN allowed)", total_norm)
+    params = _params(parameters)
+    with quiet_fp():  # inf / inf or inf * 0 from inf gradients: NaN, as in torch
+        clip_coef = min(max_norm / (float(total_norm) + 1e-6), 1.0)  # a Python float: float32 grads stay float32
+        if math.isnan(total_norm):
+            clip_coef = math.nan
+        for p in params:
+            p.grad *= clip_coef
 
 
 def clip_grad_norm_(
@@ -88,6 +119,8 @@ def clip_grad_norm_(
     """
     params = _params(parameters)
     max_norm = check_float(max_norm, "max_norm", low=0)
+    _norm_type(norm_type)
+    check_bool(error_if_nonfinite, "error_if_nonfinite")
     if not params:
         return 0.0
     total = get_total_norm([p.grad for p in params], norm_type, error_if_nonfinite)

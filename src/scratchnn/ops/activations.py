@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.polynomial import Chebyshev, Polynomial
 
+from .._numerics import quiet
 from .._validate import check_array, check_choice, check_float, check_grad, check_int, invalid_shape
 
 
@@ -26,6 +27,7 @@ def _saturating() -> Any:
     return np.errstate(over="ignore", invalid="ignore")
 
 
+@quiet
 def relu_forward(x: np.ndarray) -> tuple[np.ndarray, Any]:
     """out = max(x, 0).
 
@@ -37,7 +39,7 @@ def relu_forward(x: np.ndarray) -> tuple[np.ndarray, Any]:
     Derivation: docs/derivations/activations.md#relu
     """
     check_array(x, "x")
-    out = np.maximum(x, _zeros_for(x))  # broadcasts like the scalar 0, at SIMD speed
+    out = np.asarray(np.maximum(x, _zeros_for(x)))  # broadcasts like the scalar 0, at SIMD speed (asarray: 0-d x)
     return out, x
 
 
@@ -66,13 +68,15 @@ def _zeros_for(x: np.ndarray) -> np.ndarray:
     return z
 
 
+@quiet
 def relu_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`relu_forward`: dx."""
     x = cache
     check_grad(dout, "dout", x.shape, x.dtype)
-    return dout * (x > 0)
+    return np.asarray(dout * (x > 0))  # an array also for 0-d x (NumPy gives a scalar)
 
 
+@quiet
 def leaky_relu_forward(x: np.ndarray, negative_slope: float = 0.01) -> tuple[np.ndarray, Any]:
     """out = x if x > 0 else negative_slope * x.
 
@@ -84,12 +88,13 @@ def leaky_relu_forward(x: np.ndarray, negative_slope: float = 0.01) -> tuple[np.
     Derivation: docs/derivations/activations.md#leaky-relu
     """
     check_array(x, "x")
-    slope = check_float(negative_slope, "negative_slope")
+    slope = check_float(negative_slope, "negative_slope", finite=True)  # inf * 0 at x = 0 would be NaN
     positive = x > 0
     out = np.where(positive, x, x * slope)
     return out, (positive, slope, x.dtype)
 
 
+@quiet
 def leaky_relu_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`leaky_relu_forward`: dx."""
     positive, slope, dtype = cache
@@ -97,6 +102,7 @@ def leaky_relu_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     return np.where(positive, dout, dout * slope)
 
 
+@quiet
 def sigmoid_forward(x: np.ndarray) -> tuple[np.ndarray, Any]:
     """out = 1 / (1 + exp(-x)), evaluated without overflow for any x.
 
@@ -113,13 +119,15 @@ def sigmoid_forward(x: np.ndarray) -> tuple[np.ndarray, Any]:
     return out, out
 
 
+@quiet
 def sigmoid_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`sigmoid_forward`: dx."""
     out = cache
     check_grad(dout, "dout", out.shape, out.dtype)
-    return dout * out * (1 - out)
+    return np.asarray(dout * out * (1 - out))
 
 
+@quiet
 def tanh_forward(x: np.ndarray) -> tuple[np.ndarray, Any]:
     """out = tanh(x).
 
@@ -131,15 +139,16 @@ def tanh_forward(x: np.ndarray) -> tuple[np.ndarray, Any]:
     Derivation: docs/derivations/activations.md#tanh
     """
     check_array(x, "x")
-    out = np.tanh(x)
+    out = np.asarray(np.tanh(x))
     return out, out
 
 
+@quiet
 def tanh_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`tanh_forward`: dx."""
     out = cache
     check_grad(dout, "dout", out.shape, out.dtype)
-    return dout * (1 - out * out)
+    return np.asarray(dout * (1 - out * out))
 
 
 # ---------------------------------------------------------------------------------------------- GELU
@@ -167,6 +176,8 @@ _ERF_POLY = {  # dtype -> (coefficients of P, continued-fraction depth)
 
 def _normal_cdf(x: np.ndarray) -> np.ndarray:
     """Phi(x) = (1 + erf(x / sqrt 2)) / 2 in x's dtype; the left tail uses erfc (no cancellation)."""
+    if x.ndim == 0:  # NumPy's ufuncs give scalars for 0-d arrays, and the tails are written in place below
+        return _normal_cdf(x.reshape(1)).reshape(())
     coef, depth = _ERF_POLY.get(x.dtype, _ERF_POLY[np.dtype(np.float64)])
     z = x * math.sqrt(0.5)
     az = np.abs(z)
@@ -196,6 +207,7 @@ def _normal_cdf(x: np.ndarray) -> np.ndarray:
     return cdf
 
 
+@quiet
 def gelu_forward(x: np.ndarray, approximate: str = "none") -> tuple[np.ndarray, Any]:
     """out = x * Phi(x), Phi the standard normal CDF (``approximate='none'``), or torch's tanh form
     out = x/2 * (1 + tanh(k (x + 0.044715 x^3))), k = sqrt(2/pi) (``approximate='tanh'``).
@@ -213,11 +225,12 @@ def gelu_forward(x: np.ndarray, approximate: str = "none") -> tuple[np.ndarray, 
     with _saturating():
         if approximate == "tanh":
             t = np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x))
-            return 0.5 * x * (1 + t), (approximate, x, t)
+            return np.asarray(0.5 * x * (1 + t)), (approximate, x, t)
         cdf = _normal_cdf(x)
-        return x * cdf, (approximate, x, cdf)
+        return np.asarray(x * cdf), (approximate, x, cdf)
 
 
+@quiet
 def gelu_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`gelu_forward`: dx."""
     approximate, x, s = cache
@@ -225,12 +238,13 @@ def gelu_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     with _saturating():
         if approximate == "tanh":
             k = math.sqrt(2 / math.pi)
-            return dout * (0.5 * (1 + s) + 0.5 * x * (1 - s * s) * k * (1 + 3 * 0.044715 * x * x))
+            return np.asarray(dout * (0.5 * (1 + s) + 0.5 * x * (1 - s * s) * k * (1 + 3 * 0.044715 * x * x)))
         pdf = np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
-        return dout * (s + x * pdf)
+        return np.asarray(dout * (s + x * pdf))
 
 
 # ---------------------------------------------------------------------------------------------- softmax
+@quiet
 def softmax_forward(x: np.ndarray, axis: int = -1) -> tuple[np.ndarray, Any]:
     """out = exp(x - max x) / sum(exp(x - max x)) along ``axis`` (the shift avoids overflow).
 
@@ -253,6 +267,7 @@ def softmax_forward(x: np.ndarray, axis: int = -1) -> tuple[np.ndarray, Any]:
     return out, (out, axis)
 
 
+@quiet
 def softmax_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`softmax_forward`: dx."""
     out, axis = cache

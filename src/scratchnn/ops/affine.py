@@ -10,10 +10,12 @@ from typing import Any
 
 import numpy as np
 
+from .._numerics import quiet
 from .._validate import check_array, check_grad, check_same_dtype, invalid_shape
 from .activations import relu_backward, relu_forward
 
 
+@quiet
 def affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, Any]:
     """out = x_flat @ w + b, with x_flat = x reshaped to (N, D).
 
@@ -41,6 +43,7 @@ def affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     return out, (x_flat, x.shape, w)
 
 
+@quiet
 def affine_backward(
     dout: np.ndarray,
     cache: Any,
@@ -70,6 +73,7 @@ def affine_backward(
     return dx, dw, db
 
 
+@quiet
 def affine_relu_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, Any]:
     """The course sandwich: relu(affine(x, w, b))."""
     a, fc_cache = affine_forward(x, w, b)
@@ -77,6 +81,7 @@ def affine_relu_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np
     return out, (fc_cache, relu_cache)
 
 
+@quiet
 def affine_relu_backward(dout: np.ndarray, cache: Any, *, need_dx: bool = True) -> tuple[Any, np.ndarray, np.ndarray]:
     """Gradients of :func:`affine_relu_forward`: (dx, dw, db) (``need_dx`` as in :func:`affine_backward`)."""
     fc_cache, relu_cache = cache

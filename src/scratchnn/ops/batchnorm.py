@@ -15,7 +15,17 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_array, check_float, check_grad, check_same_dtype, invalid_shape, invalid_value
+from .._numerics import quiet
+from .._validate import (
+    check_array,
+    check_bool,
+    check_float,
+    check_grad,
+    check_int,
+    check_same_dtype,
+    invalid_shape,
+    invalid_value,
+)
 from ._blocks import batch_blocks
 from .normalization import (
     check_affine,
@@ -58,7 +68,7 @@ def _batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> t
     momentum = bn_param.get("momentum", 0.1)
     if momentum is not None:
         momentum = check_float(momentum, "momentum", low=0.0, high=1.0)
-    track = bool(bn_param.get("track_running_stats", True))
+    track = check_bool(bn_param.get("track_running_stats", True), "bn_param['track_running_stats']")
     N, C = x.shape[:2]
     x3 = x.reshape(N, C, math.prod(x.shape[2:]))  # (N, C, *) -> (N, C, S), a view
     m = N * x3.shape[2]  # values per channel
@@ -91,7 +101,7 @@ def _batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> t
     if mode == "train" and track:
         # torch's convention: momentum weights the NEW batch; None means the cumulative average 1/n.
         # var is biased in the forward pass, unbiased (m / (m - 1)) in running_var, as in torch.
-        n = int(bn_param.get("num_batches_tracked", 0)) + 1
+        n = check_int(bn_param.get("num_batches_tracked", 0), "bn_param['num_batches_tracked']", low=0) + 1
         f = 1.0 / n if momentum is None else momentum
         bn_param["running_mean"] = (1 - f) * running_mean + f * mean.reshape(C)
         bn_param["running_var"] = (1 - f) * running_var + f * (var.reshape(C) * (m / (m - 1)))
@@ -112,6 +122,7 @@ def _batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> t
     return out.reshape(x.shape), cache  # (N, C, S) -> x's shape
 
 
+@quiet
 def batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> tuple[np.ndarray, Any]:
     """out = gamma * (x - mean) / sqrt(var + eps) + beta, per feature, with batch or running statistics.
 
@@ -145,6 +156,7 @@ def batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> tu
     return _batchnorm_forward(x, gamma, beta, bn_param)
 
 
+@quiet
 def batchnorm_backward_alt(dout: np.ndarray, cache: Any, *, need_dx: bool = True) -> tuple[Any, Any, Any]:
     """Gradients of :func:`batchnorm_forward` in the closed form: (dx, dgamma, dbeta). The one the modules use.
 
@@ -182,6 +194,7 @@ def batchnorm_backward_alt(dout: np.ndarray, cache: Any, *, need_dx: bool = True
     return dx.reshape(x_shape), dgamma, dbeta  # (N, C, S) -> x's shape
 
 
+@quiet
 def batchnorm_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, Any, Any]:
     """Gradients of :func:`batchnorm_forward` by walking the computational graph (the reference).
 
@@ -212,6 +225,7 @@ def batchnorm_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, Any, A
     return dx.reshape(x_shape), dgamma, dbeta  # (N, C, S) -> x's shape
 
 
+@quiet
 def spatial_batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: Any) -> tuple[np.ndarray, Any]:
     """BatchNorm per channel over (N, H, W): :func:`batchnorm_forward` on the (N, C, H*W) view.
 
@@ -229,6 +243,7 @@ def spatial_batchnorm_forward(x: np.ndarray, gamma: Any, beta: Any, bn_param: An
     return _batchnorm_forward(x, gamma, beta, bn_param)
 
 
+@quiet
 def spatial_batchnorm_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, Any, Any]:
     """Gradients of :func:`spatial_batchnorm_forward`: (dx, dgamma, dbeta), the closed form."""
     return batchnorm_backward_alt(dout, cache)

@@ -10,9 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_grad, invalid_type
+from .._numerics import quiet
+from .._validate import allocating, check_grad, invalid_type
 from ._spatial import Pair, conv_param_pair, out_size, pair, valid_range
 from .conv_naive import check_conv_args
+
+_TOO_BIG = "a padding whose padded input fits in memory"  # the sizes an argument of 2**40 asks NumPy for
 
 
 def im2col(
@@ -99,6 +102,7 @@ def col2im(cols: np.ndarray, x_shape: tuple[int, ...], kernel: Pair, stride: Pai
     return dx
 
 
+@quiet
 def conv_forward(
     x: np.ndarray,
     w: np.ndarray,
@@ -130,16 +134,17 @@ def conv_forward(
     F, C, HH, WW = w.shape
     Ho, Wo = out_size(x.shape, (HH, WW), stride, padding)
     has_bias = b is not None
-    cols = im2col(x, (HH, WW), stride, padding, bias_row=has_bias, out=workspace)  # (K [+ 1], N*Ho*Wo)
-    w_flat = w.reshape(F, C * HH * WW)  # (F, C, HH, WW) -> (F, K)
-    if b is not None:
-        w_flat = np.concatenate([w_flat, b[:, None]], axis=1)  # (F, K + 1): the bias meets the row of ones
-    if _per_image(cols):  # N products straight into (N, F, Ho*Wo): no transpose of the output
-        cols_n = cols.reshape(cols.shape[0], N, Ho * Wo).transpose(1, 0, 2)  # view: (N, K [+ 1], Ho*Wo)
-        out = np.matmul(w_flat, cols_n).reshape(N, F, Ho, Wo)
-    else:
-        out = w_flat @ cols  # (F, K [+ 1]) @ (K [+ 1], N*Ho*Wo) -> (F, N*Ho*Wo)
-        out = np.ascontiguousarray(out.reshape(F, N, Ho, Wo).transpose(1, 0, 2, 3))  # -> (N, F, Ho, Wo)
+    with allocating({"padding": padding}, _TOO_BIG):  # 2**40: arrays NumPy cannot make
+        cols = im2col(x, (HH, WW), stride, padding, bias_row=has_bias, out=workspace)  # (K [+ 1], N*Ho*Wo)
+        w_flat = w.reshape(F, C * HH * WW)  # (F, C, HH, WW) -> (F, K)
+        if b is not None:
+            w_flat = np.concatenate([w_flat, b[:, None]], axis=1)  # (F, K + 1): the bias meets the row of ones
+        if _per_image(cols):  # N products straight into (N, F, Ho*Wo): no transpose of the output
+            cols_n = cols.reshape(cols.shape[0], N, Ho * Wo).transpose(1, 0, 2)  # view: (N, K [+ 1], Ho*Wo)
+            out = np.matmul(w_flat, cols_n).reshape(N, F, Ho, Wo)
+        else:
+            out = w_flat @ cols  # (F, K [+ 1]) @ (K [+ 1], N*Ho*Wo) -> (F, N*Ho*Wo)
+            out = np.ascontiguousarray(out.reshape(F, N, Ho, Wo).transpose(1, 0, 2, 3))  # -> (N, F, Ho, Wo)
     return out, (cols, x.shape, w, has_bias, stride, padding, out.shape)
 
 
@@ -155,6 +160,7 @@ def _per_image(cols: np.ndarray) -> bool:
     return cols.shape[0] <= 64
 
 
+@quiet
 def conv_backward(
     dout: np.ndarray, cache: Any, *, need_dx: bool = True
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
@@ -188,6 +194,7 @@ def conv_backward(
     return dx, dw, db
 
 
+@quiet
 def conv_forward_fast(
     x: np.ndarray, w: np.ndarray, b: np.ndarray | None, conv_param: dict[str, Any]
 ) -> tuple[np.ndarray, Any]:
@@ -196,6 +203,7 @@ def conv_forward_fast(
     return conv_forward(x, w, b, stride, padding)
 
 
+@quiet
 def conv_backward_fast(dout: np.ndarray, cache: Any) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """The course's name for :func:`conv_backward`: (dx, dw, db)."""
     return conv_backward(dout, cache)

@@ -10,8 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_array, check_grad, check_same_dtype, invalid_shape
+from .._numerics import quiet
+from .._validate import allocating, check_array, check_grad, check_same_dtype, invalid_shape
 from ._spatial import check_images, conv_param_pair, out_size
+
+_TOO_BIG = "a padding whose padded input fits in memory"  # the sizes an argument of 2**40 asks NumPy for
 
 
 def check_conv_args(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> None:
@@ -28,6 +31,7 @@ def check_conv_args(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> None:
             raise invalid_shape("b", f"({w.shape[0]},), one bias per filter", b.shape)
 
 
+@quiet
 def conv_forward_naive(
     x: np.ndarray, w: np.ndarray, b: np.ndarray | None, conv_param: dict[str, Any]
 ) -> tuple[np.ndarray, Any]:
@@ -48,8 +52,9 @@ def conv_forward_naive(
     N, _, H, W = x.shape
     F, _, HH, WW = w.shape
     Ho, Wo = out_size(x.shape, (HH, WW), (sh, sw), (ph, pw), "x")
-    xpad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))  # (N, C, H, W) -> (N, C, H + 2ph, W + 2pw)
-    out = np.zeros((N, F, Ho, Wo), dtype=x.dtype)
+    with allocating({"pad": (ph, pw)}, _TOO_BIG):  # 2**40: arrays NumPy cannot make
+        xpad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))  # (N, C, H, W) -> (N, C, H + 2ph, W + 2pw)
+        out = np.zeros((N, F, Ho, Wo), dtype=x.dtype)
     for n in range(N):
         for f in range(F):
             for i in range(Ho):
@@ -61,6 +66,7 @@ def conv_forward_naive(
     return out, (x, w, b, conv_param)
 
 
+@quiet
 def conv_backward_naive(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Gradients of :func:`conv_forward_naive`: (dx, dw, db), db None when there was no bias.
 

@@ -14,12 +14,14 @@ from typing import Any
 import numpy as np
 
 from .._config import get_rng
+from .._numerics import quiet
 from .._validate import check_array, check_float, check_grad, check_int, invalid_value
 from .normalization import check_mode, check_param_dict
 
 DROPOUT_PARAM_KEYS = ("p", "mode", "seed")
 
 
+@quiet
 def dropout_forward(
     x: np.ndarray, dropout_param: Any, *, rng: np.random.Generator | None = None
 ) -> tuple[np.ndarray, Any]:
@@ -53,11 +55,12 @@ def dropout_forward(
         return x.copy(), (None, x.shape, x.dtype)
     keep = get_rng(rng).random(x.shape) >= p
     mask = keep.astype(x.dtype) * (1 / (1 - p))  # the inverted scaling, in x's dtype
-    return x * mask, (mask, x.shape, x.dtype)
+    return np.asarray(x * mask), (mask, x.shape, x.dtype)  # an array also for 0-d x
 
 
+@quiet
 def dropout_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`dropout_forward`: dx = dout * mask, the mask of the forward pass."""
     mask, shape, dtype = cache
     check_grad(dout, "dout", shape, dtype)
-    return dout.copy() if mask is None else dout * mask
+    return dout.copy() if mask is None else np.asarray(dout * mask)

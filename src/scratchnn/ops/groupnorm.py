@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._numerics import quiet
 from .._validate import check_array, check_grad, check_int, invalid_value
 from .normalization import check_affine, check_eps, check_param_dict, reduce_except, standardize, standardize_backward
 
@@ -21,6 +22,7 @@ from .normalization import check_affine, check_eps, check_param_dict, reduce_exc
 GN_PARAM_KEYS = ("eps", "mode")
 
 
+@quiet
 def spatial_groupnorm_forward(x: np.ndarray, gamma: Any, beta: Any, G: int, gn_param: Any) -> tuple[np.ndarray, Any]:
     """out = gamma_c * (x - mean_g) / sqrt(var_g + eps) + beta_c, statistics per sample and group of channels.
 
@@ -62,6 +64,7 @@ def spatial_groupnorm_forward(x: np.ndarray, gamma: Any, beta: Any, G: int, gn_p
     return out.reshape(x.shape), cache  # (N, C, S) -> x's shape
 
 
+@quiet
 def spatial_groupnorm_backward(dout: np.ndarray, cache: Any, *, need_dx: bool = True) -> tuple[Any, Any, Any]:
     """Gradients of :func:`spatial_groupnorm_forward`: (dx, dgamma, dbeta), each in its argument's shape.
 

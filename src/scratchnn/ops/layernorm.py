@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._numerics import quiet
 from .._validate import check_array, check_grad, invalid_shape, invalid_type
 from .normalization import check_affine, check_eps, check_param_dict, standardize, standardize_backward
 
@@ -33,9 +34,12 @@ def _normalized_shape(x: np.ndarray, gamma: Any, beta: Any, ln_param: Any) -> tu
     k = len(shape)
     if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k :]) != shape:
         raise invalid_shape("x", f"(*, {', '.join(map(str, shape))}) to match normalized_shape", x.shape)
+    if 0 in shape:  # no values to standardize (a reshape to (M, 0) cannot even infer M)
+        raise invalid_shape("x", "normalized dimensions of size >= 1", x.shape)
     return shape
 
 
+@quiet
 def layernorm_forward(x: np.ndarray, gamma: Any, beta: Any, ln_param: Any) -> tuple[np.ndarray, Any]:
     """out = gamma * (x - mean) / sqrt(var + eps) + beta, mean and (biased) var over each sample's features.
 
@@ -70,6 +74,7 @@ def layernorm_forward(x: np.ndarray, gamma: Any, beta: Any, ln_param: Any) -> tu
     return out.reshape(x.shape), cache  # (M, K) -> x's shape
 
 
+@quiet
 def layernorm_backward(dout: np.ndarray, cache: Any, *, need_dx: bool = True) -> tuple[Any, Any, Any]:
     """Gradients of :func:`layernorm_forward`: (dx, dgamma, dbeta), None for an absent gamma / beta.
 

@@ -18,11 +18,13 @@ Derivations: docs/derivations/softmax_cross_entropy.md, svm.md
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, TypeAlias
 
 import numpy as np
 
+from .._numerics import quiet
 from .._validate import (
     check_array,
     check_choice,
@@ -32,6 +34,7 @@ from .._validate import (
     invalid_dtype,
     invalid_shape,
     invalid_type,
+    invalid_value,
 )
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -50,10 +53,21 @@ def upstream_grad(g: Any, name: str, shape: tuple[int, ...], dtype: np.dtype[Any
             raise invalid_dtype(name, f"{dtype}, the loss's dtype", g.dtype)
     elif isinstance(g, bool) or not isinstance(g, numbers.Real):
         raise invalid_type(name, f"None, a real number or a numpy.ndarray of the loss's shape {shape}", g)
+    elif not _fits(g, dtype):  # 1e100 in float32 would be inf, with NumPy's overflow warning
+        raise invalid_value(name, f"a number within {dtype}'s range, |{name}| <= {np.finfo(dtype).max:.4g}", g)
     arr = np.asarray(g, dtype=dtype)
     if arr.shape not in (shape, ()):
         raise invalid_shape(name, f"{shape} (the loss's shape) or a scalar", arr.shape)
     return arr
+
+
+def _fits(number: Any, dtype: np.dtype[Any]) -> bool:
+    """A Python number that ``dtype`` holds (inf and NaN do: they are what they are in any float dtype)."""
+    try:
+        value = float(number)
+    except OverflowError:  # an int beyond every float
+        return False
+    return not math.isfinite(value) or abs(value) <= float(np.finfo(dtype).max)
 
 
 def _reduce(losses: np.ndarray, reduction: str, dloss: Any, total: Any = None) -> tuple[Loss, np.ndarray]:
@@ -96,6 +110,7 @@ def _per_row(g: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------- softmax
+@quiet
 def softmax_loss(
     x: np.ndarray,
     y: np.ndarray,
@@ -196,6 +211,7 @@ def _margin_loss(
     return losses, dx
 
 
+@quiet
 def svm_loss(x: np.ndarray, y: np.ndarray, *, dloss: Any = None) -> tuple[Loss, np.ndarray]:
     """The course's multiclass SVM loss: (1/N) sum_n sum_{j != y_n} max(0, x[n, j] - x[n, y_n] + 1).
 
@@ -215,6 +231,7 @@ def svm_loss(x: np.ndarray, y: np.ndarray, *, dloss: Any = None) -> tuple[Loss, 
     return loss, dx
 
 
+@quiet
 def multi_margin_loss(
     x: np.ndarray,
     y: np.ndarray,
@@ -241,7 +258,7 @@ def multi_margin_loss(
     N, C = _check_scores(x)
     check_labels(y, "y", N, C)
     p = check_int(p, "p", low=1, high=2)
-    margin = check_float(margin, "margin")
+    margin = check_float(margin, "margin", finite=True)  # an infinite margin makes every loss inf
     reduction = check_choice(reduction, "reduction", REDUCTIONS)
     w = _check_class_weight(weight, C, x.dtype)
     losses, dx = _margin_loss(x, y, p, margin, w, 1.0 / C)

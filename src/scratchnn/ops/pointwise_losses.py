@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .._numerics import quiet
 from .._validate import check_array, check_choice, invalid_shape
 from .losses import REDUCTIONS, Loss, _reduce
 
@@ -41,6 +42,7 @@ def _check_broadcast_weight(value: Any, name: str, shape: tuple[int, ...], dtype
     return value.astype(dtype, copy=False)
 
 
+@quiet
 def mse_loss(x: np.ndarray, y: np.ndarray, *, reduction: str = "mean", dloss: Any = None) -> tuple[Loss, np.ndarray]:
     """Mean squared error, torch's ``MSELoss``: L_i = (x_i - y_i)^2, averaged over all elements.
 
@@ -56,9 +58,10 @@ def mse_loss(x: np.ndarray, y: np.ndarray, *, reduction: str = "mean", dloss: An
     reduction = check_choice(reduction, "reduction", REDUCTIONS)
     diff = x - y
     loss, g = _reduce(diff * diff, reduction, dloss)
-    return loss, 2 * diff * g
+    return loss, np.asarray(2 * diff * g)  # an array also for 0-d x
 
 
+@quiet
 def bce_with_logits_loss(
     x: np.ndarray,
     y: np.ndarray,
@@ -97,4 +100,4 @@ def bce_with_logits_loss(
         losses = losses * w
         dlosses = dlosses * w
     loss, g = _reduce(losses, reduction, dloss)
-    return loss, dlosses * g
+    return loss, np.asarray(dlosses * g)

@@ -14,9 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_grad, check_int, invalid_type
+from .._numerics import quiet
+from .._validate import allocating, check_grad, check_int, invalid_type
 from ._blocks import batch_blocks
 from ._spatial import Pair, check_images, check_pool_padding, out_size, pair, pool_param_args
+
+_TOO_BIG = "a window whose padded input and output fit in memory"  # the sizes an argument of 2**40 asks NumPy for
 
 
 def _pool_args(x: Any, kernel_size: Any, stride: Any, padding: Any) -> tuple[Pair, Pair, Pair, Pair]:
@@ -61,6 +64,7 @@ def _unpad(dxp: np.ndarray, padding: Pair) -> np.ndarray:
     return dxp[:, :, ph : dxp.shape[2] - ph, pw : dxp.shape[3] - pw].copy()  # (N, C, Hp, Wp) -> (N, C, H, W)
 
 
+@quiet
 def max_pool_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padding: Any = 0) -> tuple[np.ndarray, Any]:
     """out[n, c, i, j] = max_{p, q} xpad[n, c, i*sh + p, j*sw + q] (xpad: x padded with -inf, as torch).
 
@@ -76,8 +80,9 @@ def max_pool_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, paddin
         x: (N, C, H, W);  out: (N, C, Ho, Wo), Ho = (H + 2*pad_h - HH) // stride_h + 1, Wo likewise
     """
     kernel, stride, padding, out_hw = _pool_args(x, kernel_size, stride, padding)
-    xp = _padded(x, padding, -np.inf)
-    out = np.empty((*x.shape[:2], *out_hw), dtype=x.dtype)  # (N, C, Ho, Wo)
+    with allocating({"kernel_size": kernel, "padding": padding}, _TOO_BIG):
+        xp = _padded(x, padding, -np.inf)
+        out = np.empty((*x.shape[:2], *out_hw), dtype=x.dtype)  # (N, C, Ho, Wo)
     for block in batch_blocks(xp):
         views = _windows(xp[block], kernel, stride, out_hw)
         out_b = out[block]
@@ -87,6 +92,7 @@ def max_pool_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, paddin
     return out, (xp, out, kernel, stride, padding)
 
 
+@quiet
 def max_pool_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`max_pool_forward`: each dout[n, c, i, j] goes to its window's first argmax.
 
@@ -126,6 +132,7 @@ def max_pool_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     return _unpad(dxp, padding)
 
 
+@quiet
 def avg_pool_forward(
     x: np.ndarray,
     kernel_size: Any,
@@ -151,7 +158,8 @@ def avg_pool_forward(
     if divisor_override is not None:
         divisor_override = check_int(divisor_override, "divisor_override", low=1)
     divisor = _divisor(x.shape, kernel, stride, padding, out_hw, count_include_pad, divisor_override, x.dtype)
-    views = _windows(_padded(x, padding, 0.0), kernel, stride, out_hw)
+    with allocating({"kernel_size": kernel, "padding": padding}, _TOO_BIG):
+        views = _windows(_padded(x, padding, 0.0), kernel, stride, out_hw)
     total = next(views).copy()  # (N, C, Ho, Wo)
     for view in views:
         total += view
@@ -159,6 +167,7 @@ def avg_pool_forward(
     return out, (divisor, x.shape, kernel, stride, padding, out.shape, out.dtype)
 
 
+@quiet
 def avg_pool_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`avg_pool_forward`: dx spreads dout / d evenly over each window."""
     divisor, x_shape, kernel, stride, (ph, pw), out_shape, dtype = cache
@@ -198,6 +207,7 @@ def _divisor(
     return np.multiply.outer(counts[0], counts[1]).astype(dtype)  # (Ho,) x (Wo,) -> (Ho, Wo)
 
 
+@quiet
 def adaptive_avg_pool_forward(x: np.ndarray, output_size: Any) -> tuple[np.ndarray, Any]:
     """out[n, c, i, j] = mean of x[n, c, h0(i):h1(i), w0(j):w1(j)], torch's adaptive windows:
 
@@ -221,9 +231,10 @@ def adaptive_avg_pool_forward(x: np.ndarray, output_size: Any) -> tuple[np.ndarr
         kh, kw = H // Ho, W // Wo
         out = x.reshape(N, C, Ho, kh, Wo, kw).sum(axis=(3, 5)) / (kh * kw)  # (N, C, H, W) -> (N, C, Ho, Wo)
         return out, (None, None, kh * kw, x.shape, out.shape, out.dtype)
-    ah, aw = _adaptive_matrix(H, Ho, x.dtype), _adaptive_matrix(W, Wo, x.dtype)
-    counts = np.multiply.outer(ah.sum(axis=1), aw.sum(axis=1))  # (Ho, Wo) window sizes
-    out = np.matmul(np.matmul(ah, x), aw.T) / counts  # (Ho, H) @ (N, C, H, W) @ (W, Wo) -> (N, C, Ho, Wo)
+    with allocating({"output_size": output_size}, "an output size whose output fits in memory"):
+        ah, aw = _adaptive_matrix(H, Ho, x.dtype), _adaptive_matrix(W, Wo, x.dtype)
+        counts = np.multiply.outer(ah.sum(axis=1), aw.sum(axis=1))  # (Ho, Wo) window sizes
+        out = np.matmul(np.matmul(ah, x), aw.T) / counts  # (Ho, H) @ (N, C, H, W) @ (W, Wo) -> (N, C, Ho, Wo)
     return out, (ah, aw, counts, x.shape, out.shape, out.dtype)
 
 
@@ -236,6 +247,7 @@ def _adaptive_matrix(size: int, n_out: int, dtype: Any) -> np.ndarray:
     return ((h >= start[:, None]) & (h < end[:, None])).astype(dtype)  # (n_out, size)
 
 
+@quiet
 def adaptive_avg_pool_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`adaptive_avg_pool_forward`: dx = A_h^T (dout / counts) A_w."""
     ah, aw, counts, (N, C, H, W), out_shape, dtype = cache
@@ -247,12 +259,14 @@ def adaptive_avg_pool_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     return np.matmul(np.matmul(ah.T, dout / counts), aw)  # (H, Ho) @ (N, C, Ho, Wo) @ (Wo, W) -> (N, C, H, W)
 
 
+@quiet
 def max_pool_forward_fast(x: np.ndarray, pool_param: dict[str, Any]) -> tuple[np.ndarray, Any]:
     """The course's name for :func:`max_pool_forward`, taking ``{'pool_height', 'pool_width', 'stride'}``."""
     kernel, stride, pad = pool_param_args(pool_param)
     return max_pool_forward(x, kernel, stride, pad)
 
 
+@quiet
 def max_pool_backward_fast(dout: np.ndarray, cache: Any) -> np.ndarray:
     """The course's name for :func:`max_pool_backward`."""
     return max_pool_backward(dout, cache)

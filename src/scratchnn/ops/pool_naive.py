@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._numerics import quiet
 from .._validate import check_grad
 from ._spatial import check_images, out_size, pool_param_args
 
@@ -21,6 +22,7 @@ def _pad(x: np.ndarray, pad: tuple[int, int], value: float) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)  # (N, C, H+2ph, W+2pw)
 
 
+@quiet
 def max_pool_forward_naive(x: np.ndarray, pool_param: dict[str, Any]) -> tuple[np.ndarray, Any]:
     """out[n, c, i, j] = max_{p, q} xpad[n, c, i*sh + p, j*sw + q], xpad padded with -inf.
 
@@ -45,6 +47,7 @@ def max_pool_forward_naive(x: np.ndarray, pool_param: dict[str, Any]) -> tuple[n
     return out, (x, pool_param)
 
 
+@quiet
 def max_pool_backward_naive(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`max_pool_forward_naive`: dx, with each dout sent to its window's first argmax."""
     x, pool_param = cache
@@ -65,6 +68,7 @@ def max_pool_backward_naive(dout: np.ndarray, cache: Any) -> np.ndarray:
     return dxpad[:, :, ph : ph + H, pw : pw + W].copy()  # (N, C, H+2ph, W+2pw) -> (N, C, H, W)
 
 
+@quiet
 def avg_pool_forward_naive(x: np.ndarray, pool_param: dict[str, Any]) -> tuple[np.ndarray, Any]:
     """out[n, c, i, j] = mean_{p, q} xpad[n, c, i*sh + p, j*sw + q], xpad zero-padded (zeros counted).
 
@@ -89,6 +93,7 @@ def avg_pool_forward_naive(x: np.ndarray, pool_param: dict[str, Any]) -> tuple[n
     return out, (x.shape, x.dtype, pool_param)
 
 
+@quiet
 def avg_pool_backward_naive(dout: np.ndarray, cache: Any) -> np.ndarray:
     """Gradient of :func:`avg_pool_forward_naive`: dx, each window spreading dout / (HH * WW) evenly."""
     x_shape, dtype, pool_param = cache

@@ -68,9 +68,16 @@ def adam_update(
         return
     bias_correction2_sqrt = (1 - beta2**step) ** 0.5
     np.sqrt(v, out=tmp)
-    tmp /= bias_correction2_sqrt * neg_step_size
-    tmp += eps / neg_step_size
-    np.divide(exp_avg, tmp, out=tmp)
+    scale, info = bias_correction2_sqrt * neg_step_size, np.finfo(param.dtype)
+    if abs(scale) > info.tiny and abs(eps / neg_step_size) < info.max:
+        tmp /= scale
+        tmp += eps / neg_step_size
+        np.divide(exp_avg, tmp, out=tmp)
+    else:  # a tiny lr: eps / step_size would overflow the dtype (inf + 0 / 0 = NaN); the plain order underflows to 0
+        tmp /= bias_correction2_sqrt
+        tmp += eps
+        np.divide(exp_avg, tmp, out=tmp)
+        tmp *= neg_step_size
     param += tmp
 
 

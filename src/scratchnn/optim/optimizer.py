@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-from .._validate import check_float, invalid_shape, invalid_type, invalid_value
+from .._numerics import quiet_fp
+from .._validate import check_float, check_iterable, invalid_shape, invalid_type, invalid_value
 from ..nn.parameter import Param
 
 __all__ = ["Optimizer", "check_bool", "check_rate", "check_positive", "check_unit", "decayed_grad"]
@@ -35,7 +37,9 @@ class Optimizer:
     (``{'params': [...], 'lr': 0.1}``); keys a group leaves out come from ``defaults``.
     Unlike torch, every Param is updated at each step: scratchnn gradients are zeros, never ``None``.
     Unlike torch, hyperparameters that can only produce inf or NaN (``lr=inf``, ``eps=0``, a decay
-    factor of 1 or more) are refused when the optimizer is built; each subclass says which.
+    factor of 1 or more, an lr or eps that the params' dtype cannot hold: 1e300 or 1e-50 in float32)
+    are refused when the optimizer is built, and an lr a scheduler or user set since when it steps;
+    each subclass says which. An update that overflows gives inf without NumPy's warnings, as in torch.
     With :func:`scratchnn.optim.set_num_threads` above 1, large params are updated in chunks on
     threads, bitwise the serial result (the updates are elementwise).
     """
@@ -48,7 +52,7 @@ class Optimizer:
         self._scratch: dict[tuple[Param, int], np.ndarray] = {}
         if isinstance(params, (Param, np.ndarray, dict)):
             raise invalid_type("params", "an iterable of Params or of param-group dicts", params)
-        items: list[Any] = list(params)
+        items = check_iterable(params, "params", "an iterable of Params or of param-group dicts")
         if not items:
             raise invalid_value("params", "a non-empty iterable of Params or param-group dicts", items)
         groups = items if isinstance(items[0], dict) else [{"params": items}]
@@ -66,13 +70,18 @@ class Optimizer:
         params = group["params"]
         if isinstance(params, set):
             raise invalid_type("params", "an ordered collection of Params (a set's order changes between runs)", params)
-        group["params"] = [params] if isinstance(params, Param) else list(params)
+        group["params"] = (
+            [params]
+            if isinstance(params, Param)
+            else check_iterable(params, "params", "a Param or an iterable of Params")
+        )
         for p in group["params"]:
             if not isinstance(p, Param):
                 raise invalid_type("params", "scratchnn.nn.Param objects", p)
         for name, default in self.defaults.items():
             group.setdefault(name, default)
         self._check_group(group)
+        self._check_dtype_range(group)
         if len({id(p) for p in group["params"]}) != len(group["params"]):
             raise invalid_value("params", "each Param once (this group lists one twice)", group["params"])
         taken = {id(p) for g in self.param_groups for p in g["params"]}
@@ -82,6 +91,24 @@ class Optimizer:
 
     def _check_group(self, group: dict[str, Any]) -> None:
         """Validate (and normalise in place) a group's hyperparameters; subclasses override."""
+
+    # the float hyperparameters that enter the update as numbers of the params' dtype
+    _DTYPE_RANGE = ("lr", "weight_decay", "eps", "lr_decay", "initial_accumulator_value")
+
+    def _check_dtype_range(self, group: dict[str, Any]) -> None:
+        """Each float hyperparameter must be a number of the group's params' dtype: an lr of 1e300 is inf in
+        float32 (and 0 * inf NaN, even for a zero gradient), an eps of 1e-50 is 0 there (0 / 0 at a zero
+        gradient). torch builds such optimizers and steps to NaN."""
+        for dtype in {p.data.dtype for p in group["params"]}:
+            info = np.finfo(dtype)
+            top, tiny = float(info.max), float(info.tiny)  # Python floats: 1e300 > np.float32(...) casts 1e300
+            for name in self._DTYPE_RANGE:
+                value = group.get(name)
+                if value is not None and value > top:
+                    raise invalid_value(name, f"a float that the params' {dtype} holds, <= {top:.4g}", value)
+            eps = group.get("eps")
+            if eps is not None and eps < tiny:
+                raise invalid_value("eps", f"a float that the params' {dtype} holds, >= {tiny:.4g}", eps)
 
     # ---------------------------------------------------------------- stepping
     def zero_grad(self) -> None:
@@ -93,8 +120,11 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every param from its ``.grad``; ``closure`` (re)computes the loss first and is returned."""
         loss = closure() if closure is not None else None
-        for group in self.param_groups:
-            self._update_group(group)
+        for i, group in enumerate(self.param_groups):
+            _check_lr(group, i)
+        with quiet_fp():  # an update that overflows gives inf, as in torch, without NumPy's warnings
+            for group in self.param_groups:
+                self._update_group(group)
         return loss
 
     def _update_group(self, group: dict[str, Any]) -> None:
@@ -172,6 +202,7 @@ class Optimizer:
                 new["betas"] = tuple(new["betas"])
             new["params"] = group["params"]
             self._check_group(new)
+            self._check_dtype_range(new)
             new_groups.append(new)
             for k, p in zip(saved["params"], group["params"]):
                 if not _is_index(k) or int(k) in by_index:
@@ -214,7 +245,11 @@ class Optimizer:
             raise invalid_type(where, f"a floating array like the param (dtype {p.data.dtype})", value)
         if arr.shape != p.data.shape:
             raise invalid_shape(where, f"{p.data.shape} (the param's shape)", arr.shape)
-        return arr.astype(p.data.dtype, copy=True)
+        with np.errstate(over="ignore"):  # reported below, by name
+            cast = arr.astype(p.data.dtype, copy=True)
+        if (np.isinf(cast) & ~np.isinf(arr)).any():  # float64 values beyond float32's range
+            raise invalid_value(where, f"values that the param's {p.data.dtype} holds", value)
+        return cast
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -265,6 +300,18 @@ def decayed_grad(
         assert out is not None
         return np.negative(grad, out=out)
     return grad
+
+
+def _check_lr(group: dict[str, Any], i: int) -> None:
+    """The lr a step uses, which a scheduler or the user may have set since the group was checked."""
+    lr = group["lr"]
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
+        raise invalid_type(f"param_groups[{i}]['lr']", "a float >= 0", lr)
+    limit = min((float(np.finfo(p.data.dtype).max) for p in group["params"]), default=math.inf)
+    if not 0 <= float(lr) <= limit:  # NaN too
+        raise invalid_value(
+            f"param_groups[{i}]['lr']", f"a float in [0, {limit:.4g}] (finite in the params' dtype)", lr
+        )
 
 
 def _is_index(key: Any) -> bool:

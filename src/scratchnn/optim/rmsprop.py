@@ -35,7 +35,8 @@ def rmsprop_update(
     g = grad + weight_decay * param                 (-grad to maximize)
     square_avg = alpha * square_avg + (1 - alpha) * g^2
     grad_avg = lerp(grad_avg, g, 1 - alpha)         centered only
-    avg = sqrt(square_avg - grad_avg^2) + eps       centered;  sqrt(square_avg) + eps otherwise
+    avg = sqrt(max(square_avg - grad_avg^2, 0)) + eps   centered (torch: no max, NaN when rounding
+                                                         makes the variance negative);  sqrt(square_avg) + eps otherwise
     b = momentum * b + g / avg;  param -= lr * b    with momentum (b starts at zeros)
     param -= lr * g / avg                           without
     """
@@ -50,6 +51,7 @@ def rmsprop_update(
         grad_avg += tmp
         np.multiply(grad_avg, grad_avg, out=tmp)
         np.subtract(square_avg, tmp, out=tmp)
+        np.maximum(tmp, 0, out=tmp)  # a variance, >= 0 but for rounding: torch takes the root of -1e-9 (NaN)
         np.sqrt(tmp, out=tmp)
     else:
         np.sqrt(square_avg, out=tmp)
@@ -69,7 +71,8 @@ class RMSprop(Optimizer):
 
     See :func:`rmsprop_update`. State per param, created at the first step: ``step`` (int),
     ``square_avg``, ``momentum_buffer`` (momentum > 0) and ``grad_avg`` (centered).
-    Unlike torch, ``lr`` and ``weight_decay`` must be finite, ``alpha`` and ``momentum`` in [0, 1), ``eps`` > 0.
+    Unlike torch, ``lr`` and ``weight_decay`` must be finite, ``alpha`` and ``momentum`` in [0, 1), ``eps`` > 0,
+    and the centered variance is clipped at 0 (rounding can make it negative, which gives torch NaN).
     """
 
     def __init__(

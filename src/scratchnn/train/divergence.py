@@ -17,12 +17,12 @@ an ``np.errstate`` of ``'raise'`` that the caller set is kept, so code that catc
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from .._numerics import quiet_fp
 from .._validate import NonFiniteError
 from ..nn.module import Module
 from ..nn.parameter import Param
@@ -48,14 +48,6 @@ class TrainingDiverged(FloatingPointError, ValueError):
             f"training diverged at epoch {epoch}, step {step} ({what}{last}): lower the learning rate or clip gradients"
         )
         self.epoch, self.step, self.what, self.last_loss = epoch, step, what, last_loss
-
-
-@contextmanager
-def quiet_fp() -> Iterator[None]:
-    """``np.errstate`` with every 'warn' or 'print' turned to 'ignore'; 'raise' (and the rest) kept."""
-    modes: dict[str, Any] = {k: ("ignore" if v in ("warn", "print") else v) for k, v in np.geterr().items()}
-    with np.errstate(**modes):
-        yield
 
 
 def _finite(arr: np.ndarray) -> bool:

@@ -10,11 +10,12 @@ user's change to ``group['lr']`` carries on and the numbers equal torch's to the
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..._validate import check_int, invalid_type, invalid_value
 from ..optimizer import Optimizer
+from ._state import checked_state
 
 __all__ = ["LRScheduler", "check_optimizer"]
 
@@ -88,9 +89,24 @@ class LRScheduler:
             self.last_epoch = epoch
             closed_form = getattr(self, "_get_closed_form_lr", None)
             values = closed_form() if closed_form is not None else self.get_lr()
-        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
-            group["lr"] = float(lr)  # a NumPy scalar from an lr_lambda would upcast float32 updates
+        groups = self.optimizer.param_groups
+        if len(values) != len(groups):  # zip(strict=True) would say only "argument 2 is longer"
+            raise invalid_value(
+                "optimizer",
+                f"the {len(values)} param groups {type(self).__name__} was built with (one was added since)",
+                f"{len(groups)} groups",
+            )
+        for group, lr in zip(groups, values, strict=True):
+            group["lr"] = self._checked_lr(lr)  # a float: a NumPy scalar from an lr_lambda would upcast float32
         self._last_lr: list[float] = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _checked_lr(self, lr: Any) -> float:
+        """A new lr as a Python float (the schedules' own arithmetic gives numbers; LambdaLR checks its functions').
+
+        Below 0 it is 0: torch's recursive forms round to -1e-18 where the closed form is 0 (LinearLR down to
+        end_factor=0, CosineAnnealingLR at T_max), which the optimizer would refuse as a negative lr.
+        """
+        return max(float(lr), 0.0)
 
     def _current_lrs(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
@@ -100,13 +116,19 @@ class LRScheduler:
         return {key: copy.deepcopy(getattr(self, key)) for key in self._state_keys}
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Restore :meth:`state_dict`; load the optimizer's state first, as with torch."""
-        if not isinstance(state_dict, Mapping):
-            raise invalid_type("state_dict", f"a mapping from {type(self).__name__}.state_dict()", state_dict)
-        missing = [key for key in self._state_keys if key not in state_dict]
-        if missing:
-            raise invalid_value(
-                "state_dict", f"a {type(self).__name__} state_dict with keys {missing}", sorted(state_dict)
-            )
-        for key in self._state_keys:
-            setattr(self, key, copy.deepcopy(state_dict[key]))
+        """Restore :meth:`state_dict`; load the optimizer's state first, as with torch.
+
+        Every entry is checked as the constructor checks it before anything is set, so a bad state (edited,
+        or another scheduler's) is the template error and leaves the scheduler as it was.
+        """
+        self._prepare_load(state_dict)()
+
+    def _prepare_load(self, state_dict: Any) -> Callable[[], None]:
+        """Check ``state_dict``; return the function that sets it (SequentialLR checks all its children first)."""
+        values = checked_state(state_dict, self._state_keys, type(self).__name__, len(self.optimizer.param_groups))
+
+        def apply() -> None:
+            for key, value in values.items():
+                setattr(self, key, value)
+
+        return apply

@@ -70,9 +70,9 @@ class ReduceLROnPlateau(LRScheduler):
             if len(min_lr) != n:
                 raise invalid_value("min_lr", f"one float or a list of {n} (one per param group)", min_lr)
             self.default_min_lr = None
-            self.min_lrs = [check_float(m, "min_lr", low=0) for m in min_lr]
+            self.min_lrs = [check_float(m, "min_lr", low=0, finite=True) for m in min_lr]
         else:
-            self.default_min_lr = check_float(min_lr, "min_lr", low=0)
+            self.default_min_lr = check_float(min_lr, "min_lr", low=0, finite=True)
             self.min_lrs = [self.default_min_lr] * n
         self.patience = check_int(patience, "patience", low=0)
         self.cooldown = check_int(cooldown, "cooldown", low=0)

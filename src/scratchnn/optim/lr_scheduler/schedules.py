@@ -8,12 +8,13 @@ update (so its numbers equal torch's exactly), plus the closed form torch uses w
 from __future__ import annotations
 
 import math
+import numbers
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ..._validate import check_float, check_int, invalid_type, invalid_value
+from ..._validate import check_float, check_int, check_iterable, invalid_type, invalid_value
 from ..optimizer import Optimizer
 from .base import LRScheduler, check_optimizer
 
@@ -44,7 +45,13 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs, strict=True)]
+        factors = [fn(self.last_epoch) for fn in self.lr_lambdas]
+        for factor in factors:  # checked before the product: base_lr * "x" or * None is Python's TypeError
+            if isinstance(factor, bool) or not isinstance(factor, numbers.Real):
+                raise invalid_type("lr_lambda", "a function returning a number (the lr factor)", factor)
+            if not 0 <= factor < math.inf:
+                raise invalid_value("lr_lambda", "a function returning a finite number >= 0 (the lr factor)", factor)
+        return [base_lr * factor for factor, base_lr in zip(factors, self.base_lrs, strict=True)]
 
     def state_dict(self) -> dict[str, Any]:
         return {**super().state_dict(), "lr_lambdas": [None] * len(self.lr_lambdas)}
@@ -57,7 +64,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
         self.step_size = check_int(step_size, "step_size", low=1)
-        self.gamma = check_float(gamma, "gamma", low=0)
+        self.gamma = check_float(gamma, "gamma", low=0, finite=True)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -77,10 +84,9 @@ class MultiStepLR(LRScheduler):
     def __init__(
         self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1, last_epoch: int = -1
     ) -> None:
-        if not isinstance(milestones, Iterable):
-            raise invalid_type("milestones", "a list of epochs (ints)", milestones)
-        self._milestones = Counter(check_int(m, "milestones", low=0) for m in milestones)
-        self.gamma = check_float(gamma, "gamma", low=0)
+        epochs = check_iterable(milestones, "milestones", "a list of epochs (ints)")
+        self._milestones = Counter(check_int(m, "milestones", low=0) for m in epochs)
+        self.gamma = check_float(gamma, "gamma", low=0, finite=True)
         super().__init__(optimizer, last_epoch)
 
     @property
@@ -108,7 +114,7 @@ class ExponentialLR(LRScheduler):
     _state_keys = (*LRScheduler._state_keys, "gamma")
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
-        self.gamma = check_float(gamma, "gamma", low=0)
+        self.gamma = check_float(gamma, "gamma", low=0, finite=True)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -174,7 +180,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
         self.T_max = check_int(T_max, "T_max", low=1)
-        self.eta_min = check_float(eta_min, "eta_min", low=0)
+        self.eta_min = check_float(eta_min, "eta_min", low=0, finite=True)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..._validate import check_int, invalid_type, invalid_value
 from ..optimizer import Optimizer
+from ._state import checked_state
 from .base import LRScheduler, check_optimizer
 from .plateau import ReduceLROnPlateau
 
@@ -89,16 +90,28 @@ class SequentialLR(LRScheduler):
         }
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_dict`: every entry and every child's state is checked before anything is set."""
+        self._prepare_load(state_dict)()
+
+    def _prepare_load(self, state_dict: Any) -> Callable[[], None]:
         if not isinstance(state_dict, Mapping) or "_schedulers" not in state_dict:
             raise invalid_type("state_dict", "a mapping from SequentialLR.state_dict()", state_dict)
-        if len(state_dict["_schedulers"]) != len(self._schedulers):
+        saved = state_dict["_schedulers"]
+        if not isinstance(saved, Sequence) or len(saved) != len(self._schedulers):
             raise invalid_value(
-                "len(state_dict['_schedulers'])",
-                f"{len(self._schedulers)}, the number of schedulers",
-                len(state_dict["_schedulers"]),
+                "state_dict['_schedulers']", f"a list of {len(self._schedulers)} states, one per scheduler", saved
             )
-        self.last_epoch = int(state_dict["last_epoch"])
-        self._milestones = [int(m) for m in state_dict["_milestones"]]
-        self._last_lr = list(state_dict["_last_lr"])
-        for scheduler, saved in zip(self._schedulers, state_dict["_schedulers"]):
-            scheduler.load_state_dict(saved)
+        keys = ("last_epoch", "_milestones", "_last_lr")
+        values = checked_state(state_dict, keys, "SequentialLR", len(self.optimizer.param_groups))
+        if len(values["_milestones"]) != len(self._schedulers) - 1:
+            expected = f"{len(self._schedulers) - 1} epochs (one fewer than the schedulers)"
+            raise invalid_value("state_dict['_milestones']", expected, values["_milestones"])
+        children = [scheduler._prepare_load(s) for scheduler, s in zip(self._schedulers, saved, strict=True)]
+
+        def apply() -> None:
+            for key, value in values.items():
+                setattr(self, key, value)
+            for load in children:
+                load()
+
+        return apply
