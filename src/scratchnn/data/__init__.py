@@ -10,6 +10,7 @@ from .download import download_url
 from .idx import read_idx
 from .loader import DataLoader
 from .mnist import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist
+from .sequences import make_running_mean
 from .sources import DatasetNotFoundError, user_cache_dir
 from .synthetic import gaussian_mixture, make_bars, make_blobs, make_spirals, train_val_split
 
@@ -22,6 +23,7 @@ __all__ = [
     "make_blobs",
     "gaussian_mixture",
     "make_bars",
+    "make_running_mean",
     "FASHION_MNIST_CLASSES",
     "train_val_split",
     "ensure_dataset",
