@@ -97,7 +97,9 @@ def check_op(
     ``dout``; for a loss (``loss=True``) the forward returns ``(loss, dx)`` and only the first
     input is differentiated; a loss that takes an upstream gradient ``dloss`` (scratchnn's losses)
     gets a random one of the loss's shape unless ``kwargs`` gives it, and ``sum(dloss * loss)`` is
-    differentiated. ``wrt`` limits which inputs are checked (integer labels never are).
+    differentiated. ``wrt`` limits which inputs are checked (integer labels and ids never are). A
+    backward returns a gradient per forward array, or one per floating array when it returns fewer
+    (``word_embedding_backward`` returns dW only: the ids have none).
     """
     kwargs = dict(kwargs or {})
     names = list(inputs)
@@ -128,7 +130,9 @@ def check_op(
     grads = backward(dout, cache)
     if not isinstance(grads, tuple):
         grads = (grads,)
-    analytic = dict(zip(names, grads, strict=False))
+    # a backward returns one gradient per forward array, or (word_embedding_backward) one per floating array
+    floats = [k for k in names if arrays[k].dtype.kind == "f"]
+    analytic = dict(zip(names if len(grads) == len(names) else floats, grads, strict=False))
     for k in wrt:
         num = eval_numerical_gradient_array(lambda _: call()[0], arrays[k], dout, h=h)
         errors[k] = rel_error(analytic[k], num)
