@@ -75,9 +75,11 @@ BAD = [
      "Invalid type for `input`: expected an integer numpy.ndarray of ids, not dtype float32. "
      "Received: input of type ndarray"),
     ("padding_idx", lambda: nn.Embedding(5, 2, padding_idx=5), ValueError,
-     "Invalid value for `padding_idx`: expected an int in [-5, 5) (num_embeddings=5) or None. Received: padding_idx=5"),
+     "Invalid value for `padding_idx`: expected an int in [-5, 5) (num_embeddings=5) or None. "
+     "Received: padding_idx=5"),
     ("padding_idx low", lambda: nn.Embedding(5, 2, padding_idx=-6), ValueError,
-     "Invalid value for `padding_idx`: expected an int in [-5, 5) (num_embeddings=5) or None. Received: padding_idx=-6"),
+     "Invalid value for `padding_idx`: expected an int in [-5, 5) (num_embeddings=5) or None. "
+     "Received: padding_idx=-6"),
     ("max_norm", lambda: nn.Embedding(5, 2, max_norm=1.0), ValueError,
      "Invalid value for `max_norm`: expected None (renormalising rows is not implemented in scratchnn). "
      "Received: max_norm=1.0"),

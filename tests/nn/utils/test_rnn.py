@@ -52,7 +52,9 @@ def test_pack_and_pad_match_torch(lengths: list[int], enforce_sorted: bool, batc
 
 @pytest.mark.parametrize("batch_first", [False, True])
 @pytest.mark.parametrize("lengths,enforce_sorted", CASES)
-def test_round_trip_and_backward_helpers_are_adjoint(lengths: list[int], enforce_sorted: bool, batch_first: bool) -> None:
+def test_round_trip_and_backward_helpers_are_adjoint(
+    lengths: list[int], enforce_sorted: bool, batch_first: bool
+) -> None:
     rng = np.random.default_rng(1)
     T = max(lengths) + 1
     x = _padded(lengths, batch_first, T, rng)
@@ -98,7 +100,8 @@ BAD: list[tuple[str, Any, type[Exception], str]] = [
      "Invalid type for `lengths`: expected a list or 1-D numpy.ndarray of integer lengths. "
      "Received: lengths of type list"),
     ("rank", lambda: rnn.pack_padded_sequence(X[0, 0], [1, 1]), ValueError,
-     "Invalid shape for `input`: expected a padded batch (T, B, *) of at least 2 dimensions. Received: input.shape=(2,)"),
+     "Invalid shape for `input`: expected a padded batch (T, B, *) of at least 2 dimensions. "
+     "Received: input.shape=(2,)"),
     ("empty", lambda: rnn.pack_padded_sequence(X[:0], [1, 1, 1]), ValueError,
      "Invalid shape for `input`: expected a batch of at least one sequence of at least one step. "
      "Received: input.shape=(0, 3, 2)"),
