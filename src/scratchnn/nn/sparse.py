@@ -78,7 +78,12 @@ class Embedding(Module):
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> None:
         """weight.grad[v] += the sum of grad_out over the positions of id v (not the padding row); returns None."""
         cache = self._saved(grad_out)
-        word_embedding_backward(grad_out, cache, dW_out=self.weight.grad)  # adds in place, touched rows only
+        buf = self.weight.fresh_grad()  # right after zero_grad: the buffer, its zeros still to be written
+        if buf is None:
+            word_embedding_backward(grad_out, cache, dW_out=self.weight.grad)  # adds into the touched rows only
+        else:
+            buf.fill(0)
+            word_embedding_backward(grad_out, cache, dW_out=buf, zeroed=True)  # writes the touched rows
         return None
 
     def extra_repr(self) -> str:

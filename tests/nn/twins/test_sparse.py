@@ -66,6 +66,21 @@ def test_backward_returns_none_and_checks_grad_out() -> None:
         nn.Embedding(4, 2).backward(np.ones((1, 2), np.float32))
 
 
+def test_grads_accumulate_and_zero_grad_resets_them() -> None:
+    m = nn.Embedding(5, 3, dtype=np.float64, rng=np.random.default_rng(4))
+    ids = np.array([[4, 1, 4]])
+    dout = np.random.default_rng(5).standard_normal((1, 3, 3))
+    m(ids)
+    m.backward(dout)
+    once = m.weight.grad.copy()
+    np.testing.assert_allclose(once[4], dout[0, 0] + dout[0, 2], rtol=1e-15)
+    m.backward(dout)
+    np.testing.assert_allclose(m.weight.grad, 2 * once, rtol=1e-15)
+    m.zero_grad()  # lazy: the next backward must start from zeros, not from the old sums
+    m.backward(dout)
+    np.testing.assert_array_equal(m.weight.grad, once)
+
+
 BAD = [
     ("id out of range", lambda: nn.Embedding(5, 2)(np.array([0, 5])), ValueError,
      "Invalid value for `input`: expected ids in [0, 5). Received: an id 5"),

@@ -87,9 +87,26 @@ def _check_lengths(lengths: Any, batch: int) -> np.ndarray:
     return arr
 
 
-def _check_packed(sequence: Any) -> PackedSequence:
+def check_packed_sequence(sequence: Any, name: str = "sequence") -> PackedSequence:
+    """A PackedSequence whose parts agree: what pack_padded_sequence makes (one built by hand may not)."""
     if not isinstance(sequence, PackedSequence):
-        raise invalid_type("sequence", "a PackedSequence", sequence)
+        raise invalid_type(name, "a PackedSequence", sequence)
+    data, bs, si, ui = sequence
+    if not isinstance(data, np.ndarray) or data.ndim < 1:
+        raise invalid_type(f"{name}.data", "a numpy.ndarray of at least 1 dimension", data)
+    if not isinstance(bs, np.ndarray) or bs.ndim != 1 or bs.dtype.kind not in "iu" or not bs.size:
+        raise invalid_type(f"{name}.batch_sizes", "a non-empty 1-D integer numpy.ndarray", bs)
+    if bs.min() < 1 or (np.diff(bs) > 0).any() or bs.sum() != data.shape[0]:
+        raise invalid_value(
+            f"{name}.batch_sizes", f"non-increasing counts >= 1 that sum to data's {data.shape[0]} rows", bs.tolist()
+        )  # fmt: skip
+    for part, label in ((si, "sorted_indices"), (ui, "unsorted_indices")):
+        if part is not None and (
+            not isinstance(part, np.ndarray)
+            or part.shape != (bs[0],)
+            or not np.array_equal(np.sort(part), np.arange(bs[0]))
+        ):
+            raise invalid_value(f"{name}.{label}", f"None or a permutation of range({bs[0]})", part)
     return sequence
 
 
@@ -168,7 +185,7 @@ def pad_packed_sequence(
     Shape:
         padded: (T, B, *) or, with batch_first, (B, T, *), T = total_length or max(lengths);  lengths: (B,)
     """
-    sequence = _check_packed(sequence)
+    sequence = check_packed_sequence(sequence)
     batch_first = check_bool(batch_first, "batch_first")
     T_max = int(sequence.batch_sizes.shape[0])
     T = T_max
@@ -199,7 +216,7 @@ def pack_padded_sequence_backward(
     where it came from and zeros in the padding: a pad with ``padding_value`` 0 to the input's
     ``total_length`` steps.
     """
-    sequence = _check_packed(sequence)
+    sequence = check_packed_sequence(sequence)
     if not isinstance(grad_data, np.ndarray) or grad_data.shape[:1] != sequence.data.shape[:1]:
         raise invalid_shape("grad_data", f"{sequence.data.shape}, the packed data's shape", np.shape(grad_data))
     grad_seq = sequence._replace(data=grad_data)
@@ -215,7 +232,7 @@ def pad_packed_sequence_backward(
     padding's gradient is dropped): a pack with ``sequence``'s own layout. Also how an RNN repacks
     its padded output.
     """
-    sequence = _check_packed(sequence)
+    sequence = check_packed_sequence(sequence)
     steps, b = _layout(sequence)
     B = int(sequence.batch_sizes[0])
     if not isinstance(grad_padded, np.ndarray) or grad_padded.ndim < 2:
