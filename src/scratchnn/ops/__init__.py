@@ -45,6 +45,26 @@ from .pool_naive import (
     max_pool_backward_naive,
     max_pool_forward_naive,
 )
+from .recurrent import (
+    gru_backward,
+    gru_forward,
+    gru_layer_backward,
+    gru_layer_forward,
+    gru_step_backward,
+    gru_step_forward,
+    lstm_backward,
+    lstm_forward,
+    lstm_layer_backward,
+    lstm_layer_forward,
+    lstm_step_backward,
+    lstm_step_forward,
+    rnn_backward,
+    rnn_forward,
+    rnn_layer_backward,
+    rnn_layer_forward,
+    rnn_step_backward,
+    rnn_step_forward,
+)
 
 __all__ = [
     "affine_forward",
@@ -82,3 +102,11 @@ __all__ += ["conv_forward_fast", "conv_backward_fast"]
 __all__ += ["max_pool_forward_naive", "max_pool_backward_naive", "avg_pool_forward_naive", "avg_pool_backward_naive"]
 __all__ += ["max_pool_forward", "max_pool_backward", "max_pool_forward_fast", "max_pool_backward_fast"]
 __all__ += ["avg_pool_forward", "avg_pool_backward", "adaptive_avg_pool_forward", "adaptive_avg_pool_backward"]
+
+# recurrent: vanilla RNN, LSTM, GRU (ops/recurrent/)
+__all__ += ["rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward"]
+__all__ += ["rnn_layer_forward", "rnn_layer_backward"]
+__all__ += ["lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward"]
+__all__ += ["lstm_layer_forward", "lstm_layer_backward"]
+__all__ += ["gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward"]
+__all__ += ["gru_layer_forward", "gru_layer_backward"]
