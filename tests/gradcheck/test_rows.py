@@ -46,8 +46,13 @@ def test_row_ids_are_unique(rows: list[OpRow] | list[ModuleRow]) -> None:
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
 
 
-# ops/normalization.py holds the standardization and checks the norm ops share, no op pair of its own
-OPS_FILES = [m.name for m in pkgutil.iter_modules(ops.__path__) if m.name[0] != "_" and m.name != "normalization"]
+# every ops file, in area folders too (recurrent.rnn, ...); ops/normalization.py holds the standardization and
+# checks the norm ops share, no op pair of its own
+OPS_FILES = [
+    m.name.removeprefix("scratchnn.ops.")
+    for m in pkgutil.walk_packages(ops.__path__, "scratchnn.ops.")
+    if not m.ispkg and "._" not in m.name and not m.name.endswith(".normalization")
+]
 
 
 @pytest.mark.parametrize("name", OPS_FILES)

@@ -46,6 +46,26 @@ from .pool_naive import (
     max_pool_backward_naive,
     max_pool_forward_naive,
 )
+from .recurrent import (
+    gru_backward,
+    gru_forward,
+    gru_layer_backward,
+    gru_layer_forward,
+    gru_step_backward,
+    gru_step_forward,
+    lstm_backward,
+    lstm_forward,
+    lstm_layer_backward,
+    lstm_layer_forward,
+    lstm_step_backward,
+    lstm_step_forward,
+    rnn_backward,
+    rnn_forward,
+    rnn_layer_backward,
+    rnn_layer_forward,
+    rnn_step_backward,
+    rnn_step_forward,
+)
 from .temporal import temporal_affine_backward, temporal_affine_forward, temporal_softmax_loss
 
 __all__ = [
@@ -88,3 +108,11 @@ __all__ += ["avg_pool_forward", "avg_pool_backward", "adaptive_avg_pool_forward"
 # embeddings and temporal layers (ops/embedding.py, ops/temporal.py)
 __all__ += ["word_embedding_forward", "word_embedding_backward"]
 __all__ += ["temporal_affine_forward", "temporal_affine_backward", "temporal_softmax_loss"]
+
+# recurrent: vanilla RNN, LSTM, GRU (ops/recurrent/)
+__all__ += ["rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward"]
+__all__ += ["rnn_layer_forward", "rnn_layer_backward"]
+__all__ += ["lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward"]
+__all__ += ["lstm_layer_forward", "lstm_layer_backward"]
+__all__ += ["gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward"]
+__all__ += ["gru_layer_forward", "gru_layer_backward"]

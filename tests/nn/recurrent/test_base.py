@@ -114,10 +114,10 @@ def test_upstream_gradients_are_checked(cls: Any) -> None:
         m.backward(np.zeros((5, 2, 4), np.float32))
     out, _ = m(X)
     with pytest.raises(ValueError, match=msg(
-        "Invalid shape for `grad_output`: expected (5, 2, 4), the forward output's shape. "
-        "Received: grad_output.shape=(2, 5, 4)")):  # fmt: skip
+        "Invalid shape for `grad_out`: expected (5, 2, 4), the forward output's shape. "
+        "Received: grad_out.shape=(2, 5, 4)")):  # fmt: skip
         m.backward(np.zeros((2, 5, 4), np.float32))
-    with pytest.raises(TypeError, match=r"^Invalid dtype for `grad_output`: expected float32"):
+    with pytest.raises(TypeError, match=r"^Invalid dtype for `grad_out`: expected float32"):
         m.backward(out.astype(np.float64))
     with pytest.raises(ValueError, match=r"^Invalid shape for `grad_h_n`: expected \(2, 2, 4\)"):
         m.backward(out, np.zeros((1, 2, 4), np.float32))

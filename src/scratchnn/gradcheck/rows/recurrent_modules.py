@@ -41,11 +41,12 @@ class Flat(nn.Module):
         inp: Any = x if self.lengths is None else pack_padded_sequence(x, self.lengths, batch_first, False)
         hx = None if not states else (states[0] if len(states) == 1 else tuple(states))
         parts = _leaves(self.inner(inp, hx))
-        self._save((inp, x.shape, [p.shape for p in parts], len(states)))
-        return np.concatenate([p.reshape(-1) for p in parts])
+        flat = np.concatenate([p.reshape(-1) for p in parts])
+        self._save((inp, x.shape, [p.shape for p in parts], len(states)), flat)
+        return flat
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> Any:
-        inp, x_shape, shapes, n_states = self._saved()
+        inp, x_shape, shapes, n_states = self._saved(grad_out)
         cuts = np.cumsum([int(np.prod(s)) for s in shapes])[:-1]
         grads = [g.reshape(s) for g, s in zip(np.split(grad_out, cuts), shapes)]
         dx, *d_states = _leaves(self.inner.backward(*grads))

@@ -33,6 +33,7 @@ from ..._validate import (
 )
 from ..module import Module
 from ..parameter import Param
+from ..utils.rnn import PackedSequence
 from .sequences import from_batch_major, grad_to_batch_major, reverse, reverse_index, to_batch_major
 
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -210,20 +211,21 @@ class RNNBase(Module):
                 masks.append(self.draw_dropout_mask(layer, layer_in.shape, layer_in.dtype))
                 layer_in = layer_in * masks[-1]
         out_bt = layer_in  # (N, T, H * num_directions)
-        given = hx is not None
-        self._save(dict(caches=caches, masks=masks, rev=rev, form=form, input=input, hx_given=given, shape=(N, T)))
         out = from_batch_major(out_bt, form, input, self.batch_first)
+        saved = dict(caches=caches, masks=masks, rev=rev, form=form, input=input, hx_given=hx is not None, T=T)
+        self._save(saved, out.data if form == "packed" else out)  # grad_out is checked against the output (data)
         if form == "unbatched":
             return out, tuple(f[:, 0] for f in finals)  # (S, 1, H) -> (S, H)
         return out, tuple(finals)
 
-    def _run_backward(self, grad_output: Any, grad_finals: tuple[Any, ...], input_grad: bool) -> Any:
+    def _run_backward(self, grad_out: Any, grad_finals: tuple[Any, ...], input_grad: bool) -> Any:
         """Backpropagate through the layers x directions loop; returns dx (and the initial states' gradients)."""
-        c = self._saved()
-        N, T = c["shape"]
-        S, H, K = self.num_layers * self.num_directions, self.hidden_size, self.hidden_size * self.num_directions
+        c = self._saved(grad_out.data if isinstance(grad_out, PackedSequence) else grad_out)  # checks it
+        S, H = self.num_layers * self.num_directions, self.hidden_size
         dtype, form = self.weight_ih_l0.dtype, c["form"]
-        dout = grad_to_batch_major(grad_output, form, c["input"], self.batch_first, (N, T, K), dtype)
+        g = grad_out.data if isinstance(grad_out, PackedSequence) else grad_out
+        dout = grad_to_batch_major(g, form, c["input"], self.batch_first, c["T"])  # (N, T, K)
+        N = dout.shape[0]
         names = ("grad_h_n", "grad_c_n")
         dfinals = []
         for g_fin, name in zip(grad_finals, names):

@@ -95,12 +95,13 @@ class _Cell(Module):
             raise invalid_shape(name, f"{want} (hidden_size={H}) to match input", h.shape)
         return h[None] if unbatched else h  # (H,) -> (1, H)
 
-    def _grad(self, g: Any, name: str, N: int, unbatched: bool) -> np.ndarray | None:
+    def _grad(self, g: Any, name: str, unbatched: bool) -> np.ndarray | None:
+        """A state's upstream gradient (None: zero), of the output's shape and dtype, as (N, H)."""
         if g is None:
             return None
-        H, dtype = self.hidden_size, self.weight_ih.dtype
-        g = check_grad(g, name, (H,) if unbatched else (N, H), dtype)
-        return g[None] if unbatched else g
+        out_shape, dtype = self._out_spec
+        g = check_grad(g, name, out_shape, dtype)
+        return g[None] if unbatched else g  # (H,) -> (1, H)
 
     def _result(self, dx: np.ndarray, dstates: tuple[np.ndarray, ...], input_grad: bool) -> Any:
         c = self._saved()
@@ -145,14 +146,13 @@ class RNNCell(_Cell):
         out, cache = rnn_step_forward(
             x, h, self.weight_ih.data.T, self.weight_hh.data.T, b_ih + b_hh, nonlinearity=self.nonlinearity
         )  # (N, D) -> (N, H)
-        self._save(dict(op=cache, unbatched=unbatched, hx_given=hx is not None, N=x.shape[0]))
-        return out[0] if unbatched else out
+        out = out[0] if unbatched else out  # (1, H) -> (H,)
+        self._save(dict(op=cache, unbatched=unbatched, hx_given=hx is not None), out)
+        return out
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> Any:
-        c = self._saved()
-        g = self._grad(grad_out, "grad_out", c["N"], c["unbatched"])
-        if g is None:
-            raise invalid_type("grad_out", "a numpy.ndarray of the output's shape", grad_out)
+        c = self._saved(grad_out)
+        g = grad_out[None] if c["unbatched"] else grad_out  # (H,) -> (1, H)
         dx, dh, dWx, dWh, db = rnn_step_backward(g, c["op"])
         self._accumulate(dWx.T, dWh.T, db, db)
         return self._result(dx, (dh,), input_grad)
@@ -165,7 +165,7 @@ class LSTMCell(_Cell):
     """One LSTM step, (h', c') from (x, (h, c)), as ``torch.nn.LSTMCell`` (gates i, f, g, o in its weights),
     over :func:`lstm_step_forward` (course order i, f, o, g: the weights' rows are permuted for it).
 
-    ``backward(grad_h, grad_c=None)``: the gradients of h' and c' (None: zero).
+    ``backward(grad_out, grad_c=None)``: the gradients of h' and c' (None: zero).
 
     Shape:
         input: (N, input_size) or (input_size,);  h, c, h', c': (N, hidden_size) or (hidden_size,)
@@ -199,14 +199,18 @@ class LSTMCell(_Cell):
         h2, c2, cache = lstm_step_forward(
             x, h, c, self.weight_ih.data[p].T, self.weight_hh.data[p].T, (b_ih + b_hh)[p]
         )  # (N, D) -> (N, H), (N, H)
-        self._save(dict(op=cache, unbatched=unbatched, hx_given=hx is not None, N=N))
-        return (h2[0], c2[0]) if unbatched else (h2, c2)
+        h2, c2 = (h2[0], c2[0]) if unbatched else (h2, c2)  # (1, H) -> (H,)
+        self._save(dict(op=cache, unbatched=unbatched, hx_given=hx is not None, N=N), h2)
+        return h2, c2
 
-    def backward(self, grad_h: np.ndarray | None, grad_c: np.ndarray | None = None, *, input_grad: bool = True) -> Any:
+    def backward(
+        self, grad_out: np.ndarray | None, grad_c: np.ndarray | None = None, *, input_grad: bool = True
+    ) -> Any:
+        """The input gradient (and (h, c)'s, when hx was given) from those of h' (``grad_out``) and c' (None: zero)."""
         c = self._saved()
         N, unbatched = c["N"], c["unbatched"]
-        gh = self._grad(grad_h, "grad_h", N, unbatched)
-        gc = self._grad(grad_c, "grad_c", N, unbatched)
+        gh = self._grad(grad_out, "grad_out", unbatched)
+        gc = self._grad(grad_c, "grad_c", unbatched)
         gh = np.zeros((N, self.hidden_size), dtype=self.weight_ih.dtype) if gh is None else gh
         dx, dh, dc, dWx, dWh, db = lstm_step_backward(gh, gc, c["op"])
         p = self._perm
@@ -239,14 +243,13 @@ class GRUCell(_Cell):
         h = self._state(hx, "hx", x.shape[0], unbatched)
         b_ih, b_hh = self._biases()
         out, cache = gru_step_forward(x, h, self.weight_ih.data.T, self.weight_hh.data.T, b_ih, b_hh)  # -> (N, H)
-        self._save(dict(op=cache, unbatched=unbatched, hx_given=hx is not None, N=x.shape[0]))
-        return out[0] if unbatched else out
+        out = out[0] if unbatched else out  # (1, H) -> (H,)
+        self._save(dict(op=cache, unbatched=unbatched, hx_given=hx is not None), out)
+        return out
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> Any:
-        c = self._saved()
-        g = self._grad(grad_out, "grad_out", c["N"], c["unbatched"])
-        if g is None:
-            raise invalid_type("grad_out", "a numpy.ndarray of the output's shape", grad_out)
+        c = self._saved(grad_out)
+        g = grad_out[None] if c["unbatched"] else grad_out  # (H,) -> (1, H)
         dx, dh, dWx, dWh, dbx, dbh = gru_step_backward(g, c["op"])
         self._accumulate(dWx.T, dWh.T, dbx, dbh)
         return self._result(dx, (dh,), input_grad)

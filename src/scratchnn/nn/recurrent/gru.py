@@ -18,7 +18,7 @@ class GRU(RNNBase):
 
     Each layer runs :func:`scratchnn.ops.gru_layer_forward` with Wx = weight_ih.T, Wh = weight_hh.T,
     bx = bias_ih, bh = bias_hh (the course's gate order is torch's, and b_hn sits inside r * (.)).
-    ``forward(input, hx=None)`` returns ``(output, h_n)``; ``backward(grad_output, grad_h_n=None)`` as
+    ``forward(input, hx=None)`` returns ``(output, h_n)``; ``backward(grad_out, grad_h_n=None)`` as
     nn.RNN's. Differs from torch: see :class:`RNNBase` (dropout in [0, 1)).
 
     Shape (S = num_layers * num_directions, K = hidden_size * num_directions):
@@ -47,9 +47,9 @@ class GRU(RNNBase):
         output, (h_n,) = self._run(input, hx)
         return output, h_n
 
-    def backward(self, grad_output: Any, grad_h_n: np.ndarray | None = None, *, input_grad: bool = True) -> Any:
+    def backward(self, grad_out: Any, grad_h_n: np.ndarray | None = None, *, input_grad: bool = True) -> Any:
         """The input gradient (and hx's, when hx was given), from those of output and h_n (None: zero)."""
-        return self._run_backward(grad_output, (grad_h_n,), input_grad)
+        return self._run_backward(grad_out, (grad_h_n,), input_grad)
 
     def _layer_forward(
         self, x: np.ndarray, states: tuple[np.ndarray, ...], k: int, lengths: np.ndarray | None

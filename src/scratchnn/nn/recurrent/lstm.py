@@ -26,7 +26,7 @@ class LSTM(RNNBase):
     Each layer runs :func:`scratchnn.ops.lstm_layer_forward` (course gate order i, f, o, g) with
     Wx = weight_ih[perm].T, Wh = weight_hh[perm].T, b = (bias_ih + bias_hh)[perm], whose gradient goes to
     both biases. ``forward(input, hx=None)``, hx = (h_0, c_0), returns ``(output, (h_n, c_n))``;
-    ``backward(grad_output, grad_h_n=None, grad_c_n=None)`` (None: zero) returns the input gradient, or
+    ``backward(grad_out, grad_h_n=None, grad_c_n=None)`` (None: zero) returns the input gradient, or
     ``(d_input, (d_h0, d_c0))`` when hx was given (None with ``input_grad=False``); PackedSequence as nn.RNN.
     Differs from torch: ``proj_size`` > 0 is not implemented (a ValueError); dropout in [0, 1).
 
@@ -66,14 +66,14 @@ class LSTM(RNNBase):
 
     def backward(
         self,
-        grad_output: Any,
+        grad_out: Any,
         grad_h_n: np.ndarray | None = None,
         grad_c_n: np.ndarray | None = None,
         *,
         input_grad: bool = True,
     ) -> Any:
         """The input gradient (and (h_0, c_0)'s, when hx was given), from those of output, h_n, c_n (None: zero)."""
-        return self._run_backward(grad_output, (grad_h_n, grad_c_n), input_grad)
+        return self._run_backward(grad_out, (grad_h_n, grad_c_n), input_grad)
 
     def _split_hx(self, hx: Any) -> tuple[tuple[Any, ...], tuple[str, ...]]:
         if not isinstance(hx, tuple) or len(hx) != 2:

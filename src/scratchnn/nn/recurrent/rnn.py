@@ -18,7 +18,7 @@ class RNN(RNNBase):
 
     Each layer runs :func:`scratchnn.ops.rnn_layer_forward` with Wx = weight_ih.T, Wh = weight_hh.T and
     b = bias_ih + bias_hh (whose gradient goes to both). ``forward(input, hx=None)`` returns
-    ``(output, h_n)``; ``backward(grad_output, grad_h_n=None)`` (None: zero) accumulates every parameter
+    ``(output, h_n)``; ``backward(grad_out, grad_h_n=None)`` (None: zero) accumulates every parameter
     gradient and returns the input gradient, or ``(d_input, d_hx)`` when ``hx`` was given (None with
     ``input_grad=False``). A PackedSequence input gives a PackedSequence output, takes the gradient of its
     data (an array or a PackedSequence) and returns a PackedSequence of the input data's gradient.
@@ -54,9 +54,9 @@ class RNN(RNNBase):
         output, (h_n,) = self._run(input, hx)
         return output, h_n
 
-    def backward(self, grad_output: Any, grad_h_n: np.ndarray | None = None, *, input_grad: bool = True) -> Any:
+    def backward(self, grad_out: Any, grad_h_n: np.ndarray | None = None, *, input_grad: bool = True) -> Any:
         """The input gradient (and hx's, when hx was given), from those of output and h_n (None: zero)."""
-        return self._run_backward(grad_output, (grad_h_n,), input_grad)
+        return self._run_backward(grad_out, (grad_h_n,), input_grad)
 
     def _layer_forward(
         self, x: np.ndarray, states: tuple[np.ndarray, ...], k: int, lengths: np.ndarray | None

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._validate import check_array, check_dtype_matches, check_grad, invalid_shape
+from ..._validate import check_array, check_dtype_matches, invalid_shape
 from ..utils.rnn import (
     PackedSequence,
     check_packed_sequence,
@@ -73,18 +73,11 @@ def from_batch_major(a: np.ndarray, form: str, input: Any, batch_first: bool) ->
     return a if batch_first else np.ascontiguousarray(a.transpose(1, 0, 2))  # -> (T, N, K)
 
 
-def grad_to_batch_major(
-    grad: Any, form: str, input: Any, batch_first: bool, shape: tuple[int, int, int], dtype: np.dtype[Any]
-) -> np.ndarray:
-    """The output's upstream gradient, checked against the output's form, as a batch-major (N, T, K) array.
-
-    For a packed output it is the gradient of its data: an array, or a PackedSequence holding one."""
-    N, T, K = shape
+def grad_to_batch_major(grad: Any, form: str, input: Any, batch_first: bool, T: int) -> np.ndarray:
+    """The output's upstream gradient (checked by the module against the output's shape and dtype), as a
+    batch-major (N, T, K) array. For a packed output it is the gradient of the data: (R, K)."""
     if form == "packed":
-        g = grad.data if isinstance(grad, PackedSequence) else grad
-        g = check_grad(g, "grad_output", (input.data.shape[0], K), dtype)
-        return pack_padded_sequence_backward(g, input, T, batch_first=True)  # (R, K) -> (N, T, K)
+        return pack_padded_sequence_backward(grad, input, T, batch_first=True)  # (R, K) -> (N, T, K)
     if form == "unbatched":
-        return check_grad(grad, "grad_output", (T, K), dtype)[None]  # (T, K) -> (1, T, K)
-    g = check_grad(grad, "grad_output", (N, T, K) if batch_first else (T, N, K), dtype)
-    return g if batch_first else g.transpose(1, 0, 2)  # -> (N, T, K)
+        return grad[None]  # (T, K) -> (1, T, K)
+    return grad if batch_first else grad.transpose(1, 0, 2)  # -> (N, T, K)
