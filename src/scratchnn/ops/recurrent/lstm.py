@@ -54,7 +54,7 @@ def lstm_step_backward(dnext_h: np.ndarray, dnext_c: np.ndarray | None, cache: A
     """Gradients of :func:`lstm_step_forward`: (dx, dprev_h, dprev_c, dWx, dWh, db); ``dnext_c=None`` means zero."""
     x, prev_h, prev_c, Wx, Wh, i, f, o, g, tc = cache
     check_grad(dnext_h, "dnext_h", tc.shape, tc.dtype)
-    (dc,) = check_dstates({"dnext_c": dnext_c}, *tc.shape, tc.dtype)
+    (dc,) = check_dstates({"dnext_c": dnext_c}, tc.shape[0], tc.shape[1], tc.dtype)
     dc += dnext_h * o * (1 - tc**2)
     da = np.concatenate(  # (N, 4H): [da_i, da_f, da_o, da_g]
         [dc * g * i * (1 - i), dc * prev_c * f * (1 - f), dnext_h * tc * o * (1 - o), dc * i * (1 - g**2)], axis=1
