@@ -146,3 +146,14 @@ def test_grads_accumulate_input_grad_false_and_float32(cls: Any, packed: bool) -
     m.backward(g)
     for k, p in m.named_parameters():
         np.testing.assert_array_equal(p.grad, once[k], err_msg=k)
+
+
+def test_an_injected_dropout_mask_must_have_the_layer_output_shape() -> None:
+    m = nn.GRU(3, 4, num_layers=2, dropout=0.5)
+    m.draw_dropout_mask = lambda layer, shape, dtype: np.ones(shape[1:], dtype)  # would broadcast
+    with pytest.raises(ValueError, match=msg(
+        "Invalid shape for `dropout mask`: expected (2, 5, 4), layer 0's output. Received: dropout mask.shape=(5, 4)"
+    )):  # fmt: skip
+        m(X)
+    m.eval()
+    assert m(X)[0].shape == (5, 2, 4)  # no dropout in eval mode: the hook is not called

@@ -208,8 +208,11 @@ class RNNBase(Module):
                 caches.append(cache)
             layer_in = outs[0] if len(outs) == 1 else np.concatenate(outs, axis=2)  # (N, T, H * dirs)
             if self.training and self.dropout > 0 and layer < self.num_layers - 1:
-                masks.append(self.draw_dropout_mask(layer, layer_in.shape, layer_in.dtype))
-                layer_in = layer_in * masks[-1]
+                mask = np.asarray(self.draw_dropout_mask(layer, layer_in.shape, layer_in.dtype), dtype=layer_in.dtype)
+                if mask.shape != layer_in.shape:  # an injected mask of the wrong shape would broadcast silently
+                    raise invalid_shape("dropout mask", f"{layer_in.shape}, layer {layer}'s output", mask.shape)
+                masks.append(mask)
+                layer_in = layer_in * mask
         out_bt = layer_in  # (N, T, H * num_directions)
         out = from_batch_major(out_bt, form, input, self.batch_first)
         saved = dict(caches=caches, masks=masks, rev=rev, form=form, input=input, hx_given=hx is not None, T=T)
