@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_float, invalid_type
-from .parameter import Param
+from ..._validate import check_float, invalid_type
+from ..parameter import Param
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
 
