@@ -8,3 +8,8 @@ __all__ = ["FullyConnectedNet"]
 
 # convolutional networks (models/three_layer_convnet.py, models/convnet.py)
 __all__ += ["ThreeLayerConvNet", "ConvNet"]
+
+# recurrent networks (models/sequence_classifier.py, models/char_rnn.py)
+from .sequence_classifier import RecurrentClassifier  # noqa: E402
+
+__all__ += ["RecurrentClassifier"]
