@@ -10,6 +10,7 @@ __all__ = ["FullyConnectedNet"]
 __all__ += ["ThreeLayerConvNet", "ConvNet"]
 
 # recurrent networks (models/sequence_classifier.py, models/char_rnn.py)
+from .char_rnn import CharRNN  # noqa: E402
 from .sequence_classifier import RecurrentClassifier  # noqa: E402
 
-__all__ += ["RecurrentClassifier"]
+__all__ += ["RecurrentClassifier", "CharRNN"]
