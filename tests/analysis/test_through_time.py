@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from scratchnn.analysis import rnn_flow, rnn_flow_grid, scaled_rnn
+import scratchnn
+from scratchnn.analysis import module_flow, rnn_flow, rnn_flow_grid, scaled_rnn
 
 
 @pytest.mark.parametrize("s", [0.5, 0.9, 1.0, 1.1, 2.0])
@@ -99,3 +100,41 @@ def test_bad_shapes_and_scales_name_themselves() -> None:
         rnn_flow(np.zeros((1, 2, 2)), np.zeros((3, 4)), np.zeros((2, 3)), np.zeros(3))
     with pytest.raises(ValueError, match="Invalid value for `weight_scale`"):
         scaled_rnn(4, 2, -1.0, 0.0)
+
+
+def test_module_flow_of_an_rnn_equals_the_explicit_recurrence() -> None:
+    rng = np.random.default_rng(4)
+    rnn = scratchnn.nn.RNN(3, 8, batch_first=True, dtype=np.float64, rng=rng)
+    x, c = rng.standard_normal((4, 10, 3)), rng.standard_normal((4, 10, 8))
+    ours = module_flow(rnn, x, readout=c)
+    b = rnn.bias_ih_l0.data + rnn.bias_hh_l0.data
+    explicit = rnn_flow(x, rnn.weight_hh_l0.data.T, rnn.weight_ih_l0.data.T, b, readout=c)
+    np.testing.assert_allclose(ours.grad_norm, explicit.grad_norm, rtol=1e-10)
+    np.testing.assert_allclose(ours.h_norm, explicit.h_norm, rtol=1e-12)
+    assert ours.spectral_radius == pytest.approx(explicit.spectral_radius, rel=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_module_flow_of_gated_cells_matches_torch_autograd(kind: str) -> None:
+    rng = np.random.default_rng(5)
+    N, T, D, H = 3, 9, 2, 5
+    module = getattr(scratchnn.nn, kind)(D, H, dtype=np.float64, rng=rng)  # batch_first=False: (T, N, D)
+    cell = getattr(torch.nn, kind + "Cell")(D, H).double()
+    cell.load_state_dict({k.removesuffix("_l0"): torch.tensor(v) for k, v in module.state_dict().items()})
+    x, c = rng.standard_normal((T, N, D)), rng.standard_normal((N, T, H))
+    flow = module_flow(module, x, readout=c)
+    state, hs = None, []
+    for t in range(T):
+        state = cell(torch.tensor(x[t]), state)
+        h = state[0] if kind == "LSTM" else state
+        h.retain_grad()
+        hs.append(h)
+    sum((torch.tensor(c[:, t]) * hs[t]).sum() for t in range(T)).backward()
+    expected = np.array([h.grad.norm(dim=1).mean().item() for h in hs])
+    np.testing.assert_allclose(flow.grad_norm, expected, rtol=1e-10)
+    assert np.isnan(flow.spectral_radius)
+
+
+def test_module_flow_refuses_stacks() -> None:
+    with pytest.raises(ValueError, match="Invalid value for `module`: expected one layer, one direction"):
+        module_flow(scratchnn.nn.GRU(2, 3, num_layers=2), np.zeros((1, 4, 2), dtype=np.float32))

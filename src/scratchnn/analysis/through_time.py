@@ -14,7 +14,8 @@ exactly: the gradient vanishes for spectral radius s < 1 and explodes for s > 1.
 The loss is a random linear readout, ``L = sum_{t in S} sum_n <c_{n,t}, h_{n,t}>`` with fixed
 ``c ~ N(0, 1/H)`` (S: every step, or the last), so that ``dL_t/dh_t = c_t`` whatever the network does.
 This module turns the course project's slider widget (weight and bias scale -> ||h_t||, ||dL/dh_t||)
-into functions a sweep can call: :func:`rnn_flow` for one setting, :func:`rnn_flow_grid` for a grid.
+into functions a sweep can call: :func:`rnn_flow` for one setting, :func:`rnn_flow_grid` for a grid,
+and :func:`module_flow` for an ``nn.RNN``, ``nn.LSTM`` or ``nn.GRU`` (gated cells included).
 See docs/derivations/recurrent/rnn_bptt.md.
 """
 
@@ -26,10 +27,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._config import get_rng
-from .._validate import check_array, check_choice, check_float, check_int, invalid_shape
+from .._validate import check_array, check_choice, check_float, check_int, invalid_shape, invalid_type, invalid_value
 from ..nn import init
+from ..nn.recurrent import GRU, LSTM, RNN
 
-__all__ = ["NONLINEARITIES", "LOSS_ON", "FlowThroughTime", "scaled_rnn", "rnn_flow", "rnn_flow_grid"]
+__all__ = ["NONLINEARITIES", "LOSS_ON", "FlowThroughTime", "scaled_rnn", "rnn_flow", "rnn_flow_grid", "module_flow"]
 
 NONLINEARITIES = ("identity", "relu", "tanh")
 LOSS_ON = ("last", "all")
@@ -207,3 +209,56 @@ def rnn_flow_grid(
             out["spectral_radius"][i, j] = flow.spectral_radius
             out["log10_ratio"][i, j] = flow.log10_ratio
     return out
+
+
+def module_flow(
+    module: RNN | LSTM | GRU,
+    x: np.ndarray,
+    *,
+    loss_on: str = "last",
+    readout: np.ndarray | None = None,
+    rng: np.random.Generator | None = None,
+) -> FlowThroughTime:
+    """||h_t|| and the full BPTT gradient ||dL/dh_t|| of a one-layer ``nn.RNN``, ``nn.LSTM`` or ``nn.GRU``.
+
+    The gradient into h_t is what BPTT carries back through step t: the direct term dL_t/dh_t plus the
+    gradient of the later steps' loss with respect to the state after step t. The second is the h0
+    gradient of the module run on steps t+1..T from that state (for the LSTM, the state (h_t, c_t),
+    so dL/dh_t holds c_t fixed), which needs no access to the module's internals: T - 1 runs of the
+    module, O(T^2) steps in all. ``spectral_radius`` is that of ``weight_hh_l0`` for ``nn.RNN`` and NaN
+    for the gated cells (their recurrence has no single matrix). The module is used in its current mode.
+
+    Shape:
+        x: (N, T, input_size) for batch_first, (T, N, input_size) otherwise;  readout: (N, T, H)
+    """
+    if not isinstance(module, (RNN, LSTM, GRU)):
+        raise invalid_type("module", "an nn.RNN, nn.LSTM or nn.GRU", module)
+    if module.num_layers != 1 or module.bidirectional:
+        raise invalid_value("module", "one layer, one direction", module)
+    x = check_array(x, "x", ndim=3)
+    xb = x if module.batch_first else x.transpose(1, 0, 2)  # (N, T, D)
+    N, T, _ = xb.shape
+    H = module.hidden_size
+    loss_on = check_choice(loss_on, "loss_on", LOSS_ON)
+    if readout is None:
+        c = _readout(get_rng(rng), N, T, H, loss_on, x.dtype)
+    else:
+        c = check_array(readout, "readout", ndim=3)
+        if c.shape != (N, T, H):
+            raise invalid_shape("readout", f"(N, T, H) = ({N}, {T}, {H})", c.shape)
+
+    def run(steps: np.ndarray, hx: object = None) -> tuple[np.ndarray, object]:
+        out, state = module(steps if module.batch_first else steps.transpose(1, 0, 2), hx)
+        return (out if module.batch_first else out.transpose(1, 0, 2)), state
+
+    hs, _ = run(xb)  # (N, T, H): h_1 .. h_T
+    g = np.array(c, dtype=np.float64)  # the direct terms; the last step has nothing after it
+    for t in range(1, T):  # the state after t steps, then steps t+1 .. T from it
+        _, state = run(xb[:, :t])
+        run(xb[:, t:], state)
+        dc = c[:, t:] if module.batch_first else c[:, t:].transpose(1, 0, 2)
+        _, dstate = module.backward(np.ascontiguousarray(dc))
+        dh0 = dstate[0] if isinstance(module, LSTM) else dstate  # (1, N, H)
+        g[:, t - 1] += dh0[0]
+    radius = float(np.abs(np.linalg.eigvals(module.weight_hh_l0.data)).max()) if isinstance(module, RNN) else np.nan
+    return FlowThroughTime(_per_sequence_norm(hs.astype(np.float64)), _per_sequence_norm(g), radius)
