@@ -142,6 +142,12 @@ def test_cache_false_writes_nothing_and_a_folder_caches_there(tmp_path: Path) ->
     assert _cache_files(tmp_path) == []
 
 
+def test_cache_must_be_a_bool_or_a_folder(tmp_path: Path) -> None:
+    lists = write_fake_lists(tmp_path / "lists")
+    with pytest.raises(TypeError, match="Invalid type for `cache`: expected a bool or a folder"):
+        load_debian_descriptions(lists_dir=lists, cache=1)  # type: ignore[arg-type]
+
+
 def test_a_corrupt_cache_is_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     lists = write_fake_lists(tmp_path / "lists")
     load_debian_descriptions(lists_dir=lists)

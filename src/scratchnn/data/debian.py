@@ -33,6 +33,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._validate import invalid_type
 from .debian_lists import APT_LISTS_DIR, find_list_files, parse_sections, parse_translation, read_list_text
 from .download import publish_new_file
 from .sources import DatasetNotFoundError, user_cache_dir
@@ -123,6 +124,8 @@ def _list_files(
 
 
 def _cache_file(sources: list[list[str | int]], cache: bool | str | os.PathLike[str]) -> Path | None:
+    if not isinstance(cache, (bool, str, os.PathLike)):
+        raise invalid_type("cache", "a bool or a folder (str or path)", cache)
     if cache is False:
         return None
     folder = user_cache_dir() / "debian" if cache is True else Path(cache).expanduser()
