@@ -4,6 +4,7 @@
     scratchnn train mlp --resume runs/my-mlp
     scratchnn gradcheck
     scratchnn data fashion-mnist
+    scratchnn data debian
 
 Errors end in one line, never a traceback: bad flag values and other bad input with exit status 2,
 a run that fails on the way (it diverged, a file could not be written or read) with exit status 1.
@@ -39,11 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser(
         "data",
         help="find or download a dataset",
-        description="Find a dataset (or download it, checksum-verified) and print where it is.",
+        description="Find a dataset (or download it, checksum-verified) and print where it is. "
+        "'debian' reads the English package descriptions from apt's lists, caches them and prints their counts.",
     )
-    data.add_argument("name", choices=("fashion-mnist", "mnist", "cifar10"))
-    data.add_argument("--root", default=None, metavar="DIR", help="look here first")
-    data.add_argument("--no-download", action="store_true", help="only look, never download")
+    data.add_argument("name", choices=("fashion-mnist", "mnist", "cifar10", "debian"))
+    data.add_argument("--root", default=None, metavar="DIR", help="look here first (image datasets)")
+    data.add_argument("--no-download", action="store_true", help="only look, never download (image datasets)")
+    data.add_argument("--path", default=None, metavar="FILE", help="debian: a Translation-en file to read")
+    data.add_argument("--lists-dir", default=None, metavar="DIR", help="debian: apt's lists folder")
+    data.add_argument("--no-cache", action="store_true", help="debian: parse the lists, write no cache")
 
     from .experiments.harness.cli import add_parser as add_experiment_parser
 
@@ -68,8 +73,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_experiment_from_args(args)
         if args.command == "data":
-            from .data import ensure_dataset
+            from .data import debian_report, ensure_dataset
 
+            if args.name == "debian":
+                if args.root is not None:
+                    raise ValueError("--root is for the image datasets; for debian use --path or --lists-dir")
+                lists_dir = {} if args.lists_dir is None else {"lists_dir": args.lists_dir}
+                print(debian_report(args.path, cache=not args.no_cache, **lists_dir))
+                return 0
+            if args.path is not None or args.lists_dir is not None or args.no_cache:
+                raise ValueError("--path, --lists-dir and --no-cache are for debian only")
             path = ensure_dataset(args.name, root=args.root, download=not args.no_download)
             print(path)
             return 0
