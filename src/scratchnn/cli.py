@@ -5,6 +5,7 @@
     scratchnn gradcheck
     scratchnn data fashion-mnist
     scratchnn data debian
+    scratchnn sample runs/char-rnn-2026-12-07-0130 --prompt "This package" --temperature 0.8
 
 Errors end in one line, never a traceback: bad flag values and other bad input with exit status 2,
 a run that fails on the way (it diverged, a file could not be written or read) with exit status 1.
@@ -19,6 +20,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from ._validate import nonneg_float, nonneg_int
 from ._version import __version__
 
 
@@ -50,6 +52,24 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--lists-dir", default=None, metavar="DIR", help="debian: apt's lists folder")
     data.add_argument("--no-cache", action="store_true", help="debian: parse the lists, write no cache")
 
+    sample = sub.add_parser(
+        "sample",
+        help="print text from a trained character-level language model",
+        description="Print text drawn from the model of a finished `scratchnn train char-rnn` run, one character "
+        "at a time from softmax(scores / temperature), after a prompt.",
+    )
+    sample.add_argument("run", metavar="RUN_DIR", help="the run folder of `scratchnn train char-rnn`")
+    sample.add_argument("--prompt", default="This package ", help="text to start from (default: 'This package ')")
+    sample.add_argument("--length", type=nonneg_int, default=400, help="characters to draw (default: 400)")
+    sample.add_argument(
+        "--temperature",
+        type=nonneg_float,
+        default=0.8,
+        help="softmax temperature: lower is safer, higher more varied, 0 always the most likely (default: 0.8)",
+    )
+    sample.add_argument("--seed", type=nonneg_int, default=0, help="random seed (default: 0)")
+    sample.add_argument("--until-end", action="store_true", help="stop at the end of a description")
+
     from .experiments.harness.cli import add_parser as add_experiment_parser
 
     add_experiment_parser(sub)
@@ -72,6 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .experiments.harness.cli import run_from_args as run_experiment_from_args
 
             return run_experiment_from_args(args)
+        if args.command == "sample":
+            from .recipes.char_rnn import sample_text
+
+            print(sample_text(args.run, args.prompt, args.length, args.temperature, args.seed, args.until_end))
+            return 0
         if args.command == "data":
             from .data import debian_report, ensure_dataset
 

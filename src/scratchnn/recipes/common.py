@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IMAGE_DATASETS",
+    "add_image_dataset_flags",
+    "add_text_flags",
     "load_images",
     "OPTIMIZERS",
     "add_training_flags",
@@ -68,6 +70,18 @@ def add_image_dataset_flags(p: argparse.ArgumentParser, synthetic_help: str) -> 
 
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
+
+
+def add_text_flags(p: argparse.ArgumentParser) -> None:
+    """``--path`` and ``--lists-dir``: where the Debian descriptions come from."""
+    p.add_argument(
+        "--path", default=None, metavar="FILE", help="a Translation-en file to read instead of apt's lists"
+    )  # fmt: skip
+    p.add_argument(
+        "--lists-dir", default="/var/lib/apt/lists", metavar="DIR",
+        help="apt's lists folder (default: /var/lib/apt/lists; fill it with "
+        "`apt-get -o Acquire::Languages=en update`)",
+    )  # fmt: skip
 
 
 def add_training_flags(
