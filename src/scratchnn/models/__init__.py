@@ -1,5 +1,6 @@
 """Assembled networks, one file per area, each a Module that also keeps the course contract."""
 
+from .bag_of_words import BagOfWordsClassifier, NGramFeatures, bag_of_words
 from .char_ngram import CharNGram
 from .char_ngram_tune import NGramTuning, tune_char_ngram
 from .convnet import ConvNet
@@ -11,5 +12,6 @@ __all__ = ["FullyConnectedNet"]
 # convolutional networks (models/three_layer_convnet.py, models/convnet.py)
 __all__ += ["ThreeLayerConvNet", "ConvNet"]
 
-# count-based baselines of the text areas, no Module (models/char_ngram.py, models/char_ngram_tune.py)
-__all__ += ["CharNGram", "NGramTuning", "tune_char_ngram"]
+# baselines of the text areas: a count-based character model (models/char_ngram.py, char_ngram_tune.py)
+# and logistic regression on a bag of n-grams (models/bag_of_words.py)
+__all__ += ["CharNGram", "NGramTuning", "tune_char_ngram", "BagOfWordsClassifier", "NGramFeatures", "bag_of_words"]
