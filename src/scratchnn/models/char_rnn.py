@@ -65,7 +65,10 @@ class CharRNN(Module):
         rng = get_rng(rng)
         self.embedding = Embedding(V, embedding_dim, dtype=dt, rng=rng)
         recurrent = {"rnn": RNN, "lstm": LSTM, "gru": GRU}[self.cell]
-        self.rnn = recurrent(embedding_dim, hidden_size, num_layers, batch_first=True, dropout=p, dtype=dt, rng=rng)
+        between = p if num_layers > 1 else 0.0  # torch warns of dropout between layers with one layer
+        self.rnn = recurrent(
+            embedding_dim, hidden_size, num_layers, batch_first=True, dropout=between, dtype=dt, rng=rng
+        )
         self.drop = Dropout(p, rng=rng)
         self.head = Linear(hidden_size, V, dtype=dt, rng=rng)
         self.state: Any = None  # the final state of the last forward: h_n, or (h_n, c_n) for the LSTM

@@ -100,7 +100,8 @@ class RecurrentClassifier(Module):
             self.embedding = Embedding(V, input_size, padding_idx=self.padding_idx, dtype=dt, rng=rng)
         recurrent = {"rnn": RNN, "lstm": LSTM, "gru": GRU}[self.cell]
         self.rnn = recurrent(
-            input_size, hidden_size, num_layers, batch_first=True, dropout=p, bidirectional=bidirectional,
+            input_size, hidden_size, num_layers, batch_first=True, dropout=p if num_layers > 1 else 0.0,
+            bidirectional=bidirectional,
             dtype=dt, rng=rng,
         )  # fmt: skip
         self.drop = Dropout(p, rng=rng)

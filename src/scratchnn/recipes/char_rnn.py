@@ -149,11 +149,11 @@ def run_from_args(args: argparse.Namespace) -> int:
         callbacks=[*callbacks, *session.callbacks], run_dir=session.run_dir, config=config,
         verbose=not args.quiet, rng=rng, metrics=(),
     )  # fmt: skip
-    vocab.save(session.run_dir / "vocab.json")
     if not session.fit(trainer, X_train, y_train, X_val, y_val):
         return session.exit_status  # stopped by a signal: the command that resumes it was printed
     seconds = session.stopwatch.seconds
-    save(model.state_dict(), session.run_dir / "model.safetensors", overwrite=True)
+    save(model.state_dict(), session.run_dir / "model.safetensors", overwrite=True)  # the best epoch's weights
+    vocab.save(session.run_dir / "vocab.json")
     results: dict[str, Any] = {
         "cell": args.cell,
         "val_bpc": stream_bits_per_char(model, val_ids),
@@ -176,8 +176,17 @@ def run_from_args(args: argparse.Namespace) -> int:
 
 
 def ngram_baseline(train_ids: np.ndarray, val_ids: np.ndarray, test_ids: np.ndarray, V: int) -> dict[str, Any]:
-    """The tuned character n-gram's validation and test bits per character."""
-    raise NotImplementedError
+    """The character n-gram's validation and test bits per character, its order and discounts tuned on validation."""
+    from ..models.char_ngram_tune import tune_char_ngram
+
+    tuned = tune_char_ngram(train_ids, val_ids, vocab_size=V)
+    return {
+        "ngram_order": tuned.order,
+        "ngram_smoothing": tuned.smoothing,
+        "ngram_val_bpc": tuned.val_bpc,
+        "ngram_test_bpc": tuned.model.bits_per_char(test_ids),
+        "ngram_table": tuned.table,
+    }
 
 
 def load_run_model(run_dir: str | Path) -> tuple[Any, Any]:
@@ -189,7 +198,17 @@ def load_run_model(run_dir: str | Path) -> tuple[Any, Any]:
     from ..serialization import load
 
     run = Path(run_dir).expanduser()
-    config = json.loads((run / "config.json").read_text())["config"]
+    files = [run / name for name in ("config.json", "vocab.json", "model.safetensors")]
+    try:
+        config = json.loads(files[0].read_text())["config"]
+        finished = config["command"] == "train char-rnn" and all(f.is_file() for f in files)
+    except (OSError, ValueError, KeyError, TypeError):
+        finished = False
+    if not finished:
+        raise ValueError(
+            "Invalid value for `RUN_DIR`: expected the folder of a finished `scratchnn train char-rnn` run (with "
+            f"config.json, vocab.json and model.safetensors). Received: RUN_DIR={str(run)!r}"
+        )
     model = CharRNN(
         config["vocab_size"], config["embedding_dim"], config["hidden"], config["layers"], cell=config["cell"]
     )

@@ -133,4 +133,9 @@ def run_from_args(args: argparse.Namespace) -> int:
 
 def bow_baseline(data: Any, *, rng: np.random.Generator) -> dict[str, Any]:
     """The bag-of-words logistic regression's validation and test accuracy, its L2 tuned on validation."""
-    raise NotImplementedError
+    from ..analysis.text_baselines import fit_bow_logreg
+
+    bow = fit_bow_logreg(
+        data.train, data.val, data.test, vocab_size=len(data.vocab), num_classes=len(data.classes), rng=rng
+    )
+    return {"bow_weight_decay": bow.weight_decay, "bow_val_acc": bow.val_acc, "bow_test_acc": bow.test_acc}
