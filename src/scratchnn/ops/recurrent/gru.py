@@ -112,6 +112,7 @@ def gru_layer_forward(
     ns = np.empty((T, N, H), dtype=x.dtype)  # n_t
     hs[0] = h0
     hWh = np.empty((N, 3 * H), dtype=x.dtype)
+    pad = ~mask  # (T, N, 1): the steps after each sequence's end
     for t in range(T):
         np.matmul(hs[t], Wh_half, out=hWh)  # (N, H) @ (H, 3H) -> (N, 3H)
         rz = ax[t, :, : 2 * H]
@@ -125,27 +126,29 @@ def gru_layer_forward(
         h *= z
         h += n
         if t >= t_pad:  # sequences already over carry their state
-            np.copyto(h, hs[t], where=~mask[t])
+            np.copyto(h, hs[t], where=pad[t])
     cache = (xt, hs, ax, ahn, ns, Wx, Wh, mask, t_pad)
     return (masked_output(hs, mask, t_pad), hs[T].copy()), cache
 
 
-def _local_derivatives(rz: np.ndarray, n: np.ndarray, h_prev: np.ndarray, ahn: np.ndarray, q: np.ndarray) -> None:
+def _local_derivatives(
+    rz: np.ndarray, n: np.ndarray, h_prev: np.ndarray, ahn: np.ndarray, q: np.ndarray, tmp: np.ndarray
+) -> None:
     """For a block of steps, what the loop scales by g (dan = g q_n, daz = g q_z) and by dan (dar = dan q_r):
 
-    q = [ahn r(1 - r), (h_{t-1} - n) z(1 - z), (1 - z)(1 - n^2)].
+    q = [ahn r(1 - r), (h_{t-1} - n) z(1 - z), (1 - z)(1 - n^2)];  ``tmp`` is scratch of n's shape.
 
     Shape:
-        rz: (tb, N, 2H);  n, h_prev, ahn: (tb, N, H);  q: (tb, N, 3H)
+        rz: (tb, N, 2H);  n, h_prev, ahn, tmp: (tb, N, H);  q: (tb, N, 3H)
     """
     H = n.shape[2]
     sig = np.subtract(1, rz, out=q[:, :, : 2 * H])  # s (1 - s) of r and z
     sig *= rz
     q[:, :, :H] *= ahn
-    q[:, :, H : 2 * H] *= np.subtract(h_prev, n, out=q[:, :, 2 * H :])
+    q[:, :, H : 2 * H] *= np.subtract(h_prev, n, out=tmp)
     qn = np.multiply(n, n, out=q[:, :, 2 * H :])
     np.subtract(1, qn, out=qn)
-    qn -= qn * rz[:, :, H:]  # (1 - z)(1 - n^2)
+    qn *= np.subtract(1, rz[:, :, H:], out=tmp)
 
 
 def gru_layer_backward(dh: np.ndarray, dh_n: np.ndarray | None, cache: Any) -> tuple[np.ndarray, ...]:
@@ -158,13 +161,14 @@ def gru_layer_backward(dh: np.ndarray, dh_n: np.ndarray | None, cache: Any) -> t
     dah = np.empty((T, N, 3 * H), dtype=hs.dtype)  # [dar, daz, dan * r]
     dax = np.empty((T, N, 3 * H), dtype=hs.dtype)  # [dar, daz, dan]; its r, z part is copied after the loop
     blocks = time_blocks(T, ax[0].nbytes)
-    q_block = np.empty((blocks[0][1] - blocks[0][0] if T else 0, N, 3 * H), dtype=hs.dtype)
+    tb = blocks[0][1] - blocks[0][0] if T else 0
+    q_block, tmp_block = np.empty((tb, N, 3 * H), dtype=hs.dtype), np.empty((tb, N, H), dtype=hs.dtype)
     dht = dh.transpose(1, 0, 2)  # a view: (N, T, H) -> (T, N, H)
     back = np.empty((N, H), dtype=hs.dtype)
     WhT = Wh.T
     for t0, t1 in blocks:
         q = q_block[: t1 - t0]
-        _local_derivatives(ax[t0:t1, :, : 2 * H], ns[t0:t1], hs[t0:t1], ahn[t0:t1], q)
+        _local_derivatives(ax[t0:t1, :, : 2 * H], ns[t0:t1], hs[t0:t1], ahn[t0:t1], q, tmp_block[: t1 - t0])
         r, z = ax[t0:t1, :, :H], ax[t0:t1, :, H : 2 * H]  # (tb, N, H) views
         if t1 > t_pad:  # a padded step: no gate gradients, g passes straight through (h_{t-1} -> h_t, weight 1)
             q[:, :, H:] *= mask[t0:t1]
@@ -193,6 +197,8 @@ def gru_forward(
     x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, bx: np.ndarray, bh: np.ndarray
 ) -> tuple[np.ndarray, Any]:
     """A GRU over a sequence from h0: :func:`gru_layer_forward` without lengths, returning only h.
+
+    Backward: BPTT as in :func:`gru_layer_forward`, with dh_n = 0.
 
     Shape:
         x: (N, T, D);  h0: (N, H);  Wx: (D, 3H);  Wh: (H, 3H);  bx, bh: (3H,);  h: (N, T, H)

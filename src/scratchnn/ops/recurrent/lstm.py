@@ -106,6 +106,7 @@ def lstm_layer_forward(
     tcs = np.empty((T, N, H), dtype=x.dtype)  # tanh(c_t)
     hs[0], cs[0] = h0, c0
     hWh, ig = np.empty((N, 4 * H), dtype=x.dtype), np.empty((N, H), dtype=x.dtype)
+    pad = ~mask  # (T, N, 1): the steps after each sequence's end
     for t in range(T):
         a = gates[t]  # (N, 4H)
         a += np.matmul(hs[t], Wh_half, out=hWh)  # (N, H) @ (H, 4H) -> (N, 4H)
@@ -118,9 +119,8 @@ def lstm_layer_forward(
         c += np.multiply(i, g, out=ig)
         np.multiply(o, np.tanh(c, out=tcs[t]), out=hs[t + 1])
         if t >= t_pad:  # sequences already over carry their state
-            pad = ~mask[t]
-            np.copyto(hs[t + 1], hs[t], where=pad)
-            np.copyto(c, cs[t], where=pad)
+            np.copyto(hs[t + 1], hs[t], where=pad[t])
+            np.copyto(c, cs[t], where=pad[t])
     cache = (xt, hs, cs, tcs, gates, Wx, Wh, mask, t_pad)
     return (masked_output(hs, mask, t_pad), hs[T].copy(), cs[T].copy()), cache
 
@@ -198,6 +198,8 @@ def lstm_forward(
     x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray
 ) -> tuple[np.ndarray, Any]:
     """The course's LSTM over a sequence from (h0, c0 = 0): :func:`lstm_layer_forward` returning only h.
+
+    Backward: BPTT as in :func:`lstm_layer_forward`, with dh_n = dc_n = 0 and no gradient for c0.
 
     Shape:
         x: (N, T, D);  h0: (N, H);  Wx: (D, 4H);  Wh: (H, 4H);  b: (4H,);  h: (N, T, H)

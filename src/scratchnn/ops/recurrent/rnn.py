@@ -89,6 +89,7 @@ def rnn_layer_forward(
     hs[1:] += b
     hs[0] = h0
     hWh = np.empty((N, H), dtype=x.dtype)
+    pad = ~mask  # (T, N, 1): the steps after each sequence's end
     for t in range(T):
         h = hs[t + 1]  # (N, H), holds x_t Wx + b
         h += np.matmul(hs[t], Wh, out=hWh)  # (N, H) @ (H, H) -> (N, H)
@@ -97,7 +98,7 @@ def rnn_layer_forward(
         else:
             np.maximum(h, 0, out=h)
         if t >= t_pad:
-            np.copyto(h, hs[t], where=~mask[t])  # sequences already over carry their state
+            np.copyto(h, hs[t], where=pad[t])  # sequences already over carry their state
     cache = (xt, hs, Wx, Wh, mask, t_pad, nonlinearity)
     return (masked_output(hs, mask, t_pad), hs[T].copy()), cache
 
@@ -140,7 +141,7 @@ def rnn_layer_backward(dh: np.ndarray, dh_n: np.ndarray | None, cache: Any) -> t
 def rnn_forward(x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, Any]:
     """The course's tanh RNN over a sequence: h[:, t] = tanh(x[:, t] Wx + h[:, t-1] Wh + b), h[:, -1] = h0.
 
-    :func:`rnn_layer_forward` without lengths, returning only h; backward (BPTT) there.
+    :func:`rnn_layer_forward` without lengths, returning only h. Backward: BPTT as there, with dh_n = 0.
 
     Shape:
         x: (N, T, D);  h0: (N, H);  Wx: (D, H);  Wh: (H, H);  b: (H,);  h: (N, T, H)
