@@ -13,15 +13,15 @@ import numpy as np
 
 from ..._validate import check_grad
 from ._common import (
-    batch_major,
     check_dstates,
     check_recurrent_args,
+    input_grads,
+    input_projection,
     lengths_mask,
     masked_output,
     sigmoid,
     sigmoid_,
     time_blocks,
-    time_major,
     weight_grad,
 )
 
@@ -101,10 +101,8 @@ def gru_layer_forward(
     half[: 2 * H] = 0.5
     b = bx.copy()
     b[: 2 * H] += bh[: 2 * H]  # bh's r, z part adds like bx's; its n part is gated by r
-    xt = time_major(x)  # (N, T, D) -> (T, N, D)
     ax = np.empty((T, N, 3 * H), dtype=x.dtype)  # x_t Wx + bx (+ bh's r, z); in place its r, z part becomes r, z
-    np.matmul(xt.reshape(T * N, D), Wx * half, out=ax.reshape(T * N, 3 * H))  # all steps' x_t Wx at once
-    ax += b * half
+    x1 = input_projection(x, Wx * half, b * half, out=ax.reshape(T * N, 3 * H))  # all steps at once
     Wh_half = Wh * half  # (H, 3H)
     bhn = bh[2 * H :]
     hs = np.empty((T + 1, N, H), dtype=x.dtype)  # hs[t + 1] = h_t
@@ -127,7 +125,7 @@ def gru_layer_forward(
         h += n
         if t >= t_pad:  # sequences already over carry their state
             np.copyto(h, hs[t], where=pad[t])
-    cache = (xt, hs, ax, ahn, ns, Wx, Wh, mask, t_pad)
+    cache = (x1, hs, ax, ahn, ns, Wx, Wh, mask, t_pad)
     return (masked_output(hs, mask, t_pad), hs[T].copy()), cache
 
 
@@ -153,8 +151,8 @@ def _local_derivatives(
 
 def gru_layer_backward(dh: np.ndarray, dh_n: np.ndarray | None, cache: Any) -> tuple[np.ndarray, ...]:
     """Gradients of :func:`gru_layer_forward`: (dx, dh0, dWx, dWh, dbx, dbh); ``dh_n=None`` means zero."""
-    xt, hs, ax, ahn, ns, Wx, Wh, mask, t_pad = cache
-    T, N, D = xt.shape
+    x1, hs, ax, ahn, ns, Wx, Wh, mask, t_pad = cache
+    T, N = x1.shape[:2]
     H = hs.shape[2]
     check_grad(dh, "dh", (N, T, H), hs.dtype)
     (g,) = check_dstates({"dh_n": dh_n}, N, H, hs.dtype)  # the gradient flowing back into h_t
@@ -186,11 +184,10 @@ def gru_layer_backward(dh: np.ndarray, dh_n: np.ndarray | None, cache: Any) -> t
             g *= z[t - t0]
             g += np.matmul(dah[t], WhT, out=back)  # (N, 3H) @ (3H, H) -> (N, H); zero rows at padded steps
     dax[:, :, : 2 * H] = dah[:, :, : 2 * H]
-    dax2, dah2 = dax.reshape(T * N, 3 * H), dah.reshape(T * N, 3 * H)
-    dx = batch_major((dax2 @ Wx.T).reshape(T, N, D))  # (T*N, 3H) @ (3H, D) -> (T, N, D) -> (N, T, D)
-    dWx = weight_grad(xt.reshape(T * N, D), dax2, Wx)  # (D, T*N) @ (T*N, 3H) -> (D, 3H)
+    dx, dWx, dbx = input_grads(x1, dax, Wx)
+    dah2 = dah.reshape(T * N, 3 * H)
     dWh = weight_grad(hs[:-1].reshape(T * N, H), dah2, Wh)  # (H, T*N) @ (T*N, 3H) -> (H, 3H)
-    return dx, g, dWx, dWh, dax2.sum(axis=0), dah2.sum(axis=0)
+    return dx, g, dWx, dWh, dbx, dah2.sum(axis=0)
 
 
 def gru_forward(
