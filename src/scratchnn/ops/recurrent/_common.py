@@ -123,9 +123,38 @@ def sigmoid(a: np.ndarray) -> np.ndarray:
     return sigmoid_(a * 0.5)
 
 
-def time_major(x: np.ndarray) -> np.ndarray:
-    """A contiguous time-major copy: (N, T, D) -> (T, N, D), so each step and all steps are plain matrices."""
-    return np.ascontiguousarray(x.transpose(1, 0, 2))  # (N, T, D) -> (T, N, D)
+def input_projection(x: np.ndarray, Wx: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out <- x_t Wx + b for all steps at once, as ONE product [x_t, 1] @ [Wx; b]; returns x1 = [x, 1], time-major.
+
+    x is copied time-major anyway (so each step's rows are contiguous); the column of ones makes the bias ride
+    in the product, and in backward makes db the last row of the one product x1^T da (:func:`input_grads`).
+
+    Shape:
+        x: (N, T, D);  Wx: (D, G);  b: (G,);  out: (T*N, G);  x1: (T, N, D + 1)
+    """
+    N, T, D = x.shape
+    x1 = np.empty((T, N, D + 1), dtype=x.dtype)
+    x1[:, :, :D] = x.transpose(1, 0, 2)  # (N, T, D) -> (T, N, D)
+    x1[:, :, D] = 1
+    np.matmul(x1.reshape(T * N, D + 1), np.concatenate([Wx, b[None]]), out=out)  # (T*N, D+1) @ (D+1, G)
+    return x1
+
+
+def input_grads(x1: np.ndarray, d: np.ndarray, Wx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dx, dWx, db) of :func:`input_projection` for the pre-activation gradients d of all steps.
+
+    dx_t = d_t Wx^T;  [dWx; db] = x1^T d, one product (dWx in the memory layout of Wx, see :func:`weight_grad`).
+
+    Shape:
+        x1: (T, N, D + 1);  d: (T, N, G);  dx: (N, T, D);  dWx: (D, G);  db: (G,)
+    """
+    T, N, D1 = x1.shape
+    d2 = d.reshape(T * N, d.shape[2])
+    dx = batch_major((d2 @ Wx.T).reshape(T, N, D1 - 1))  # (T*N, G) @ (G, D) -> (T, N, D) -> (N, T, D)
+    dW1 = weight_grad(x1.reshape(T * N, D1), d2, Wx)  # (D+1, T*N) @ (T*N, G) -> (D+1, G)
+    if dW1.flags.c_contiguous:
+        return dx, dW1[:-1], dW1[-1]
+    return dx, np.asfortranarray(dW1[:-1]), dW1[-1].copy()  # F-ordered: its first D rows are not contiguous
 
 
 def batch_major(a: np.ndarray) -> np.ndarray:

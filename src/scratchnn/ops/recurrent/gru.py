@@ -13,15 +13,15 @@ import numpy as np
 
 from ..._validate import check_grad
 from ._common import (
-    batch_major,
     check_dstates,
     check_recurrent_args,
+    input_grads,
+    input_projection,
     lengths_mask,
     masked_output,
     sigmoid,
     sigmoid_,
     time_blocks,
-    time_major,
     weight_grad,
 )
 
@@ -101,10 +101,8 @@ def gru_layer_forward(
     half[: 2 * H] = 0.5
     b = bx.copy()
     b[: 2 * H] += bh[: 2 * H]  # bh's r, z part adds like bx's; its n part is gated by r
-    xt = time_major(x)  # (N, T, D) -> (T, N, D)
     ax = np.empty((T, N, 3 * H), dtype=x.dtype)  # x_t Wx + bx (+ bh's r, z); in place its r, z part becomes r, z
-    np.matmul(xt.reshape(T * N, D), Wx * half, out=ax.reshape(T * N, 3 * H))  # all steps' x_t Wx at once
-    ax += b * half
+    x1 = input_projection(x, Wx * half, b * half, out=ax.reshape(T * N, 3 * H))  # all steps at once
     Wh_half = Wh * half  # (H, 3H)
     bhn = bh[2 * H :]
     hs = np.empty((T + 1, N, H), dtype=x.dtype)  # hs[t + 1] = h_t
@@ -112,6 +110,7 @@ def gru_layer_forward(
     ns = np.empty((T, N, H), dtype=x.dtype)  # n_t
     hs[0] = h0
     hWh = np.empty((N, 3 * H), dtype=x.dtype)
+    pad = ~mask  # (T, N, 1): the steps after each sequence's end
     for t in range(T):
         np.matmul(hs[t], Wh_half, out=hWh)  # (N, H) @ (H, 3H) -> (N, 3H)
         rz = ax[t, :, : 2 * H]
@@ -125,46 +124,49 @@ def gru_layer_forward(
         h *= z
         h += n
         if t >= t_pad:  # sequences already over carry their state
-            np.copyto(h, hs[t], where=~mask[t])
-    cache = (xt, hs, ax, ahn, ns, Wx, Wh, mask, t_pad)
+            np.copyto(h, hs[t], where=pad[t])
+    cache = (x1, hs, ax, ahn, ns, Wx, Wh, mask, t_pad)
     return (masked_output(hs, mask, t_pad), hs[T].copy()), cache
 
 
-def _local_derivatives(rz: np.ndarray, n: np.ndarray, h_prev: np.ndarray, ahn: np.ndarray, q: np.ndarray) -> None:
+def _local_derivatives(
+    rz: np.ndarray, n: np.ndarray, h_prev: np.ndarray, ahn: np.ndarray, q: np.ndarray, tmp: np.ndarray
+) -> None:
     """For a block of steps, what the loop scales by g (dan = g q_n, daz = g q_z) and by dan (dar = dan q_r):
 
-    q = [ahn r(1 - r), (h_{t-1} - n) z(1 - z), (1 - z)(1 - n^2)].
+    q = [ahn r(1 - r), (h_{t-1} - n) z(1 - z), (1 - z)(1 - n^2)];  ``tmp`` is scratch of n's shape.
 
     Shape:
-        rz: (tb, N, 2H);  n, h_prev, ahn: (tb, N, H);  q: (tb, N, 3H)
+        rz: (tb, N, 2H);  n, h_prev, ahn, tmp: (tb, N, H);  q: (tb, N, 3H)
     """
     H = n.shape[2]
     sig = np.subtract(1, rz, out=q[:, :, : 2 * H])  # s (1 - s) of r and z
     sig *= rz
     q[:, :, :H] *= ahn
-    q[:, :, H : 2 * H] *= np.subtract(h_prev, n, out=q[:, :, 2 * H :])
+    q[:, :, H : 2 * H] *= np.subtract(h_prev, n, out=tmp)
     qn = np.multiply(n, n, out=q[:, :, 2 * H :])
     np.subtract(1, qn, out=qn)
-    qn -= qn * rz[:, :, H:]  # (1 - z)(1 - n^2)
+    qn *= np.subtract(1, rz[:, :, H:], out=tmp)
 
 
 def gru_layer_backward(dh: np.ndarray, dh_n: np.ndarray | None, cache: Any) -> tuple[np.ndarray, ...]:
     """Gradients of :func:`gru_layer_forward`: (dx, dh0, dWx, dWh, dbx, dbh); ``dh_n=None`` means zero."""
-    xt, hs, ax, ahn, ns, Wx, Wh, mask, t_pad = cache
-    T, N, D = xt.shape
+    x1, hs, ax, ahn, ns, Wx, Wh, mask, t_pad = cache
+    T, N = x1.shape[:2]
     H = hs.shape[2]
     check_grad(dh, "dh", (N, T, H), hs.dtype)
     (g,) = check_dstates({"dh_n": dh_n}, N, H, hs.dtype)  # the gradient flowing back into h_t
     dah = np.empty((T, N, 3 * H), dtype=hs.dtype)  # [dar, daz, dan * r]
     dax = np.empty((T, N, 3 * H), dtype=hs.dtype)  # [dar, daz, dan]; its r, z part is copied after the loop
     blocks = time_blocks(T, ax[0].nbytes)
-    q_block = np.empty((blocks[0][1] - blocks[0][0] if T else 0, N, 3 * H), dtype=hs.dtype)
+    tb = blocks[0][1] - blocks[0][0] if T else 0
+    q_block, tmp_block = np.empty((tb, N, 3 * H), dtype=hs.dtype), np.empty((tb, N, H), dtype=hs.dtype)
     dht = dh.transpose(1, 0, 2)  # a view: (N, T, H) -> (T, N, H)
     back = np.empty((N, H), dtype=hs.dtype)
     WhT = Wh.T
     for t0, t1 in blocks:
         q = q_block[: t1 - t0]
-        _local_derivatives(ax[t0:t1, :, : 2 * H], ns[t0:t1], hs[t0:t1], ahn[t0:t1], q)
+        _local_derivatives(ax[t0:t1, :, : 2 * H], ns[t0:t1], hs[t0:t1], ahn[t0:t1], q, tmp_block[: t1 - t0])
         r, z = ax[t0:t1, :, :H], ax[t0:t1, :, H : 2 * H]  # (tb, N, H) views
         if t1 > t_pad:  # a padded step: no gate gradients, g passes straight through (h_{t-1} -> h_t, weight 1)
             q[:, :, H:] *= mask[t0:t1]
@@ -182,17 +184,18 @@ def gru_layer_backward(dh: np.ndarray, dh_n: np.ndarray | None, cache: Any) -> t
             g *= z[t - t0]
             g += np.matmul(dah[t], WhT, out=back)  # (N, 3H) @ (3H, H) -> (N, H); zero rows at padded steps
     dax[:, :, : 2 * H] = dah[:, :, : 2 * H]
-    dax2, dah2 = dax.reshape(T * N, 3 * H), dah.reshape(T * N, 3 * H)
-    dx = batch_major((dax2 @ Wx.T).reshape(T, N, D))  # (T*N, 3H) @ (3H, D) -> (T, N, D) -> (N, T, D)
-    dWx = weight_grad(xt.reshape(T * N, D), dax2, Wx)  # (D, T*N) @ (T*N, 3H) -> (D, 3H)
+    dx, dWx, dbx = input_grads(x1, dax, Wx)
+    dah2 = dah.reshape(T * N, 3 * H)
     dWh = weight_grad(hs[:-1].reshape(T * N, H), dah2, Wh)  # (H, T*N) @ (T*N, 3H) -> (H, 3H)
-    return dx, g, dWx, dWh, dax2.sum(axis=0), dah2.sum(axis=0)
+    return dx, g, dWx, dWh, dbx, dah2.sum(axis=0)
 
 
 def gru_forward(
     x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, bx: np.ndarray, bh: np.ndarray
 ) -> tuple[np.ndarray, Any]:
     """A GRU over a sequence from h0: :func:`gru_layer_forward` without lengths, returning only h.
+
+    Backward: BPTT as in :func:`gru_layer_forward`, with dh_n = 0.
 
     Shape:
         x: (N, T, D);  h0: (N, H);  Wx: (D, 3H);  Wh: (H, 3H);  bx, bh: (3H,);  h: (N, T, H)

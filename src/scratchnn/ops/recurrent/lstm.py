@@ -13,14 +13,14 @@ import numpy as np
 
 from ..._validate import check_grad
 from ._common import (
-    batch_major,
     check_dstates,
     check_recurrent_args,
+    input_grads,
+    input_projection,
     lengths_mask,
     masked_output,
     sigmoid,
     time_blocks,
-    time_major,
     weight_grad,
 )
 
@@ -96,16 +96,15 @@ def lstm_layer_forward(
     # one tanh per step covers all four gates
     half = np.ones(4 * H, dtype=x.dtype)
     half[: 3 * H] = 0.5
-    xt = time_major(x)  # (N, T, D) -> (T, N, D)
     gates = np.empty((T, N, 4 * H), dtype=x.dtype)  # halved pre-activations, then in place the gates i, f, o, g
-    np.matmul(xt.reshape(T * N, D), Wx * half, out=gates.reshape(T * N, 4 * H))  # all steps' x_t Wx at once
-    gates += b * half
+    x1 = input_projection(x, Wx * half, b * half, out=gates.reshape(T * N, 4 * H))  # all steps' x_t Wx + b
     Wh_half = Wh * half  # (H, 4H)
     hs = np.empty((T + 1, N, H), dtype=x.dtype)  # hs[t + 1] = h_t
     cs = np.empty((T + 1, N, H), dtype=x.dtype)  # cs[t + 1] = c_t
     tcs = np.empty((T, N, H), dtype=x.dtype)  # tanh(c_t)
     hs[0], cs[0] = h0, c0
     hWh, ig = np.empty((N, 4 * H), dtype=x.dtype), np.empty((N, H), dtype=x.dtype)
+    pad = ~mask  # (T, N, 1): the steps after each sequence's end
     for t in range(T):
         a = gates[t]  # (N, 4H)
         a += np.matmul(hs[t], Wh_half, out=hWh)  # (N, H) @ (H, 4H) -> (N, 4H)
@@ -118,10 +117,9 @@ def lstm_layer_forward(
         c += np.multiply(i, g, out=ig)
         np.multiply(o, np.tanh(c, out=tcs[t]), out=hs[t + 1])
         if t >= t_pad:  # sequences already over carry their state
-            pad = ~mask[t]
-            np.copyto(hs[t + 1], hs[t], where=pad)
-            np.copyto(c, cs[t], where=pad)
-    cache = (xt, hs, cs, tcs, gates, Wx, Wh, mask, t_pad)
+            np.copyto(hs[t + 1], hs[t], where=pad[t])
+            np.copyto(c, cs[t], where=pad[t])
+    cache = (x1, hs, cs, tcs, gates, Wx, Wh, mask, t_pad)
     return (masked_output(hs, mask, t_pad), hs[T].copy(), cs[T].copy()), cache
 
 
@@ -152,8 +150,8 @@ def lstm_layer_backward(
     dh: np.ndarray, dh_n: np.ndarray | None, dc_n: np.ndarray | None, cache: Any
 ) -> tuple[np.ndarray, ...]:
     """Gradients of :func:`lstm_layer_forward`: (dx, dh0, dc0, dWx, dWh, db); ``dh_n``, ``dc_n`` None mean zero."""
-    xt, hs, cs, tcs, gates, Wx, Wh, mask, t_pad = cache
-    T, N, D = xt.shape
+    x1, hs, cs, tcs, gates, Wx, Wh, mask, t_pad = cache
+    T, N = x1.shape[:2]
     H = hs.shape[2]
     check_grad(dh, "dh", (N, T, H), hs.dtype)
     gh, gc = check_dstates({"dh_n": dh_n, "dc_n": dc_n}, N, H, hs.dtype)  # what flows back into h_t and c_t
@@ -187,17 +185,17 @@ def lstm_layer_backward(
                 np.copyto(gh, np.matmul(da[t], WhT, out=back), where=mask[t])  # (N, 4H) @ (4H, H) -> (N, H)
             else:
                 np.matmul(da[t], WhT, out=gh)  # (N, 4H) @ (4H, H) -> (N, H)
-    da2 = da.reshape(T * N, 4 * H)
-    dx = batch_major((da2 @ Wx.T).reshape(T, N, D))  # (T*N, 4H) @ (4H, D) -> (T, N, D) -> (N, T, D)
-    dWx = weight_grad(xt.reshape(T * N, D), da2, Wx)  # (D, T*N) @ (T*N, 4H) -> (D, 4H)
-    dWh = weight_grad(hs[:-1].reshape(T * N, H), da2, Wh)  # (H, T*N) @ (T*N, 4H) -> (H, 4H)
-    return dx, gh, gc, dWx, dWh, da2.sum(axis=0)
+    dx, dWx, db = input_grads(x1, da, Wx)
+    dWh = weight_grad(hs[:-1].reshape(T * N, H), da.reshape(T * N, 4 * H), Wh)  # (H, T*N) @ (T*N, 4H) -> (H, 4H)
+    return dx, gh, gc, dWx, dWh, db
 
 
 def lstm_forward(
     x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray
 ) -> tuple[np.ndarray, Any]:
     """The course's LSTM over a sequence from (h0, c0 = 0): :func:`lstm_layer_forward` returning only h.
+
+    Backward: BPTT as in :func:`lstm_layer_forward`, with dh_n = dc_n = 0 and no gradient for c0.
 
     Shape:
         x: (N, T, D);  h0: (N, H);  Wx: (D, 4H);  Wh: (H, 4H);  b: (4H,);  h: (N, T, H)

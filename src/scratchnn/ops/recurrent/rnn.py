@@ -13,12 +13,12 @@ import numpy as np
 
 from ..._validate import check_choice, check_grad
 from ._common import (
-    batch_major,
     check_dstates,
     check_recurrent_args,
+    input_grads,
+    input_projection,
     lengths_mask,
     masked_output,
-    time_major,
     weight_grad,
 )
 
@@ -83,12 +83,11 @@ def rnn_layer_forward(
     check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
     T = x.shape[1]
     mask, t_pad = lengths_mask(lengths, N, T)
-    xt = time_major(x)  # (N, T, D) -> (T, N, D)
     hs = np.empty((T + 1, N, H), dtype=x.dtype)  # hs[t + 1] = h_t; hs[0] = h0
-    np.matmul(xt.reshape(T * N, D), Wx, out=hs[1:].reshape(T * N, H))  # all steps' x_t Wx at once
-    hs[1:] += b
+    x1 = input_projection(x, Wx, b, out=hs[1:].reshape(T * N, H))  # all steps' x_t Wx + b at once
     hs[0] = h0
     hWh = np.empty((N, H), dtype=x.dtype)
+    pad = ~mask  # (T, N, 1): the steps after each sequence's end
     for t in range(T):
         h = hs[t + 1]  # (N, H), holds x_t Wx + b
         h += np.matmul(hs[t], Wh, out=hWh)  # (N, H) @ (H, H) -> (N, H)
@@ -97,15 +96,15 @@ def rnn_layer_forward(
         else:
             np.maximum(h, 0, out=h)
         if t >= t_pad:
-            np.copyto(h, hs[t], where=~mask[t])  # sequences already over carry their state
-    cache = (xt, hs, Wx, Wh, mask, t_pad, nonlinearity)
+            np.copyto(h, hs[t], where=pad[t])  # sequences already over carry their state
+    cache = (x1, hs, Wx, Wh, mask, t_pad, nonlinearity)
     return (masked_output(hs, mask, t_pad), hs[T].copy()), cache
 
 
 def rnn_layer_backward(dh: np.ndarray, dh_n: np.ndarray | None, cache: Any) -> tuple[np.ndarray, ...]:
     """Gradients of :func:`rnn_layer_forward`: (dx, dh0, dWx, dWh, db); ``dh_n=None`` means zero."""
-    xt, hs, Wx, Wh, mask, t_pad, nonlinearity = cache
-    T, N, D = xt.shape
+    x1, hs, Wx, Wh, mask, t_pad, nonlinearity = cache
+    T, N = x1.shape[:2]
     H = hs.shape[2]
     check_grad(dh, "dh", (N, T, H), hs.dtype)
     (g,) = check_dstates({"dh_n": dh_n}, N, H, hs.dtype)  # g: the gradient flowing back into h_t
@@ -130,17 +129,15 @@ def rnn_layer_backward(dh: np.ndarray, dh_n: np.ndarray | None, cache: Any) -> t
             g += dht[t]
             da[t] *= g
             np.matmul(da[t], WhT, out=g)  # (N, H) @ (H, H) -> (N, H)
-    da2 = da.reshape(T * N, H)
-    dx = batch_major((da2 @ Wx.T).reshape(T, N, D))  # (T*N, H) @ (H, D) -> (T, N, D) -> (N, T, D)
-    dWx = weight_grad(xt.reshape(T * N, D), da2, Wx)  # (D, T*N) @ (T*N, H) -> (D, H)
-    dWh = weight_grad(hs[:-1].reshape(T * N, H), da2, Wh)  # (H, T*N) @ (T*N, H) -> (H, H)
-    return dx, g, dWx, dWh, da2.sum(axis=0)
+    dx, dWx, db = input_grads(x1, da, Wx)
+    dWh = weight_grad(hs[:-1].reshape(T * N, H), da.reshape(T * N, H), Wh)  # (H, T*N) @ (T*N, H) -> (H, H)
+    return dx, g, dWx, dWh, db
 
 
 def rnn_forward(x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, Any]:
     """The course's tanh RNN over a sequence: h[:, t] = tanh(x[:, t] Wx + h[:, t-1] Wh + b), h[:, -1] = h0.
 
-    :func:`rnn_layer_forward` without lengths, returning only h; backward (BPTT) there.
+    :func:`rnn_layer_forward` without lengths, returning only h. Backward: BPTT as there, with dh_n = 0.
 
     Shape:
         x: (N, T, D);  h0: (N, H);  Wx: (D, H);  Wh: (H, H);  b: (H,);  h: (N, T, H)
