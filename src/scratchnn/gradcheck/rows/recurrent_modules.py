@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ... import nn
+from ...models import CharRNN, RecurrentClassifier
 from ...nn.utils.rnn import PackedSequence, pack_padded_sequence, pack_padded_sequence_backward
 from .base import F64, ModuleRow
 
@@ -76,6 +77,13 @@ def rnn_row(
     return Flat(m, lengths), (x, *(r.standard_normal((S, N, 3)) for _ in range(states)))
 
 
+def right_padded_ids(r: np.random.Generator, N: int, T: int, V: int) -> np.ndarray:
+    """(N, T) ids in [1, V) with each row cut to a random length >= 1 by padding id 0 (for token-input models)."""
+    x = r.integers(1, V, size=(N, T))
+    x[np.arange(T) >= r.integers(1, T + 1, size=N)[:, None]] = 0
+    return x
+
+
 def cell_row(
     cls: Any, r: np.random.Generator, *, states: int = 0, unbatched: bool = False, **kw: Any
 ) -> tuple[nn.Module, tuple[np.ndarray, ...]]:
@@ -109,4 +117,13 @@ MODULE_ROWS = [
     ModuleRow("LSTMCell-no_bias", lambda r: cell_row(nn.LSTMCell, r, bias=False)),
     ModuleRow("GRUCell-hx-unbatched", lambda r: cell_row(nn.GRUCell, r, states=1, unbatched=True)),
     ModuleRow("GRUCell-no_bias", lambda r: cell_row(nn.GRUCell, r, bias=False)),
+    # the recurrent models (models/sequence_classifier.py, models/char_rnn.py)
+    ModuleRow("RecurrentClassifier-lstm-bidirectional-features",
+              lambda r: (RecurrentClassifier(3, 4, 3, bidirectional=True, dtype=F64, rng=r),
+                         (r.standard_normal((2, 5, 3)),))),
+    ModuleRow("RecurrentClassifier-gru-ids-packed",
+              lambda r: (RecurrentClassifier(3, 4, 3, cell="gru", vocab_size=6, dtype=F64, rng=r),
+                         (right_padded_ids(r, 3, 5, 6),))),
+    ModuleRow("CharRNN-rnn-2layers", lambda r: (CharRNN(5, 3, 4, 2, cell="rnn", dtype=F64, rng=r),
+                                                 (r.integers(0, 5, (2, 4)),))),
 ]  # fmt: skip
