@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._config import get_default_dtype, get_rng
-from .._validate import check_array, check_choice, check_float, check_float_dtype, check_int, invalid_value
+from .._validate import check_choice, check_float, check_float_dtype, check_int, invalid_value
 from ..nn.dropout import Dropout
 from ..nn.linear import Linear
 from ..nn.module import Module
@@ -78,12 +78,14 @@ class CharRNN(Module):
         if x.ndim != 2:
             raise invalid_value("input", "character ids of shape (N, T)", x)
         out, self.state = self.rnn(self.embedding(x), hx)  # (N, T) -> (N, T, E) -> (N, T, H)
-        scores = self.head(self.drop(out))  # (N, T, H) -> (N, T, V)
-        return scores.transpose(0, 2, 1)  # (N, T, V) -> (N, V, T)
+        scores = self.head(self.drop(out)).transpose(0, 2, 1)  # (N, T, H) -> (N, T, V) -> (N, V, T)
+        self._save(True, scores)  # nothing to keep: the children hold their caches
+        return scores
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> None:
         """Gradients into every parameter; the gradient into ``hx`` is dropped (truncated BPTT). Returns None."""
-        dscores = check_array(grad_out, "grad_out", ndim=3).transpose(0, 2, 1)  # (N, V, T) -> (N, T, V)
+        self._saved(grad_out)  # checks it against the scores
+        dscores = grad_out.transpose(0, 2, 1)  # (N, V, T) -> (N, T, V)
         dout = self.drop.backward(self.head.backward(dscores))  # type: ignore[arg-type]
         demb = self.rnn.backward(dout)
         if isinstance(demb, tuple):  # hx was given: (d_input, d_hx)

@@ -122,11 +122,13 @@ class RecurrentClassifier(Module):
         h_n = state[0] if self.cell == "lstm" else state  # (L * dirs, N, H)
         dirs = 2 if self.bidirectional else 1
         feat = np.concatenate(list(h_n[-dirs:]), axis=1)  # dirs x (N, H) -> (N, dirs * H)
-        self._out, self._T = out, x.shape[1]
-        return self.fc(self.drop(feat))  # (N, dirs * H) -> (N, num_classes)
+        scores = self.fc(self.drop(feat))  # (N, dirs * H) -> (N, num_classes)
+        self._save((out, x.shape[1]), scores)
+        return scores
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         """Gradients into every parameter; returns the input gradient for feature input (None for ids)."""
+        out, T = self._saved(grad_out)
         dz = self.fc.backward(grad_out)
         assert dz is not None
         dfeat = self.drop.backward(dz)  # (N, dirs * H)
@@ -135,13 +137,12 @@ class RecurrentClassifier(Module):
         dirs = 2 if self.bidirectional else 1
         dh_n = np.zeros((self.rnn.num_layers * dirs, N, H), dtype=dfeat.dtype)
         dh_n[-dirs:] = dfeat.reshape(N, dirs, H).transpose(1, 0, 2)  # (N, dirs * H) -> (dirs, N, H)
-        out = self._out
         # the per-step outputs are not used: their gradient is zero
         zero = out._replace(data=np.zeros_like(out.data)) if isinstance(out, PackedSequence) else np.zeros_like(out)
         need_dx = input_grad or self.embedding is not None
         dx = self.rnn.backward(zero, dh_n, input_grad=need_dx)
         if self.embedding is None:
             return dx if input_grad else None
-        demb = pack_padded_sequence_backward(dx.data, out, self._T, batch_first=True)  # (R, E) -> (N, T, E)
+        demb = pack_padded_sequence_backward(dx.data, out, T, batch_first=True)  # (R, E) -> (N, T, E)
         self.embedding.backward(demb)
         return None

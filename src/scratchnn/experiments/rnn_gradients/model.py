@@ -23,14 +23,16 @@ class RunningMeanNet(nn.Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         out, _ = self.rnn(x)  # (N, T, 1) -> (N, T, H)
-        self._T = out.shape[1]
-        return self.head(out if self.loss_on == "all" else out[:, -1])  # (N, T, 1) or (N, 1)
+        pred = self.head(out if self.loss_on == "all" else out[:, -1])  # (N, T, 1) or (N, 1)
+        self._save(out.shape[1], pred)
+        return pred
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> Any:
+        T = self._saved(grad_out)
         dout = self.head.backward(grad_out)  # (N, T, H) or (N, H)
         assert dout is not None
         if self.loss_on == "last":  # only the last step's output was read
-            full = np.zeros((dout.shape[0], self._T, dout.shape[1]), dtype=dout.dtype)
+            full = np.zeros((dout.shape[0], T, dout.shape[1]), dtype=dout.dtype)
             full[:, -1] = dout
             dout = full
         return self.rnn.backward(dout, input_grad=input_grad)
