@@ -129,6 +129,14 @@ def test_each_conditional_sums_to_one_for_seen_and_unseen_contexts(smoothing: st
         assert abs(p.sum() - 1.0) < 1e-12 and (p > 0).all()
 
 
+def test_a_text_shorter_than_the_order_backs_off_to_what_it_has() -> None:
+    model = CharNGram(5, smoothing="kn", discount=0.5).fit(np.array([0, 1]), vocab_size=3)
+    # levels 2-5 hold continuation counts (none: no trigram) or 5-grams (none): every context gets the
+    # continuation unigram, c'(1) = 1 and c'(0) = 0 (no left neighbour): (1 - .5 + .5/3, .5/3, .5/3)
+    for context in (np.array([0, 1, 0, 1]), np.array([1]), np.array([], dtype=np.int64)):
+        np.testing.assert_allclose(model.next_probs(context), [1 / 6, 2 / 3, 1 / 6], rtol=1e-15)
+
+
 def test_order_one_is_a_smoothed_unigram() -> None:
     ids = np.array([0, 0, 0, 1, 1, 2, 0, 1, 0, 3])  # counts 5, 3, 1, 1 and id 4 unseen
     model = CharNGram(1, smoothing="kn", discount=0.25).fit(ids, vocab_size=5)
@@ -189,6 +197,8 @@ def test_bad_input_is_refused_with_the_template() -> None:
         CharNGram(2, discount=0.5)
     with pytest.raises(TypeError, match="Invalid type for `discount`"):
         CharNGram(2, smoothing="kn", discount="0.5")
+    with pytest.raises(TypeError, match="Invalid type for `discount`: expected a sequence"):
+        CharNGram(2, discount=[(0.5, 1.0, 1.0), (0.5,)])
     model = CharNGram(2)
     with pytest.raises(RuntimeError, match=r"CharNGram is not fitted: call fit\(ids\) first"):
         model.bits_per_char(np.array([0, 1]))

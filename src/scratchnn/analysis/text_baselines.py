@@ -77,8 +77,8 @@ def fit_bow_logreg(
     features: str = "tfidf",
     weight_decays: Sequence[float] = (0.0, 1e-5, 1e-4, 1e-3),
     lr: float = 1e-2,
-    epochs: int = 10,
-    patience: int = 2,
+    epochs: int = 30,
+    patience: int = 3,
     batch_size: int = 128,
     rng: np.random.Generator | None = None,
 ) -> BowLogReg:

@@ -19,8 +19,8 @@ p_k(. | h) sums to 1 over the vocabulary exactly, seen context or not. Without g
 level takes the closed-form estimates of Chen & Goodman (eq. 26) from its own counts of counts n_j:
 Y = n1 / (n1 + 2 n2), D = Y (plain), D_j = j - (j + 1) Y n_{j+1} / n_j (modified).
 
-The text is one stream: the first ``n - 1`` characters are conditioned on the shorter history they
-have (the interpolated model of that order), or on ``context`` when given (a document separator, say).
+The text is one stream. The first ``n - 1`` characters have a shorter history: the levels that need
+more are skipped; or ``context`` (a document separator, say) gives them one.
 
 Counting is vectorized: each n-gram is an int64 number in base V + 1 (digit V pads the end of the
 text), one sort of the T n-gram codes gives every shorter order as sorted prefixes, and held-out
@@ -43,9 +43,8 @@ SMOOTHINGS = ("kn", "modified_kn")
 
 
 class _Table(NamedTuple):
-    """The k-grams of one level with their counts, and per context (the first k - 1 characters) the
-    sum of its counts and how many continuations have count 1, 2 and >= 3. The value arrays end in
-    one zero row, which index -1 (not found) reads."""
+    """One level's k-grams and counts; per context (first k - 1 characters) the total and how many
+    continuations have count 1, 2, >= 3. Value arrays end in a zero row, read by index -1 (not found)."""
 
     keys: np.ndarray  # (M,) sorted k-gram codes
     counts: np.ndarray  # (M + 1,) int64, > 0 but the last
@@ -107,6 +106,7 @@ class CharNGram:
         self.vocab_size = 0
         self._raw: list[_Table] = []  # levels 1..n with raw counts (the top level of any order <= n)
         self._cont: list[_Table] = []  # levels 1..n-1 with continuation counts
+        self._closed: np.ndarray | None = None  # the closed-form discounts, once computed
 
     # ------------------------------------------------------------------------------------- fitting
     def fit(self, ids: np.ndarray, vocab_size: int | None = None) -> CharNGram:
@@ -121,9 +121,8 @@ class CharNGram:
         if base**n >= 2**63:
             largest = int(np.floor(63 * np.log(2) / np.log(base) - 1e-9))
             raise invalid_value("order", f"an order with (vocab_size + 1)**order < 2**63 (<= {largest} here)", n)
-        T = ids.size
         padded = np.concatenate([ids.astype(np.int64), np.full(n - 1, V, dtype=np.int64)])  # (T + n - 1,)
-        codes = np.zeros(T, dtype=np.int64)  # (T,) the n-gram starting at each position
+        codes, T = np.zeros(ids.size, dtype=np.int64), ids.size  # (T,) the n-gram starting at each position
         for j in range(n):
             codes = codes * base + padded[j : j + T]
         codes.sort()
@@ -136,6 +135,7 @@ class CharNGram:
         self._raw = [_table(keys, counts, base) for keys, counts in raw]
         # c'(x) for a k-gram x: how many distinct (k+1)-grams end in x
         self._cont = [_table(*_unique_sorted(np.sort(raw[k][0] % base**k)), base) for k in range(1, n)]
+        self._closed = None
         return self
 
     def truncated(self, order: int) -> CharNGram:
@@ -155,7 +155,9 @@ class CharNGram:
         self._check_fitted()
         if self.discount is not None:
             return np.broadcast_to(self.discount, (self.order, 3)).copy()
-        est = np.stack([closed_form_discounts(t.counts) for t in self._levels()])  # (order, 3)
+        if self._closed is None:
+            self._closed = np.stack([closed_form_discounts(t.counts) for t in self._levels()])  # (order, 3)
+        est = self._closed.copy()
         return est if self.smoothing == "modified_kn" else np.repeat(est[:, :1], 3, axis=1)
 
     # ---------------------------------------------------------------------------------- evaluation
@@ -201,8 +203,7 @@ class CharNGram:
             returns: (L,) int64 ids, L <= length
         """
         self._check_fitted()
-        length = check_int(length, "length", low=0)
-        rng = get_rng(rng)
+        length, rng = check_int(length, "length", low=0), get_rng(rng)
         history = [] if context is None else _check_ids(context, "context", self.vocab_size, allow_empty=True).tolist()
         out: list[int] = []
         while len(out) < length:
@@ -244,8 +245,7 @@ class CharNGram:
         p = np.full(stats[0][0].shape, 1.0 / self.vocab_size)  # (N,)
         for (c, total, n123), d in zip(stats, discounts, strict=True):
             d_of_c = np.where(c > 0, d[np.clip(c, 1, 3) - 1], 0.0)  # (N,)
-            seen = total > 0
-            p = np.where(seen, (c - d_of_c + (n123 @ d) * p) / np.maximum(total, 1), p)
+            p = np.where(total > 0, (c - d_of_c + (n123 @ d) * p) / np.maximum(total, 1), p)
         return p
 
     def _check_fitted(self) -> None:
@@ -274,11 +274,8 @@ def _check_ids(ids: Any, name: str, vocab_size: int | None, allow_empty: bool = 
         raise invalid_value(name, "a non-empty array of character ids", ids)
     lo, hi = int(ids.min()), int(ids.max())
     if lo < 0 or (vocab_size is not None and hi >= vocab_size):
-        bound = "vocab_size" if vocab_size is None else vocab_size
-        raise ValueError(
-            f"Invalid value for `{name}`: expected character ids in [0, {bound}). "
-            f"Received: an id {lo if lo < 0 else hi}"
-        )
+        bound, bad = "vocab_size" if vocab_size is None else vocab_size, lo if lo < 0 else hi
+        raise ValueError(f"Invalid value for `{name}`: expected character ids in [0, {bound}). Received: an id {bad}")
     return ids
 
 
@@ -286,7 +283,10 @@ def _check_discount(discount: Any, smoothing: str, order: int) -> np.ndarray:
     """The discount argument as a (1, 3) or (order, 3) float64 array, each entry checked."""
     modified = smoothing == "modified_kn"
     want = "a sequence (D1, D2, D3+) or an (order, 3) array" if modified else "a float or an (order,) array"
-    arr = np.asarray(discount, dtype=object if isinstance(discount, (str, bytes)) else None)
+    try:
+        arr = np.asarray(discount, dtype=object if isinstance(discount, (str, bytes)) else None)
+    except ValueError:  # a ragged nesting
+        arr = np.asarray(None)
     if arr.dtype.kind not in "iuf" or arr.ndim > 2:
         raise invalid_type("discount", f"{want} of numbers", discount)
     shapes = [(3,), (order, 3)] if modified else [(), (order,)]

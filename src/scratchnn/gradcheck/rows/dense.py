@@ -10,7 +10,7 @@ from functools import partial
 import numpy as np
 
 from ... import nn, ops
-from ...models import BagOfWordsClassifier, FullyConnectedNet
+from ...models import FullyConnectedNet
 from .base import F64, ModuleRow, OpRow, args, away_from_zero, randn
 
 
@@ -188,8 +188,6 @@ MODULE_ROWS = [
     ModuleRow("Sequential-Linear-ReLU-Linear", relu_mlp),
     ModuleRow("FullyConnectedNet", fc_net),
     # integer ids have no gradient: the table's rows (all of them) are checked; padding_idx is no derivative
-    ModuleRow("BagOfWordsClassifier", lambda r: (BagOfWordsClassifier(6, 3, normalize=True, dtype=F64, rng=r),
-                                                 (r.integers(0, 6, (4, 5)),))),
     ModuleRow("Embedding", lambda r: (nn.Embedding(7, 4, dtype=F64, rng=r), (r.integers(0, 7, (4, 3)),))),
     ModuleRow("Embedding-1d_frequent_ids", lambda r: (nn.Embedding(3, 4, dtype=F64, rng=r), (r.integers(0, 3, 30),))),
     # losses: (input, target); check_module differentiates the input only (the target is input1, never checked)
