@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: demo test bench lint data venv clean
+.PHONY: demo test bench lint data text-data venv clean
 
 # the library and its runtime dependencies
 $(VENV)/.base: pyproject.toml
@@ -29,6 +29,19 @@ data: $(VENV)/.base
 	  echo "make: installing the Debian package dataset-fashion-mnist"; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq dataset-fashion-mnist >/dev/null && \
 	  $(PY) -m scratchnn data fashion-mnist --no-download; }
+
+# the English descriptions of Debian packages (the text areas' corpus): parse apt's lists into the user cache
+# and print the counts; where the lists lack them, fetch them with apt-get as root (or passwordless sudo)
+APT_LISTS := /var/lib/apt/lists
+text-data: $(VENV)/.base
+	@if ! ls $(APT_LISTS)/*_i18n_Translation-en* >/dev/null 2>&1; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then SUDO=""; \
+	  elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+	  else echo "make: $(APT_LISTS) has no English package descriptions: run 'apt-get -o Acquire::Languages=en update' as root (on Debian or Ubuntu), then 'make text-data' again" >&2; exit 1; fi; \
+	  echo "make: fetching the English package descriptions (apt-get -o Acquire::Languages=en update)"; \
+	  $$SUDO apt-get -o Acquire::Languages=en update -qq || exit 1; \
+	fi; \
+	$(PY) -m scratchnn data debian --lists-dir $(APT_LISTS)
 
 # the MLP (area 1, about 0.89 in under a minute) and the CNN (area 4, about 0.91 in about 4 minutes)
 demo: data

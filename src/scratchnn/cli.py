@@ -4,6 +4,8 @@
     scratchnn train mlp --resume runs/my-mlp
     scratchnn gradcheck
     scratchnn data fashion-mnist
+    scratchnn data debian
+    scratchnn sample runs/char-rnn-2026-12-07-0130 --prompt "This package" --temperature 0.8
 
 Errors end in one line, never a traceback: bad flag values and other bad input with exit status 2,
 a run that fails on the way (it diverged, a file could not be written or read) with exit status 1.
@@ -18,6 +20,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from ._validate import nonneg_float, nonneg_int
 from ._version import __version__
 
 
@@ -39,11 +42,33 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser(
         "data",
         help="find or download a dataset",
-        description="Find a dataset (or download it, checksum-verified) and print where it is.",
+        description="Find a dataset (or download it, checksum-verified) and print where it is. "
+        "'debian' reads the English package descriptions from apt's lists, caches them and prints their counts.",
     )
-    data.add_argument("name", choices=("fashion-mnist", "mnist", "cifar10"))
-    data.add_argument("--root", default=None, metavar="DIR", help="look here first")
-    data.add_argument("--no-download", action="store_true", help="only look, never download")
+    data.add_argument("name", choices=("fashion-mnist", "mnist", "cifar10", "debian"))
+    data.add_argument("--root", default=None, metavar="DIR", help="look here first (image datasets)")
+    data.add_argument("--no-download", action="store_true", help="only look, never download (image datasets)")
+    data.add_argument("--path", default=None, metavar="FILE", help="debian: a Translation-en file to read")
+    data.add_argument("--lists-dir", default=None, metavar="DIR", help="debian: apt's lists folder")
+    data.add_argument("--no-cache", action="store_true", help="debian: parse the lists, write no cache")
+
+    sample = sub.add_parser(
+        "sample",
+        help="print text from a trained character-level language model",
+        description="Print text drawn from the model of a finished `scratchnn train char-rnn` run, one character "
+        "at a time from softmax(scores / temperature), after a prompt.",
+    )
+    sample.add_argument("run", metavar="RUN_DIR", help="the run folder of `scratchnn train char-rnn`")
+    sample.add_argument("--prompt", default="This package ", help="text to start from (default: 'This package ')")
+    sample.add_argument("--length", type=nonneg_int, default=400, help="characters to draw (default: 400)")
+    sample.add_argument(
+        "--temperature",
+        type=nonneg_float,
+        default=0.8,
+        help="softmax temperature: lower is safer, higher more varied, 0 always the most likely (default: 0.8)",
+    )
+    sample.add_argument("--seed", type=nonneg_int, default=0, help="random seed (default: 0)")
+    sample.add_argument("--until-end", action="store_true", help="stop at the end of a description")
 
     from .experiments.harness.cli import add_parser as add_experiment_parser
 
@@ -67,9 +92,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .experiments.harness.cli import run_from_args as run_experiment_from_args
 
             return run_experiment_from_args(args)
-        if args.command == "data":
-            from .data import ensure_dataset
+        if args.command == "sample":
+            from .recipes.char_rnn import sample_text
 
+            print(sample_text(args.run, args.prompt, args.length, args.temperature, args.seed, args.until_end))
+            return 0
+        if args.command == "data":
+            from .data import debian_report, ensure_dataset
+
+            if args.name == "debian":
+                if args.root is not None:
+                    raise ValueError("--root is for the image datasets; for debian use --path or --lists-dir")
+                lists_dir = {} if args.lists_dir is None else {"lists_dir": args.lists_dir}
+                print(debian_report(args.path, cache=not args.no_cache, **lists_dir))
+                return 0
+            if args.path is not None or args.lists_dir is not None or args.no_cache:
+                raise ValueError("--path, --lists-dir and --no-cache are for debian only")
             path = ensure_dataset(args.name, root=args.root, download=not args.no_download)
             print(path)
             return 0

@@ -30,10 +30,13 @@ def test_gradcheck_op(row: OpRow) -> None:
 
 @pytest.mark.parametrize("row", MODULE_ROWS, ids=[row.id for row in MODULE_ROWS])
 def test_gradcheck_module(row: ModuleRow) -> None:
-    module, _ = row.make(np.random.default_rng(0))
+    module, inputs = row.make(np.random.default_rng(0))
     errors = run_module_row(row)
-    # the input and every parameter were checked
-    assert set(errors) == {"input0"} | {name for name, _ in module.named_parameters()}
+    # the input (unless it is integer ids, which have no gradient), any further differentiable inputs (a
+    # recurrent module's h0) and every parameter were checked
+    checked_inputs = {k for k in errors if k.startswith("input")}
+    assert ("input0" in checked_inputs) == (inputs[0].dtype.kind == "f")
+    assert set(errors) == checked_inputs | {name for name, _ in module.named_parameters()}
     assert max(errors.values()) < row.tol, errors
 
 
@@ -43,8 +46,13 @@ def test_row_ids_are_unique(rows: list[OpRow] | list[ModuleRow]) -> None:
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
 
 
-# ops/normalization.py holds the standardization and checks the norm ops share, no op pair of its own
-OPS_FILES = [m.name for m in pkgutil.iter_modules(ops.__path__) if m.name[0] != "_" and m.name != "normalization"]
+# every ops file, in area folders too (recurrent.rnn, ...); ops/normalization.py holds the standardization and
+# checks the norm ops share, no op pair of its own
+OPS_FILES = [
+    m.name.removeprefix("scratchnn.ops.")
+    for m in pkgutil.walk_packages(ops.__path__, "scratchnn.ops.")
+    if not m.ispkg and "._" not in m.name and not m.name.endswith(".normalization")
+]
 
 
 @pytest.mark.parametrize("name", OPS_FILES)

@@ -19,6 +19,22 @@ from scratchnn import models, nn
 
 Row = tuple[str, Callable[[], nn.Module], tuple[int, ...], tuple[int, ...]]
 
+
+class _First(nn.Module):
+    """The first output of a module with several (RNN: output, h_n; LSTMCell: h, c), the others' gradients zero."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out = self.inner(x)
+        return out[0] if isinstance(out, tuple) else out
+
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        return self.inner.backward(grad_out, input_grad=input_grad)
+
+
 ROWS: list[Row] = [
     # (name, factory, good input shape, bad input shape)
     ("Linear", lambda: nn.Linear(6, 4), (5, 6), (5, 7)),
@@ -48,6 +64,15 @@ ROWS: list[Row] = [
         (2, 2, 5, 7),
         (2, 5, 7),
     ),
+    # recurrent layers (dropout between their layers: train mode draws masks) and cells
+    # (batch_first: the tables' empty-batch checks cut the first axis)
+    ("RNN", lambda: _First(nn.RNN(6, 4, 2, dropout=0.3, bidirectional=True, batch_first=True)), (3, 5, 6), (3, 5, 7)),
+    ("RNN-relu", lambda: _First(nn.RNN(6, 4, nonlinearity="relu", batch_first=True)), (3, 5, 6), (3, 5, 5)),
+    ("LSTM", lambda: _First(nn.LSTM(6, 4, num_layers=3, dropout=0.3, batch_first=True)), (3, 5, 6), (3, 5, 7)),
+    ("GRU", lambda: _First(nn.GRU(6, 4, 2, dropout=0.5, bidirectional=True, batch_first=True)), (3, 5, 6), (3, 5, 5)),
+    ("RNNCell", lambda: nn.RNNCell(6, 4), (5, 6), (5, 7)),
+    ("LSTMCell", lambda: _First(nn.LSTMCell(6, 4)), (5, 6), (5, 7)),
+    ("GRUCell", lambda: nn.GRUCell(6, 4), (5, 6), (5, 7)),
     # models are Modules too (models/convnet.py): conv-BN-ReLU-pool blocks, dropout, a hidden Linear
     (
         "ConvNet",

@@ -35,6 +35,11 @@ CASES: dict[str, tuple[Callable[..., Any], Callable[..., Any] | None, tuple[np.n
     "mse_loss": (ops.mse_loss, None, (X, X[::-1].copy()), {"reduction": "none", "dloss": X}),
     "bce_with_logits_loss": (ops.bce_with_logits_loss, None, (30 * X, np.abs(X) / 3),
                              {"weight": X[:1], "pos_weight": W3}),
+    "word_embedding": (ops.word_embedding_forward, ops.word_embedding_backward, (np.array([[0, 2], [2, 3]]), X), {}),
+    "temporal_affine": (ops.temporal_affine_forward, ops.temporal_affine_backward,
+                        (R.standard_normal((2, 3, 6)), W65, B5), {}),
+    "temporal_softmax_loss": (ops.temporal_softmax_loss, None, (X.reshape(2, 2, 3), Y4.reshape(2, 2) % 3,
+                              np.array([[True, False], [True, True]])), {}),
 }  # fmt: skip
 
 

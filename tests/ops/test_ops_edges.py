@@ -7,6 +7,7 @@ parameters and ``dout`` / ``dloss`` share one dtype, float32 or float64.
 
 from __future__ import annotations
 
+import inspect
 import re
 from typing import Any
 
@@ -14,12 +15,16 @@ import numpy as np
 import pytest
 
 from scratchnn import ops
+from scratchnn.gradcheck import split_forward
 from scratchnn.gradcheck.rows import OP_ROWS, OpRow
 
 OPS = [row for row in OP_ROWS if not row.loss]
 LOSSES = [row for row in OP_ROWS if row.loss]
-BATCHED = ("x", "y")  # the arguments with a batch axis; the others are parameters
+# the arguments with a batch axis (recurrent states, sequence lengths and masks too); the others are parameters
+BATCHED = ("x", "y", "h0", "c0", "prev_h", "prev_c", "lengths", "mask")
 BAD_DTYPES = [np.float16, np.int32, np.complex128, object, np.bool_]
+# rows whose x is integer ids (word_embedding): x has no gradient, its dtype checks are its own (test_embedding.py)
+FLOAT_X = [row for row in OP_ROWS if row.make(np.random.default_rng(0))["x"].dtype.kind == "f"]
 
 
 def _ids(rows: list[OpRow]) -> list[str]:
@@ -41,7 +46,15 @@ def _cast(value: Any, dtype: Any) -> Any:
 
 
 def _call(row: OpRow, arrays: dict[str, np.ndarray], dtype: Any = np.float64, **extra: Any) -> Any:
-    return row.forward(*arrays.values(), **_cast(row.kwargs, dtype), **extra)
+    kwargs = _cast(row.kwargs, dtype)
+    n = arrays["x"].shape[0]
+    kwargs = {k: v[:n] if k in BATCHED and isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    return row.forward(*arrays.values(), **kwargs, **extra)
+
+
+def _dout_name(row: OpRow) -> str:
+    """What the backward calls its (first) upstream gradient: ``dout``, or ``dh`` / ``dnext_h`` (recurrent ops)."""
+    return next(iter(inspect.signature(row.backward).parameters))  # type: ignore[arg-type]
 
 
 def _needs_samples(row: OpRow) -> bool:
@@ -64,9 +77,8 @@ def test_empty_batch(row: OpRow) -> None:
         with pytest.raises(ValueError, match=r"^Invalid shape for `(x|weight)`: expected .*\(0, "):
             _call(row, arrays)
         return
-    out, second = _call(row, arrays)
     if row.loss:
-        loss, dx = out, second
+        loss, dx = _call(row, arrays)
         reduction = row.kwargs.get("reduction", "mean")
         if reduction == "mean":
             assert np.isnan(loss)  # 0 / 0, as torch
@@ -76,10 +88,13 @@ def test_empty_batch(row: OpRow) -> None:
             assert loss.shape == arrays["y"].shape  # (0,) labels, or the input's shape
         assert dx.shape == arrays["x"].shape and dx.dtype == np.float64
         return
-    assert out.shape[0] == 0 and out.dtype == np.float64
-    grads = row.backward(np.zeros_like(out), second)
+    outs, cache = split_forward(_call(row, arrays))
+    assert all(out.shape[0] == 0 and out.dtype == np.float64 for out in outs)
+    grads = row.backward(*(np.zeros_like(out) for out in outs), cache)
     grads = grads if isinstance(grads, tuple) else (grads,)
-    for (name, a), g in zip(arrays.items(), grads, strict=False):
+    # one gradient per array, or per floating array when integer ids have none (as check_op pairs them)
+    named = [(k, a) for k, a in arrays.items() if len(grads) == len(arrays) or a.dtype.kind == "f"]
+    for (name, a), g in zip(named, grads, strict=False):
         if name in BATCHED:
             assert g.shape == a.shape and g.dtype == np.float64, name
         elif g is not None:
@@ -88,26 +103,28 @@ def test_empty_batch(row: OpRow) -> None:
 
 @pytest.mark.parametrize("row", OPS, ids=_ids(OPS))
 def test_wrong_dout_shape(row: OpRow) -> None:
-    out, cache = _call(row, _inputs(row))
-    text = f"Invalid shape for `dout`: expected {out.shape}, the forward output's shape. Received: dout.shape="
+    (out, *rest), cache = split_forward(_call(row, _inputs(row)))
+    name, others = _dout_name(row), [np.zeros_like(o) for o in rest]  # the other outputs' gradients are right
+    text = f"Invalid shape for `{name}`: expected {out.shape}, the forward output's shape. Received: {name}.shape="
     for bad in [(out.shape[0] + 1, *out.shape[1:]), out.shape[::-1] + (1,), (out.size,)]:
         with pytest.raises(ValueError, match=msg(text + str(bad))):
-            row.backward(np.zeros(bad), cache)
+            row.backward(np.zeros(bad), *others, cache)
 
 
 @pytest.mark.parametrize("dtype", [*BAD_DTYPES, np.float32], ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("row", OPS, ids=_ids(OPS))
 def test_wrong_dout_dtype(row: OpRow, dtype: Any) -> None:
-    out, cache = _call(row, _inputs(row))  # float64: a float32 dout is as wrong as an int one
-    text = "Invalid dtype for `dout`: expected float64, the forward output's dtype. Received: dout.dtype="
+    (out, *rest), cache = split_forward(_call(row, _inputs(row)))  # float64: a float32 dout is as wrong as an int one
+    name, others = _dout_name(row), [np.zeros_like(o) for o in rest]
+    text = f"Invalid dtype for `{name}`: expected float64, the forward output's dtype. Received: {name}.dtype="
     with pytest.raises(TypeError, match=msg(text + np.dtype(dtype).name)):
-        row.backward(np.zeros(out.shape, dtype), cache)
-    with pytest.raises(TypeError, match=r"^Invalid type for `dout`: expected a numpy.ndarray .* of type list$"):
-        row.backward(out.tolist(), cache)
+        row.backward(np.zeros(out.shape, dtype), *others, cache)
+    with pytest.raises(TypeError, match=rf"^Invalid type for `{name}`: expected a numpy.ndarray .* of type list$"):
+        row.backward(out.tolist(), *others, cache)
 
 
 @pytest.mark.parametrize("dtype", BAD_DTYPES, ids=lambda d: np.dtype(d).name)
-@pytest.mark.parametrize("row", OP_ROWS, ids=_ids(OP_ROWS))
+@pytest.mark.parametrize("row", FLOAT_X, ids=_ids(FLOAT_X))
 def test_x_of_another_dtype_is_a_type_error(row: OpRow, dtype: Any) -> None:
     arrays = _inputs(row)
     arrays["x"] = arrays["x"].astype(dtype)
@@ -116,20 +133,21 @@ def test_x_of_another_dtype_is_a_type_error(row: OpRow, dtype: Any) -> None:
         _call(row, arrays)
 
 
-MIXED = [row for row in OP_ROWS if any(k not in BATCHED for k in row.make(np.random.default_rng(0)))]
+MIXED = [row for row in FLOAT_X if any(k not in BATCHED for k in row.make(np.random.default_rng(0)))]
 
 
 @pytest.mark.parametrize("row", MIXED, ids=_ids(MIXED))
 def test_mixed_dtypes_are_a_type_error_not_an_upcast(row: OpRow) -> None:
-    """x float32 with float64 parameters: the first parameter is named (NumPy would upcast the output)."""
+    """x (and the other batched arrays) float32 with float64 parameters: the first parameter is named (NumPy would
+    upcast the output)."""
     arrays = _inputs(row)
-    arrays["x"] = arrays["x"].astype(np.float32)
+    arrays |= {k: _cast(v, np.float32) for k, v in arrays.items() if k in BATCHED}
     first = next(k for k in arrays if k not in BATCHED)
     text = f"Invalid dtype for `{first}`: expected float32 to match x. Received: {first}.dtype=float64"
     with pytest.raises(TypeError, match=msg(text)):
         _call(row, arrays)
-    out, _ = _call(row, _cast(arrays, np.float32), np.float32)
-    assert out.dtype == np.float32
+    outs, _ = split_forward(_call(row, _cast(arrays, np.float32), np.float32))
+    assert all(out.dtype == np.float32 for out in outs)
 
 
 @pytest.mark.parametrize("row", LOSSES, ids=_ids(LOSSES))

@@ -20,6 +20,7 @@ __all__ = [
     "eval_numerical_gradient_array",
     "check_op",
     "check_module",
+    "split_forward",
 ]
 
 
@@ -79,6 +80,19 @@ def _as_float64(name: str, a: Any) -> np.ndarray:
     return a.astype(np.float64) if a.dtype.kind == "f" else a
 
 
+def split_forward(result: tuple[Any, ...]) -> tuple[tuple[np.ndarray, ...], Any]:
+    """An op forward's result as (outputs, cache).
+
+    Ops return ``(out, cache)``; ops with several outputs return them before the cache,
+    ``(next_h, next_c, cache)``, or as one tuple, ``((h, h_n), cache)``; their backward takes one upstream
+    gradient per output, in order, then the cache: ``backward(dh, dh_n, cache)``.
+    """
+    *outs, cache = result
+    if len(outs) == 1 and isinstance(outs[0], tuple):
+        outs = list(outs[0])
+    return tuple(outs), cache
+
+
 def check_op(
     forward: Callable[..., Any],
     backward: Callable[..., Any],
@@ -94,10 +108,13 @@ def check_op(
 
     ``inputs`` maps the forward's positional array arguments, in order, to values (cast to
     float64). For an ordinary op, ``backward(dout, cache)`` is checked with a random Gaussian
-    ``dout``; for a loss (``loss=True``) the forward returns ``(loss, dx)`` and only the first
+    ``dout`` (one per output for an op with several, :func:`split_forward`, and sum_k dout_k . out_k
+    differentiated); for a loss (``loss=True``) the forward returns ``(loss, dx)`` and only the first
     input is differentiated; a loss that takes an upstream gradient ``dloss`` (scratchnn's losses)
     gets a random one of the loss's shape unless ``kwargs`` gives it, and ``sum(dloss * loss)`` is
-    differentiated. ``wrt`` limits which inputs are checked (integer labels never are).
+    differentiated. ``wrt`` limits which inputs are checked (integer labels and ids never are). A
+    backward returns a gradient per forward array, or one per floating array when it returns fewer
+    (``word_embedding_backward`` returns dW only: the ids have none).
     """
     kwargs = dict(kwargs or {})
     names = list(inputs)
@@ -123,14 +140,21 @@ def check_op(
             errors[k] = rel_error(analytic[k], num)
         return errors
 
-    out, cache = call()
-    dout = rng.standard_normal(np.shape(out))
-    grads = backward(dout, cache)
+    outs, cache = split_forward(call())
+    douts = [rng.standard_normal(np.shape(out)) for out in outs]
+    grads = backward(*douts, cache)
     if not isinstance(grads, tuple):
         grads = (grads,)
-    analytic = dict(zip(names, grads, strict=False))
+    # a backward returns one gradient per forward array, or (word_embedding_backward) one per floating array
+    floats = [k for k in names if arrays[k].dtype.kind == "f"]
+    analytic = dict(zip(names if len(grads) == len(names) else floats, grads, strict=False))
+
+    def flat_outputs(_: np.ndarray) -> np.ndarray:  # every output, raveled end to end
+        return np.concatenate([np.ravel(out) for out in split_forward(call())[0]])
+
+    dflat = np.concatenate([d.ravel() for d in douts])
     for k in wrt:
-        num = eval_numerical_gradient_array(lambda _: call()[0], arrays[k], dout, h=h)
+        num = eval_numerical_gradient_array(flat_outputs, arrays[k], dflat, h=h)
         errors[k] = rel_error(analytic[k], num)
     return errors
 

@@ -1,5 +1,8 @@
 """Assembled networks, one file per area, each a Module that also keeps the course contract."""
 
+from .bag_of_words import BagOfWordsClassifier, NGramFeatures, bag_of_words
+from .char_ngram import CharNGram
+from .char_ngram_tune import NGramTuning, tune_char_ngram
 from .convnet import ConvNet
 from .fc_net import FullyConnectedNet
 from .three_layer_convnet import ThreeLayerConvNet
@@ -8,3 +11,13 @@ __all__ = ["FullyConnectedNet"]
 
 # convolutional networks (models/three_layer_convnet.py, models/convnet.py)
 __all__ += ["ThreeLayerConvNet", "ConvNet"]
+
+# recurrent networks (models/sequence_classifier.py, models/char_rnn.py)
+from .char_rnn import CharRNN  # noqa: E402
+from .sequence_classifier import RecurrentClassifier  # noqa: E402
+
+__all__ += ["RecurrentClassifier", "CharRNN"]
+
+# baselines of the text areas: a count-based character model (models/char_ngram.py, char_ngram_tune.py)
+# and logistic regression on a bag of n-grams (models/bag_of_words.py)
+__all__ += ["CharNGram", "NGramTuning", "tune_char_ngram", "BagOfWordsClassifier", "NGramFeatures", "bag_of_words"]

@@ -25,6 +25,7 @@ from .batchnorm import (
 from .conv import conv_backward, conv_backward_fast, conv_forward, conv_forward_fast
 from .conv_naive import conv_backward_naive, conv_forward_naive
 from .dropout import dropout_backward, dropout_forward
+from .embedding import word_embedding_backward, word_embedding_forward
 from .groupnorm import spatial_groupnorm_backward, spatial_groupnorm_forward
 from .layernorm import layernorm_backward, layernorm_forward
 from .losses import multi_margin_loss, softmax_loss, svm_loss
@@ -45,6 +46,27 @@ from .pool_naive import (
     max_pool_backward_naive,
     max_pool_forward_naive,
 )
+from .recurrent import (
+    gru_backward,
+    gru_forward,
+    gru_layer_backward,
+    gru_layer_forward,
+    gru_step_backward,
+    gru_step_forward,
+    lstm_backward,
+    lstm_forward,
+    lstm_layer_backward,
+    lstm_layer_forward,
+    lstm_step_backward,
+    lstm_step_forward,
+    rnn_backward,
+    rnn_forward,
+    rnn_layer_backward,
+    rnn_layer_forward,
+    rnn_step_backward,
+    rnn_step_forward,
+)
+from .temporal import temporal_affine_backward, temporal_affine_forward, temporal_softmax_loss
 
 __all__ = [
     "affine_forward",
@@ -82,3 +104,15 @@ __all__ += ["conv_forward_fast", "conv_backward_fast"]
 __all__ += ["max_pool_forward_naive", "max_pool_backward_naive", "avg_pool_forward_naive", "avg_pool_backward_naive"]
 __all__ += ["max_pool_forward", "max_pool_backward", "max_pool_forward_fast", "max_pool_backward_fast"]
 __all__ += ["avg_pool_forward", "avg_pool_backward", "adaptive_avg_pool_forward", "adaptive_avg_pool_backward"]
+
+# embeddings and temporal layers (ops/embedding.py, ops/temporal.py)
+__all__ += ["word_embedding_forward", "word_embedding_backward"]
+__all__ += ["temporal_affine_forward", "temporal_affine_backward", "temporal_softmax_loss"]
+
+# recurrent: vanilla RNN, LSTM, GRU (ops/recurrent/)
+__all__ += ["rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward"]
+__all__ += ["rnn_layer_forward", "rnn_layer_backward"]
+__all__ += ["lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward"]
+__all__ += ["lstm_layer_forward", "lstm_layer_backward"]
+__all__ += ["gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward"]
+__all__ += ["gru_layer_forward", "gru_layer_backward"]

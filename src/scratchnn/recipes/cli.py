@@ -16,7 +16,13 @@ import signal
 __all__ = ["RECIPES", "add_parser", "run_from_args"]
 
 #: model name -> the module behind ``scratchnn train <name>`` (imported to build the parser: keep them light)
-RECIPES = {"mlp": "scratchnn.recipes.mlp", "cnn": "scratchnn.recipes.cnn"}
+RECIPES = {
+    "mlp": "scratchnn.recipes.mlp",
+    "cnn": "scratchnn.recipes.cnn",
+    "rnn": "scratchnn.recipes.rnn",
+    "char-rnn": "scratchnn.recipes.char_rnn",
+    "sections": "scratchnn.recipes.sections",
+}
 
 _DEFAULTS = "recipe_defaults"  # where the parsed args keep the recipe's defaults until run_from_args
 

@@ -11,33 +11,22 @@ from __future__ import annotations
 
 import argparse
 import math
-from typing import Any
 
 import numpy as np
 
 from .. import _config
 from .._validate import positive_int, probability
-from .common import add_training_flags, hold_out_validation, make_optimizer, make_scheduler
+from .common import (
+    add_image_dataset_flags,
+    add_training_flags,
+    hold_out_validation,
+    load_images,
+    make_optimizer,
+    make_scheduler,
+)
 from .session import Session
 
-__all__ = ["add_parser", "run_from_args", "load_images"]
-
-DATASETS = ("fashion-mnist", "mnist", "synthetic")  # see load_images
-
-
-def load_images(name: str, root: str | None, rng: np.random.Generator) -> tuple[Any, ...]:
-    """X_train, y_train, X_test, y_test as (N, C, H, W) float32 images, and the class names."""
-    from ..data import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist
-    from ..data.synthetic import BAR_CLASSES, make_bars
-
-    if name == "fashion-mnist":
-        return (*load_fashion_mnist(root), FASHION_MNIST_CLASSES)
-    if name == "mnist":
-        return (*load_mnist(root), tuple(str(d) for d in range(10)))
-    if name == "synthetic":
-        X, y = make_bars(800, rng=rng)
-        return X[:600], y[:600], X[600:], y[600:], BAR_CLASSES
-    raise ValueError(f"Invalid value for `dataset`: expected fashion-mnist, mnist or synthetic. Received: {name!r}")
+__all__ = ["add_parser", "run_from_args"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,19 +38,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "folder with config.json, metrics.jsonl, checkpoints/, curves.png, results.json (with the confusion "
         "matrix), confusion_matrix.png and filters.png (the first layer's filters).",
     )
-    p.add_argument(
-        "--dataset",
-        choices=DATASETS,
-        default="fashion-mnist",
-        help="fashion-mnist (default), mnist, or synthetic (oriented bars on noise, 12x12, no download)",
-    )
-    p.add_argument(
-        "--data-root",
-        default=None,
-        metavar="DIR",
-        help="folder holding the dataset files (default: $SCRATCHNN_DATA, the user cache, "
-        "the Debian package folder, then download)",
-    )
+    add_image_dataset_flags(p, "oriented bars on noise, 12x12")
     p.add_argument(
         "--channels",
         type=positive_int,

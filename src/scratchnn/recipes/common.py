@@ -10,15 +10,19 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .._validate import nonneg_float, nonneg_int, positive_float, positive_int
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from ..optim import Optimizer
     from ..optim.lr_scheduler import LRScheduler
 
 __all__ = [
+    "IMAGE_DATASETS",
+    "add_image_dataset_flags",
+    "add_text_flags",
+    "load_images",
     "OPTIMIZERS",
     "add_training_flags",
     "check_new_run_dir",
@@ -27,10 +31,62 @@ __all__ = [
     "make_scheduler",
 ]
 
+IMAGE_DATASETS = ("fashion-mnist", "mnist", "synthetic")  # see load_images
+
+
+def load_images(name: str, root: str | None, rng: np.random.Generator) -> tuple[Any, ...]:
+    """X_train, y_train, X_test, y_test as (N, C, H, W) float32 images, and the class names.
+
+    'synthetic' is 800 oriented bars on noise (12 x 12), a task learned in seconds with no download.
+    """
+    from ..data import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist
+    from ..data.synthetic import BAR_CLASSES, make_bars
+
+    if name == "fashion-mnist":
+        return (*load_fashion_mnist(root), FASHION_MNIST_CLASSES)
+    if name == "mnist":
+        return (*load_mnist(root), tuple(str(d) for d in range(10)))
+    if name == "synthetic":
+        X, y = make_bars(800, rng=rng)
+        return X[:600], y[:600], X[600:], y[600:], BAR_CLASSES
+    raise ValueError(f"Invalid value for `dataset`: expected fashion-mnist, mnist or synthetic. Received: {name!r}")
+
+
+def add_image_dataset_flags(p: argparse.ArgumentParser, synthetic_help: str) -> None:
+    """``--dataset`` (one of :data:`IMAGE_DATASETS`) and ``--data-root``."""
+    p.add_argument(
+        "--dataset",
+        choices=IMAGE_DATASETS,
+        default="fashion-mnist",
+        help=f"fashion-mnist (default), mnist, or synthetic ({synthetic_help}, no download)",
+    )
+    p.add_argument(
+        "--data-root",
+        default=None,
+        metavar="DIR",
+        help="folder holding the dataset files (default: $SCRATCHNN_DATA, the user cache, "
+        "the Debian package folder, then download)",
+    )
+
+
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 
 
-def add_training_flags(p: argparse.ArgumentParser, *, kind: str, lr: float, epochs: int, seed_help: str) -> None:
+def add_text_flags(p: argparse.ArgumentParser) -> None:
+    """``--path`` and ``--lists-dir``: where the Debian descriptions come from."""
+    p.add_argument(
+        "--path", default=None, metavar="FILE", help="a Translation-en file to read instead of apt's lists"
+    )  # fmt: skip
+    p.add_argument(
+        "--lists-dir", default="/var/lib/apt/lists", metavar="DIR",
+        help="apt's lists folder (default: /var/lib/apt/lists; fill it with "
+        "`apt-get -o Acquire::Languages=en update`)",
+    )  # fmt: skip
+
+
+def add_training_flags(
+    p: argparse.ArgumentParser, *, kind: str, lr: float, epochs: int, seed_help: str, clip: float | None = None
+) -> None:
     """The optimizer, schedule, clipping, length, validation, seed, output and resume flags of a recipe."""
     p.add_argument(
         "--optimizer",
@@ -54,9 +110,10 @@ def add_training_flags(p: argparse.ArgumentParser, *, kind: str, lr: float, epoc
     p.add_argument(
         "--clip-grad-norm",
         type=positive_float,
-        default=None,
+        default=clip,
         metavar="MAX_NORM",
-        help="clip the global L2 norm of the gradients to MAX_NORM before each step (default: no clipping)",
+        help="clip the global L2 norm of the gradients to MAX_NORM before each step (default: "
+        + ("no clipping)" if clip is None else f"{clip:g})"),
     )
     p.add_argument("--epochs", type=positive_int, default=epochs, help=f"training epochs (default: {epochs})")
     p.add_argument("--batch-size", type=positive_int, default=128, help="minibatch size (default: 128)")

@@ -2,6 +2,7 @@
 
 from ..figures.history import plot_history
 from .augment import RandomHorizontalFlip
+from .bptt import stream_batches, truncated_bptt_epoch
 from .callbacks import Callback, EarlyStopping, ModelCheckpoint
 from .checkpoint import load_checkpoint, save_checkpoint
 from .divergence import TrainingDiverged
@@ -27,4 +28,6 @@ __all__ = [
     "read_jsonl",
     "plot_history",
     "accuracy",
+    "stream_batches",
+    "truncated_bptt_epoch",
 ]

@@ -63,6 +63,12 @@ EXPERIMENTS: dict[str, ExperimentInfo] = {
         "~3 s",
         "~40 s",
     ),
+    "rnn-gradients": ExperimentInfo(
+        "scratchnn.experiments.rnn_gradients",
+        "vanishing/exploding gradients through time over weight and bias scales; RNN vs LSTM vs GRU; running mean",
+        "~10 s",
+        "~10 min",
+    ),
 }
 
 

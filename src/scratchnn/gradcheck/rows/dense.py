@@ -1,5 +1,6 @@
-"""Gradient-check rows of the dense area: affine, activations, softmax, the losses; Linear, the containers,
-the activation and loss modules, ``FullyConnectedNet`` (ops/affine.py, activations.py, losses.py)."""
+"""Gradient-check rows of the dense area: affine, activations, softmax, the losses, the word embedding and
+the temporal layers; Linear, the containers, the activation and loss modules, Embedding, ``FullyConnectedNet``
+(ops/affine.py, activations.py, losses.py, embedding.py, temporal.py)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,21 @@ BCE_WEIGHT_FULL = np.linspace(0.5, 2.0, 12).reshape(4, 3)  # one weight per elem
 BCE_WEIGHT_ROW = np.array([[0.5], [2.0], [1.0], [3.0]])  # one per sample, broadcast over the 3 outputs
 POS_WEIGHT3 = np.array([0.3, 1.0, 4.0])
 
+
+def embedding_inputs(rng: np.random.Generator, shape: tuple[int, ...], V: int) -> dict[str, np.ndarray]:
+    """Ids with repeats (more ids than rows), and a table. Every id of a small V repeated ~10 times takes
+    the scatter's reduceat path for long runs as well as its rounds."""
+    return {"x": rng.integers(0, V, shape), "W": rng.standard_normal((V, 4))}
+
+
+def temporal_loss_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Scores, labels and a mask with masked steps in every sequence's tail and one in the middle."""
+    x, y = rng.standard_normal((3, 4, 5)), rng.integers(0, 5, (3, 4))
+    mask = np.arange(4)[None, :] < np.array([4, 2, 3])[:, None]  # (N, T): lengths 4, 2, 3
+    mask[0, 1] = False
+    return {"x": x, "y": y, "mask": mask}
+
+
 OP_ROWS = [
     OpRow("affine", ops.affine_forward, ops.affine_backward,
           lambda r: {"x": r.standard_normal((4, 2, 3)), "w": r.standard_normal((6, 5)), "b": r.standard_normal(5)}),
@@ -102,6 +118,13 @@ OP_ROWS = [
             (None, POS_WEIGHT3),
         )
     ],
+    OpRow("word_embedding", ops.word_embedding_forward, ops.word_embedding_backward,
+          lambda r: embedding_inputs(r, (4, 3), 7)),
+    OpRow("word_embedding-1d_frequent_ids", ops.word_embedding_forward, ops.word_embedding_backward,
+          lambda r: embedding_inputs(r, (30,), 3)),
+    OpRow("temporal_affine", ops.temporal_affine_forward, ops.temporal_affine_backward,
+          lambda r: {"x": r.standard_normal((2, 3, 4)), "w": r.standard_normal((4, 5)), "b": r.standard_normal(5)}),
+    OpRow("temporal_softmax_loss", ops.temporal_softmax_loss, None, temporal_loss_inputs, loss=True),
 ]  # fmt: skip
 
 
@@ -164,6 +187,9 @@ MODULE_ROWS = [
     ModuleRow("Identity", lambda r: (nn.Identity(), randn(r, 3, 4))),
     ModuleRow("Sequential-Linear-ReLU-Linear", relu_mlp),
     ModuleRow("FullyConnectedNet", fc_net),
+    # integer ids have no gradient: the table's rows (all of them) are checked; padding_idx is no derivative
+    ModuleRow("Embedding", lambda r: (nn.Embedding(7, 4, dtype=F64, rng=r), (r.integers(0, 7, (4, 3)),))),
+    ModuleRow("Embedding-1d_frequent_ids", lambda r: (nn.Embedding(3, 4, dtype=F64, rng=r), (r.integers(0, 3, 30),))),
     # losses: (input, target); check_module differentiates the input only (the target is input1, never checked)
     ModuleRow("CrossEntropyLoss", lambda r: (nn.CrossEntropyLoss(), args(class_inputs(r, None)))),
     ModuleRow("CrossEntropyLoss-sum-weight-ignore-ls0.2",

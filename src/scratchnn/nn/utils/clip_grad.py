@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from .._numerics import quiet_fp
-from .._validate import check_array, check_bool, check_float, check_iterable, invalid_type, invalid_value
-from .parameter import Param
+from ..._numerics import quiet_fp
+from ..._validate import check_array, check_bool, check_float, check_iterable, invalid_type, invalid_value
+from ..parameter import Param
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
 
