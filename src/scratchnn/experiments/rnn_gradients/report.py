@@ -29,6 +29,9 @@ def plot_heatmaps(config: Config, results: dict[str, Any]) -> Any:
         if len(config.weight_scales) > 1 and len(config.bias_scales) > 1 and z.min() < 0 < z.max():
             ax.contour(config.weight_scales, config.bias_scales, z, levels=[0.0], colors="k", linewidths=1)
         ax.set_xscale("log")
+        ticks = [t for t in (0.25, 0.5, 1.0, 2.0, 4.0) if min(config.weight_scales) <= t <= max(config.weight_scales)]
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks], minor=False)
+        ax.set_xticks([], minor=True)  # log-scale minor labels overlap
         ax.axvline(1.0, color="grey", ls=":", lw=1)
         ax.set(xlabel="weight scale (spectral radius of W_hh)", ylabel="bias scale", title=f"{name}, T = {config.T}")
     fig.colorbar(im, ax=axes, label="log10 ||dL/dh_1|| / ||dL/dh_T||  (black: 0)")
@@ -107,6 +110,10 @@ def running_mean_table(config: Config, results: dict[str, Any]) -> Table:
                 v = g[(cell, loss_on, T)]["mse_last"]
                 row.append(f"{v.mean():.2e}" + (f" ± {v.std():.1e}" if pm else ""))
             rows.append(row)
+    zero = [
+        np.mean([g[(c, o, T)]["zero"].mean() for c in config.rm_cells for o in ("all", "last")]) for T in config.rm_T
+    ]
+    rows.append(["predict 0", "-", *(f"{z:.2e}" for z in zero)])
     caption = (
         f"Test MSE at the last step (mean{' ± std' if pm else ''} over {config.rm_seeds} seed(s)); predicting 0 "
         f"scores the target's variance, about 1/T."
@@ -147,9 +154,11 @@ def report(config: Config, results: dict[str, Any]) -> Report:
     Tmax = max(config.rm_T)
     for cell in config.rm_cells:
         a, b = g[(cell, "all", Tmax)]["mse_last"].mean(), g[(cell, "last", Tmax)]["mse_last"].mean()
+        zero = g[(cell, "all", Tmax)]["zero"].mean()
         reading.append(
             f"- Running mean at T = {Tmax}, {cell.upper()}: test MSE at the last step {a:.2e} when trained on every "
-            f"step, {b:.2e} when trained on the last step only ({b / a:.1f}x)."
+            f"step, {b:.2e} when trained on the last step only ({b / a:.1f}x); predicting 0 scores {zero:.2e} "
+            f"({zero / min(a, b):.0f}x the better of the two)."
         )
     return Report(
         title="Gradients through time: vanishing, exploding, and what they do to learning",
