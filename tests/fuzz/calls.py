@@ -1,5 +1,8 @@
 """How a fuzz case draws a valid call of an op: its arguments (:class:`Call`), the parts in one dtype
-(:class:`Draw`), and the spec that pairs a forward with its backwards (:class:`OpSpec`)."""
+(:class:`Draw`), and the spec that pairs a forward with its backwards (:class:`OpSpec`); of a module: its
+constructor arguments and input (:class:`Case`, :class:`ModuleSpec`). A forward may return several
+outputs (an RNN's output and final states): :func:`split` and :func:`leaves` find them, :func:`assert_like`
+checks a gradient against what it differentiates."""
 
 from __future__ import annotations
 
@@ -10,7 +13,9 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from .props import FINITE_VALUES, LAYOUTS, make_array
+from scratchnn.nn.utils.rnn import PackedSequence
+
+from .props import FINITE_VALUES, LAYOUTS, is_finite, make_array
 
 Path = tuple[Any, ...]  # ("args", "bn_param", "running_mean"): where a value sits in a call
 
@@ -24,6 +29,7 @@ class Call:
     floats: tuple[Path, ...] = (("args", "x"),)  # the float arrays that share the call's dtype
     finite: bool = True  # finite input must give a finite output
     refuse: bool = False  # a valid-looking call the library must refuse (batch statistics of one value, ...)
+    state_shapes: tuple[tuple[int, ...], ...] = ()  # the shapes of the outputs after the first (h_n, c_n, next_c)
 
     def get(self, path: Path) -> Any:
         node: Any = {"args": self.args, "kwargs": self.kwargs}
@@ -91,3 +97,73 @@ class OpSpec:
 
 def nonfinite(*arrays: Any) -> bool:
     return any(isinstance(a, np.ndarray) and a.size and not np.isfinite(a).all() for a in arrays)
+
+
+def split(result: Any) -> tuple[tuple[Any, ...], Any]:
+    """(outputs, cache) of a forward's result: (out, cache), ((out, h_n, ...), cache) or (next_h, next_c, cache)."""
+    *first, cache = result
+    outs = first[0] if len(first) == 1 and isinstance(first[0], tuple) else tuple(first)
+    return tuple(outs), cache
+
+
+def leaves(value: Any) -> list[Any]:
+    """The arrays of a (nested) output or input, in order: a PackedSequence counts as its data."""
+    if isinstance(value, PackedSequence):
+        return [value.data]
+    if isinstance(value, (tuple, list)):
+        return [leaf for v in value for leaf in leaves(v)]
+    return [value]
+
+
+def assert_like(g: Any, like: Any, dtype: np.dtype[Any], finite: bool, what: str = "the input gradient") -> None:
+    """``g`` has the structure of ``like`` (None, an array, a PackedSequence, a tuple), shapes and ``dtype``."""
+    if like is None:
+        assert g is None, f"{what}: {type(g).__name__} for an input without a gradient"
+    elif isinstance(like, PackedSequence):
+        assert isinstance(g, PackedSequence), f"{what}: {type(g).__name__}, not a PackedSequence"
+        assert np.array_equal(g.batch_sizes, like.batch_sizes), f"{what}: other batch sizes"
+        assert_like(g.data, like.data, dtype, finite, what)
+    elif isinstance(like, tuple):
+        assert isinstance(g, tuple) and len(g) == len(like), f"{what}: {type(g).__name__} for a tuple of {len(like)}"
+        for gi, li in zip(g, like, strict=True):
+            assert_like(gi, li, dtype, finite, what)
+    else:
+        assert isinstance(g, np.ndarray) and g.shape == np.shape(like) and g.dtype == dtype, (
+            what,
+            type(g),
+            np.shape(g),
+        )
+        assert not finite or is_finite(g), f"{what}: non-finite for finite input"
+
+
+Shape = tuple[int, ...]
+
+
+@dataclass
+class Case:
+    kwargs: dict[str, Any]  # constructor arguments (all by keyword; ``args`` for the positional-only ones)
+    inputs: list[Any]  # forward's arguments
+    out_shape: Shape | None  # None: no forward (ModuleList)
+    args: tuple[Any, ...] = ()
+    train: bool | None = None  # the mode to run in (None: either)
+    refuse: bool = False  # the library must refuse this input (batch statistics of one value, NaN into a loss)
+    finite: bool = True  # finite input must give a finite output
+    state_shapes: tuple[Shape, ...] = ()  # the shapes of the outputs after the first (h_n, c_n)
+    ids: bool = False  # the first input is integer ids: no input gradient
+    hx: bool = False  # the second input is an initial state: with it, backward returns (d_input, d_hx)
+
+    def grad_like(self, inputs: list[Any]) -> Any:
+        """What the module's backward returns a gradient for: the input, (input, hx), or nothing (ids)."""
+        if self.ids:
+            return None
+        if self.hx and len(inputs) > 1 and inputs[1] is not None:
+            return (inputs[0], inputs[1])
+        return inputs[0]
+
+
+@dataclass(frozen=True)
+class ModuleSpec:
+    cls: type
+    make: Callable[[Draw], Case]
+    loss: bool = False
+    not_implemented: tuple[str, ...] = field(default_factory=tuple)  # options documented to raise NotImplementedError

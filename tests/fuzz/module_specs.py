@@ -2,8 +2,9 @@
 arguments, a valid input for them, and the documented output shape.
 
 ``test_nn.py`` fails for a public Module class that has no spec here, so a new area (RNN, attention, ...)
-adds its rows. A spec's ``make`` draws a :class:`Case`; ``inputs`` are the forward's arguments (a loss's
-input and target), ``refuse`` marks a valid-looking case the library must refuse.
+adds its rows (the sequence modules' are in recurrent_module_specs.py). A spec's ``make`` draws a
+:class:`Case`; ``inputs`` are the forward's arguments (a loss's input and target), ``refuse`` marks a
+valid-looking case the library must refuse.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,28 +19,8 @@ from hypothesis import strategies as st
 
 from scratchnn import models, nn
 
-from .calls import Draw
-
-Shape = tuple[int, ...]
-
-
-@dataclass
-class Case:
-    kwargs: dict[str, Any]  # constructor arguments (all by keyword; ``args`` for the positional-only ones)
-    inputs: list[Any]  # forward's arguments
-    out_shape: Shape | None  # None: no forward (ModuleList)
-    args: tuple[Any, ...] = ()
-    train: bool | None = None  # the mode to run in (None: either)
-    refuse: bool = False  # the library must refuse this input (batch statistics of one value, NaN into a loss)
-    finite: bool = True  # finite input must give a finite output
-
-
-@dataclass(frozen=True)
-class ModuleSpec:
-    cls: type
-    make: Callable[[Draw], Case]
-    loss: bool = False
-    not_implemented: tuple[str, ...] = field(default_factory=tuple)  # options documented to raise NotImplementedError
+from .calls import Case, Draw, ModuleSpec, Shape
+from .recurrent_module_specs import SPECS as RECURRENT_SPECS
 
 
 def _lead(d: Draw, max_dims: int = 2) -> Shape:
@@ -295,4 +275,5 @@ SPECS: list[ModuleSpec] = [
     ModuleSpec(models.FullyConnectedNet, fc_net),
     ModuleSpec(models.ThreeLayerConvNet, three_layer),
     ModuleSpec(models.ConvNet, convnet),
+    *RECURRENT_SPECS,
 ]

@@ -9,6 +9,7 @@ arguments it was given as they were.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,15 @@ IDS = [s.cls.__name__ for s in SPECS]
 
 
 def _construct(spec: ModuleSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = _try_construct(spec, args, kwargs)
+    for w in caught:  # a documented UserWarning (nn.RNN's dropout with one layer, as torch's) is no failure
+        assert issubclass(w.category, UserWarning), f"{w.category.__name__}: {w.message}"
+    return m
+
+
+def _try_construct(spec: ModuleSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     try:
         return spec.cls(*args, **kwargs)
     except NotImplementedError as e:

@@ -123,7 +123,7 @@ def test_clip_grad_norm(data: Any) -> None:
         return
     assert isinstance(total, float) and (total >= 0 or math.isnan(total)), total
     if finite and math.isfinite(total) and total > 0:
-        p = float(utils._norm_type(norm_type))
+        p = float(utils.clip_grad._norm_type(norm_type))
         after = utils.get_total_norm([q.grad for q in params], p)
         assert after <= max(max_norm, 0) * (1 + 1e-5) + 1e-6 or after <= total * (1 + 1e-5), (after, max_norm, total)
 

@@ -17,8 +17,9 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from scratchnn import models, nn
+from scratchnn.nn.utils.rnn import PackedSequence
 
-from .calls import Draw
+from .calls import Draw, assert_like, leaves
 from .module_specs import SPECS, Case, ModuleSpec
 from .props import (
     BAD_DTYPES,
@@ -68,33 +69,35 @@ def _params(m: nn.Module) -> dict[str, np.ndarray]:
     return {k: p.data for k, p in m.named_parameters()}
 
 
-def _check_grads(m: nn.Module, x: Any, dx: Any, dtype: np.dtype[Any], finite: bool) -> None:
-    assert isinstance(dx, np.ndarray) and dx.shape == x.shape and dx.dtype == dtype, (type(dx), np.shape(dx))
-    assert not finite or is_finite(dx), "a non-finite input gradient for finite input"
+def _check_grads(m: nn.Module, like: Any, dx: Any, dtype: np.dtype[Any], finite: bool) -> None:
+    """``dx`` is like ``like`` (the input, (input, hx), or None for ids); the parameters' gradients are theirs."""
+    assert_like(dx, like, dtype, finite)
     for name, p in m.named_parameters():
         assert p.grad.shape == p.data.shape and p.grad.dtype == p.data.dtype == dtype, name
         assert not finite or is_finite(p.grad), f"a non-finite gradient of {name} for finite input"
 
 
 def _backward(m: nn.Module, spec: ModuleSpec, out: Any, d: Draw) -> tuple[Any, Any]:
-    """An upstream gradient of the output's shape and dtype (any layout) and the input gradient."""
+    """Upstream gradients of the outputs' shapes and dtype (any layout; a final state's may be None), the input
+    gradient."""
     if spec.loss:
         g = d.pick([None, d.float(-2, 2), "array"])
-        g = d.array(np.shape(out), ("normal",)) if g == "array" else g
+        gs = [d.array(np.shape(out), ("normal",)) if g == "array" else g]
     else:
-        g = d.array(out.shape, ("normal",))
-    before = snapshot(g)
+        gs = [d.array(o.shape, ("normal",)) if i == 0 or d.pick([True, False]) else None
+              for i, o in enumerate(leaves(out))]  # fmt: skip
+    before = snapshot(gs)
     m.zero_grad()
-    dx = m.backward(g)
-    assert_unchanged(before, g, "grad_out")
-    return g, dx
+    dx = m.backward(*gs)
+    assert_unchanged(before, gs, "grad_out")
+    return gs, dx
 
 
 @pytest.mark.parametrize("spec", WITH_FORWARD, ids=IDS)
 @fuzz(data=st.data())
 def test_valid_input(spec: ModuleSpec, data: Any) -> None:
     m, case, d = _build(data, spec, data.draw(st.sampled_from([FINITE_VALUES, VALUES])))
-    finite = case.finite and all(is_finite(a) for a in case.inputs if isinstance(a, np.ndarray))
+    finite = case.finite and all(is_finite(a) for a in leaves(case.inputs) if isinstance(a, np.ndarray))
     inputs, params, buffers = snapshot(case.inputs), snapshot(_params(m)), snapshot(dict(m.named_buffers()))
     ok, out = attempt(m, *case.inputs)
     assert_unchanged(inputs, case.inputs, "the input")
@@ -105,15 +108,18 @@ def test_valid_input(spec: ModuleSpec, data: Any) -> None:
         assert not ok, "an input the library must refuse went through"
         return
     assert ok, f"a valid input was refused, naming `{out}`"
-    shape, dtype = np.shape(out), np.asarray(out).dtype
-    assert shape == case.out_shape and dtype == d.dtype, (shape, dtype, case.out_shape)
-    assert spec.loss or isinstance(out, np.ndarray), type(out)
-    assert not finite or is_finite(out), "a non-finite output for finite input"
+    outs = leaves(out)  # the output (a PackedSequence's data), and the final states
+    assert len(outs) == 1 + len(case.state_shapes), f"{len(outs)} outputs"
+    for o, want in zip(outs, (case.out_shape, *case.state_shapes), strict=True):
+        shape, dtype = np.shape(o), np.asarray(o).dtype
+        assert shape == want and dtype == d.dtype, (shape, dtype, want)
+        assert spec.loss or isinstance(o, np.ndarray), type(o)
+        assert not finite or is_finite(o), "a non-finite output for finite input"
     _, dx = _backward(m, spec, out, d)
-    _check_grads(m, case.inputs[0], dx, d.dtype, finite)
+    _check_grads(m, case.grad_like(case.inputs), dx, d.dtype, finite)
     assert_unchanged(inputs, case.inputs, "the input")
     if not spec.loss:
-        assert m.backward(d.array(out.shape, ("normal",)), input_grad=False) is None
+        assert m.backward(d.array(outs[0].shape, ("normal",)), input_grad=False) is None
 
 
 def _good_target_dtype(spec: ModuleSpec, t: np.dtype[Any]) -> bool:
@@ -122,26 +128,37 @@ def _good_target_dtype(spec: ModuleSpec, t: np.dtype[Any]) -> bool:
     return t.kind in "iu" if classes else t in FLOATS
 
 
+def _of_dtype(value: Any, dtype: np.dtype[Any], d: Draw, data: Any) -> Any:
+    """``value`` (an array, a PackedSequence, or a tuple of states: one of them) with values of ``dtype``."""
+    if isinstance(value, PackedSequence):
+        return value._replace(data=d.array(value.data.shape, ("normal",), dtype=dtype))
+    if isinstance(value, tuple):
+        j = data.draw(st.integers(0, len(value) - 1))
+        return (*value[:j], _of_dtype(value[j], dtype, d, data), *value[j + 1 :])
+    return d.array(value.shape, ("normal",), dtype=dtype)
+
+
 @pytest.mark.parametrize("spec", WITH_FORWARD, ids=IDS)
 @fuzz(data=st.data())
 def test_input_of_another_dtype(spec: ModuleSpec, data: Any) -> None:
     """float16, bool, int, complex, object, or the other float dtype: a TypeError naming the input."""
     m, case, d = _build(data, spec)
     assume(not case.refuse)
-    i = data.draw(st.sampled_from(range(len(case.inputs))))
-    old = case.inputs[i]
+    i = data.draw(st.sampled_from([i for i, a in enumerate(case.inputs) if a is not None]))
     # the other float dtype is wrong next to parameters or running statistics (a parameterless module takes both)
     strict = any(True for _ in m.parameters()) or (not spec.loss and any(True for _ in m.buffers()))
-    if i == 0:
+    if i == 0 and case.ids:
+        options = [t for t in BAD_DTYPES + FLOATS if t.kind not in "iu"]
+    elif i == 0 or case.hx:
         options = [t for t in BAD_DTYPES + FLOATS if t != d.dtype and (strict or t not in FLOATS)]
     else:
         options = [t for t in BAD_DTYPES + FLOATS if not _good_target_dtype(spec, t)]
     bad = data.draw(st.sampled_from(options))
-    case.inputs[i] = d.array(old.shape, ("normal",), dtype=bad)
+    case.inputs[i] = _of_dtype(case.inputs[i], bad, d, data)
     try:
         m(*case.inputs)
     except Exception as e:  # noqa: BLE001
-        assert_library_error(e, "input", "X", "x", "target")
+        assert_library_error(e, "input", "X", "x", "target", "hx")
         assert isinstance(e, TypeError), f"{type(e).__name__} for a dtype: {e}"
     else:
         raise AssertionError(f"an input of dtype {bad} was accepted")
@@ -160,11 +177,13 @@ def test_any_input(spec: ModuleSpec, data: Any) -> None:
     assert_unchanged(params, _params(m), "a parameter")
     if not ok:
         return
-    x = case.inputs[0]
-    assert isinstance(x, np.ndarray) and x.dtype in FLOATS, f"an input of type {type(x).__name__} was accepted"
-    assert np.asarray(out).dtype == x.dtype  # the parameters' dtype, which a parameterless module does not fix
-    _, dx = _backward(m, spec, out, Draw(d.draw, x.dtype, d.values))
-    _check_grads(m, x, dx, x.dtype, finite=False)
+    x = case.inputs[0].data if isinstance(case.inputs[0], PackedSequence) else case.inputs[0]
+    kinds = "iu" if case.ids else "f"
+    assert isinstance(x, np.ndarray) and x.dtype.kind in kinds, f"an input of type {type(x).__name__} was accepted"
+    dtype = d.dtype if case.ids else x.dtype  # the parameters' dtype, which a parameterless module does not fix
+    assert all(np.asarray(o).dtype == dtype for o in leaves(out)), [np.asarray(o).dtype for o in leaves(out)]
+    _, dx = _backward(m, spec, out, Draw(d.draw, dtype, d.values))
+    _check_grads(m, case.grad_like(case.inputs), dx, dtype, finite=False)
 
 
 @pytest.mark.parametrize("spec", WITH_FORWARD, ids=IDS)
@@ -173,17 +192,19 @@ def test_any_upstream_gradient(spec: ModuleSpec, data: Any) -> None:
     """``grad_out`` of any kind, shape, dtype or layout: the library's error, or gradients of the right shapes."""
     m, case, d = _build(data, spec)
     assume(not case.refuse)
-    out = m(*case.inputs)
-    shape = np.shape(out)
+    outs = leaves(m(*case.inputs))
+    gs: list[Any] = [d.array(np.shape(o)) for o in outs]
+    i = data.draw(st.integers(0, len(outs) - 1))  # the output whose gradient is replaced
+    shape = np.shape(outs[i])
     wrong_shape = shapes(0, 5).map(lambda s: d.array(s))
     wrong_dtype = st.sampled_from(BAD_DTYPES + FLOATS).map(lambda t: d.array(shape, dtype=t))
-    g = data.draw(st.one_of(junk(), wrong_shape, wrong_dtype))
-    before = snapshot(g)
+    gs[i] = data.draw(st.one_of(junk(), wrong_shape, wrong_dtype))
+    before = snapshot(gs)
     m.zero_grad()
-    ok, dx = attempt(m.backward, g)
-    assert_unchanged(before, g, "grad_out")
+    ok, dx = attempt(m.backward, *gs)
+    assert_unchanged(before, gs, "grad_out")
     if ok:
-        _check_grads(m, case.inputs[0], dx, d.dtype, finite=False)
+        _check_grads(m, case.grad_like(case.inputs), dx, d.dtype, finite=False)
 
 
 COURSE_MODELS = [s for s in SPECS if s.cls in (models.FullyConnectedNet, models.ThreeLayerConvNet)]

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from scratchnn import ops
 
+from .calls import split
 from .op_specs import SPECS, Call, Draw, OpSpec, Path
 from .props import (
     BAD_DTYPES,
@@ -79,16 +80,24 @@ def _leaves(call: Call) -> list[Any]:
 
 def _check_result(spec: OpSpec, call: Call, result: Any, dtype: np.dtype[Any], finite: bool) -> None:
     x = call.args["x"]
-    first, second = result
     if spec.loss:
-        loss, dx = np.asarray(first), second
+        loss, dx = np.asarray(result[0]), result[1]
         assert loss.shape == call.out_shape and loss.dtype == dtype, (loss.shape, loss.dtype)
         assert isinstance(dx, np.ndarray) and dx.shape == x.shape and dx.dtype == dtype, (dx.shape, dx.dtype)
         assert not finite or (is_finite(loss) and is_finite(dx)), "a non-finite loss for finite input"
         return
-    assert isinstance(first, np.ndarray), type(first)
-    assert first.shape == call.out_shape and first.dtype == dtype, (first.shape, first.dtype, call.out_shape)
-    assert not finite or is_finite(first), "a non-finite output for finite input"
+    outs, _ = split(result)  # the output, and an RNN's final states
+    want = (call.out_shape, *call.state_shapes)
+    assert len(outs) == len(want), f"{len(outs)} outputs, expected {len(want)}"
+    for out, shape in zip(outs, want, strict=True):
+        assert isinstance(out, np.ndarray), type(out)
+        assert out.shape == shape and out.dtype == dtype, (out.shape, out.dtype, shape)
+        assert not finite or is_finite(out), "a non-finite output for finite input"
+
+
+def _upstream(d: Draw, outs: tuple[Any, ...]) -> list[Any]:
+    """A gradient of each output, any layout; those of the final states may be None (zero)."""
+    return [d.array(o.shape, ("normal",)) if i == 0 or d.pick([True, False]) else None for i, o in enumerate(outs)]
 
 
 def _check_grads(call: Call, grads: Any, dtype: np.dtype[Any], finite: bool) -> None:
@@ -117,12 +126,12 @@ def test_valid_call(spec: OpSpec, data: Any) -> None:
         return
     assert ok, f"a valid call was refused, naming `{result}`"
     _check_result(spec, call, result, d.dtype, finite)
-    out, cache = result
+    outs, cache = split(result)
     for backward in spec.backward:
-        dout = d.array(out.shape, ("normal",))
-        before = snapshot(dout)
-        _check_grads(call, backward(dout, cache), d.dtype, finite)
-        assert_unchanged(before, dout, "dout")
+        douts = _upstream(d, outs)
+        before = snapshot(douts)
+        _check_grads(call, backward(*douts, cache), d.dtype, finite)
+        assert_unchanged(before, douts, "dout")
     _check_unchanged(call, frozen)
 
 
@@ -177,13 +186,16 @@ def test_any_argument_replaced(spec: OpSpec, data: Any) -> None:
     _check_unchanged(call, frozen)
     if not ok:
         return
-    x = call.args["x"]
+    x = call.get(call.floats[0])  # x, or the embedding's table W
     assert isinstance(x, np.ndarray) and x.dtype in FLOATS, f"x of type {type(x).__name__} was accepted"
-    _check_result(spec, Call(call.args, call.kwargs, np.shape(result[0])), result, x.dtype, finite=False)
+    outs, cache = split(result)
+    got = [np.shape(o) for o in outs]
+    _check_result(spec, Call(call.args, call.kwargs, got[0], state_shapes=tuple(got[1:])), result, x.dtype,
+                  finite=False)  # fmt: skip
     if spec.loss:
         return
     for backward in spec.backward:
-        ok, grads = attempt(backward, d.array(result[0].shape, ("normal",), dtype=x.dtype), result[1])
+        ok, grads = attempt(backward, *_upstream(Draw(d.draw, x.dtype, d.values), outs), cache)
         assert ok, f"backward refused its forward's own output gradient, naming `{grads}`"
         _check_grads(call, grads, x.dtype, finite=False)
     _check_unchanged(call, frozen)
@@ -195,18 +207,22 @@ def test_any_upstream_gradient(spec: OpSpec, data: Any) -> None:
     """dout of any kind, shape, dtype or layout: the library's error, or gradients of the right shapes."""
     call, d = _draw(data, spec)
     assume(not call.refuse)
-    out, cache = _forward(spec, call)
+    outs, cache = split(_forward(spec, call))
+    douts = _upstream(d, outs)
+    i = data.draw(st.integers(0, len(outs) - 1))  # the output whose gradient is replaced
+    out = outs[i]
     other_shape = shapes(0, 5).map(lambda s: d.array(s))
     other_dtype = st.sampled_from(BAD_DTYPES + FLOATS).map(lambda t: d.array(out.shape, dtype=t))
-    dout = data.draw(st.one_of(junk(), other_shape, other_dtype, st.just(d.array(out.shape))))
+    dout = douts[i] = data.draw(st.one_of(junk(), other_shape, other_dtype, st.just(d.array(out.shape))))
     frozen = _frozen(call)
-    before = snapshot(dout)
+    before = snapshot(douts)
     backward = data.draw(st.sampled_from(spec.backward))
-    ok, grads = attempt(backward, dout, cache)
-    assert_unchanged(before, dout, "dout")
+    ok, grads = attempt(backward, *douts, cache)
+    assert_unchanged(before, douts, "dout")
     _check_unchanged(call, frozen)
     if ok:
-        assert isinstance(dout, np.ndarray) and dout.shape == out.shape and dout.dtype == out.dtype
+        valid = isinstance(dout, np.ndarray) and dout.shape == out.shape and dout.dtype == out.dtype
+        assert valid or (dout is None and i > 0), f"an upstream gradient {type(dout).__name__} was accepted"
         _check_grads(call, grads, d.dtype, finite=False)
 
 
@@ -235,5 +251,6 @@ def test_every_argument_with_every_special_value(spec: OpSpec, data: Any) -> Non
                 ok, result = attempt(_forward, spec, trial)
             _check_unchanged(trial, frozen)
             if ok:
-                x = trial.args["x"]
-                assert isinstance(x, np.ndarray) and np.asarray(result[0]).dtype == x.dtype, (path, value)
+                x = trial.get(trial.floats[0])
+                first = result[0] if spec.loss else split(result)[0][0]
+                assert isinstance(x, np.ndarray) and np.asarray(first).dtype == x.dtype, (path, value)

@@ -83,6 +83,13 @@ def test_sampling_stops_after_the_stop_id_and_is_seeded() -> None:
     assert c[-1] == stop and stop not in c[:-1].tolist() and len(c) <= 4
 
 
+def test_num_layers_of_another_type_is_the_template_error() -> None:
+    """Found by fuzzing: `num_layers > 1` on an array was NumPy's "truth value of an array is ambiguous"."""
+    with pytest.raises(TypeError, match=r"^Invalid type for `num_layers`: expected an int >= 1\. Received: num_layers "
+                       r"of type ndarray$"):  # fmt: skip
+        CharRNN(5, num_layers=np.array([1, 2]))
+
+
 @pytest.mark.parametrize(
     "kwargs,message",
     [

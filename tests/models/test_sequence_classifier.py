@@ -98,6 +98,24 @@ def test_bad_constructor_arguments_name_themselves() -> None:
         RecurrentClassifier(3, 4, 2, cell="transformer")
     with pytest.raises(ValueError, match="Invalid value for `dropout`"):
         RecurrentClassifier(3, 4, 2, dropout=1.0)
+    # found by fuzzing: `num_layers > 1` was NumPy's "truth value of an array is ambiguous"
+    with pytest.raises(TypeError, match=r"^Invalid type for `num_layers`: expected an int >= 1\. Received: num_layers "
+                       r"of type ndarray$"):  # fmt: skip
+        RecurrentClassifier(3, 4, 2, num_layers=np.array([1, 2]))
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_an_empty_batch_of_token_ids_gives_empty_scores(cell: str) -> None:
+    """Found by fuzzing: an empty batch cannot be packed (pack_padded_sequence needs a sequence); as with feature
+    input (and the other models, tests/models/test_empty_batch.py), it gives (0, num_classes) scores."""
+    model = RecurrentClassifier(3, 4, 2, cell=cell, vocab_size=9, bidirectional=True, rng=np.random.default_rng(0))
+    x = np.array([[2, 5, 0], [1, 0, 0]])
+    scores = model(x[:0])
+    assert scores.shape == (0, 2) and scores.dtype == np.float32
+    model.zero_grad()
+    assert model.backward(np.zeros((0, 2), np.float32)) is None
+    assert all(not p.grad.any() for p in model.parameters())  # no sample: no gradient
+    np.testing.assert_allclose(model(x)[:1], model(x[:1]), rtol=1e-5)  # non-empty batches still pack
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])

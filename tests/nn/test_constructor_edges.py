@@ -27,6 +27,13 @@ def msg(text: str) -> str:
     (lambda: nn.GroupNorm(1, 2**62), "num_channels", 2**62),
     (lambda: models.FullyConnectedNet([2**40], input_dim=3), "hidden_dims", [2**40]),
     (lambda: models.ThreeLayerConvNet(input_dim=(3, 2**20, 2**20)), "input_dim", (3, 2**20, 2**20)),
+    (lambda: nn.Embedding(2**40, 3), "num_embeddings", 2**40),
+    (lambda: nn.RNN(3, 2**70), "hidden_size", 2**70),
+    (lambda: nn.LSTM(2**40, 3), "input_size", 2**40),
+    (lambda: nn.GRU(3, 4, num_layers=2**40), "num_layers", 2**40),  # before a loop over 2**40 layers
+    (lambda: nn.RNNCell(2**40, 3), "input_size", 2**40),
+    (lambda: nn.LSTMCell(3, 2**62), "hidden_size", 2**62),
+    (lambda: nn.GRUCell(3, 2**70), "hidden_size", 2**70),
 ])  # fmt: skip
 def test_a_size_no_array_can_have(build: Callable[[], Any], name: str, value: Any) -> None:
     pattern = f"^Invalid value for `{name}`: expected a size whose array of shape .* fits in memory \\(it needs "

@@ -65,7 +65,8 @@ class CharRNN(Module):
         rng = get_rng(rng)
         self.embedding = Embedding(V, embedding_dim, dtype=dt, rng=rng)
         recurrent = {"rnn": RNN, "lstm": LSTM, "gru": GRU}[self.cell]
-        between = p if num_layers > 1 else 0.0  # torch warns of dropout between layers with one layer
+        # torch warns of dropout between layers with one layer
+        between = p if check_int(num_layers, "num_layers", low=1) > 1 else 0.0
         self.rnn = recurrent(
             embedding_dim, hidden_size, num_layers, batch_first=True, dropout=between, dtype=dt, rng=rng
         )

@@ -100,7 +100,8 @@ class RecurrentClassifier(Module):
             self.embedding = Embedding(V, input_size, padding_idx=self.padding_idx, dtype=dt, rng=rng)
         recurrent = {"rnn": RNN, "lstm": LSTM, "gru": GRU}[self.cell]
         self.rnn = recurrent(
-            input_size, hidden_size, num_layers, batch_first=True, dropout=p if num_layers > 1 else 0.0,
+            input_size, hidden_size, num_layers, batch_first=True,
+            dropout=p if check_int(num_layers, "num_layers", low=1) > 1 else 0.0,
             bidirectional=bidirectional,
             dtype=dt, rng=rng,
         )  # fmt: skip
@@ -115,7 +116,8 @@ class RecurrentClassifier(Module):
                 raise invalid_value("input", "token ids of shape (N, T)", x)
             lengths = padded_lengths(x, self.padding_idx)
             emb = self.embedding(x)  # (N, T) -> (N, T, E)
-            seq: Any = pack_padded_sequence(emb, lengths, batch_first=True, enforce_sorted=False)
+            # an empty batch has nothing to pack (a PackedSequence holds at least one sequence): it runs padded
+            seq: Any = pack_padded_sequence(emb, lengths, batch_first=True, enforce_sorted=False) if len(x) else emb
         else:
             seq = check_array(x, "input", ndim=3)
         out, state = self.rnn(seq)
@@ -143,6 +145,7 @@ class RecurrentClassifier(Module):
         dx = self.rnn.backward(zero, dh_n, input_grad=need_dx)
         if self.embedding is None:
             return dx if input_grad else None
-        demb = pack_padded_sequence_backward(dx.data, out, T, batch_first=True)  # (R, E) -> (N, T, E)
-        self.embedding.backward(demb)
+        if isinstance(dx, PackedSequence):
+            dx = pack_padded_sequence_backward(dx.data, out, T, batch_first=True)  # (R, E) -> (N, T, E)
+        self.embedding.backward(dx)
         return None

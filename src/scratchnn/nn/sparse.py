@@ -11,7 +11,7 @@ from .._validate import check_bool, check_float_dtype, check_int, invalid_value
 from ..ops.embedding import check_ids, word_embedding_backward, word_embedding_forward
 from . import init
 from .module import Module
-from .parameter import Param
+from .parameter import Param, new_array
 
 
 class Embedding(Module):
@@ -64,7 +64,8 @@ class Embedding(Module):
             raise invalid_value("sparse", "False (scratchnn's gradients are dense arrays)", sparse)
         self.scale_grad_by_freq = self.sparse = False
         dt = get_default_dtype() if dtype is None else check_float_dtype(dtype)
-        self.weight = Param(np.empty((self.num_embeddings, self.embedding_dim), dtype=dt))
+        sizes = {"num_embeddings": num_embeddings, "embedding_dim": embedding_dim}  # 2**40: the template error
+        self.weight = Param(new_array((self.num_embeddings, self.embedding_dim), dt, sizes))
         init.normal_(self.weight, rng=rng)
         if self.padding_idx is not None:
             self.weight.data[self.padding_idx] = 0  # torch zeroes the padding row at init

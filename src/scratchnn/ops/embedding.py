@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._numerics import quiet
 from .._validate import check_array, check_grad, check_int, invalid_shape, invalid_type, invalid_value
 
 # Rows of dW that receive more than this many upstream rows get the rest summed as one contiguous block per
@@ -33,6 +34,7 @@ def check_ids(x: Any, name: str, num_embeddings: int) -> np.ndarray:
     return x
 
 
+@quiet
 def word_embedding_forward(x: np.ndarray, W: np.ndarray, *, padding_idx: int | None = None) -> tuple[np.ndarray, Any]:
     """out[i...] = W[x[i...]]: each id picks a row of the table.
 
@@ -55,6 +57,7 @@ def word_embedding_forward(x: np.ndarray, W: np.ndarray, *, padding_idx: int | N
     return out, (x, W.shape, W.dtype, padding_idx)
 
 
+@quiet
 def word_embedding_backward(
     dout: np.ndarray, cache: Any, *, dW_out: np.ndarray | None = None, zeroed: bool = False
 ) -> np.ndarray:
@@ -72,7 +75,7 @@ def word_embedding_backward(
     elif dW_out.shape != (V, D) or dW_out.dtype != dtype:
         raise invalid_value("dW_out", f"a ({V}, {D}) {dtype} array", dW_out)
     ids = x.reshape(-1)  # (*S,) -> (M,)
-    g = dout.reshape(-1, D)  # (*S, D) -> (M, D)
+    g = dout.reshape(ids.shape[0], D)  # (*S, D) -> (M, D); not (-1, D), which D = 0 leaves undetermined
     if padding_idx is not None:
         keep = ids != padding_idx
         if not keep.all():

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .._numerics import quiet
 from .._validate import (
     check_array,
     check_grad,
@@ -25,6 +26,7 @@ from .._validate import (
 from .losses import Loss, upstream_grad
 
 
+@quiet
 def temporal_affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, Any]:
     """out[n, t] = x[n, t] @ w + b at every step, as one (N*T, D) @ (D, M) GEMM.
 
@@ -51,6 +53,7 @@ def temporal_affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tupl
     return out.reshape(N, T, M), (x, w)  # (N*T, M) -> (N, T, M)
 
 
+@quiet
 def temporal_affine_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of :func:`temporal_affine_forward`: (dx, dw, db)."""
     x, w = cache
@@ -77,6 +80,7 @@ def _check_mask(mask: Any, shape: tuple[int, ...]) -> np.ndarray:
     return mask
 
 
+@quiet
 def temporal_softmax_loss(
     x: np.ndarray, y: np.ndarray, mask: np.ndarray, *, dloss: Any = None
 ) -> tuple[Loss, np.ndarray]:

@@ -32,7 +32,7 @@ from ..._validate import (
     invalid_shape,
 )
 from ..module import Module
-from ..parameter import Param
+from ..parameter import Param, new_array
 from ..utils.rnn import PackedSequence
 from .sequences import from_batch_major, grad_to_batch_major, reverse, reverse_index, to_batch_major
 
@@ -88,18 +88,23 @@ class RNNBase(Module):
         dt = get_default_dtype() if dtype is None else check_float_dtype(dtype)
         G, H = GATES[mode] * self.hidden_size, self.hidden_size
         self.num_directions = 2 if self.bidirectional else 1
+        sizes = {"input_size": input_size, "hidden_size": hidden_size, "num_layers": num_layers}
+        # every parameter's elements in one (untouched) array first: sizes no array or memory can hold (2**70
+        # layers, 2**40 units) are the template error, not NumPy's, nor a loop over 2**40 layers
+        in_max = max(self.input_size, H * self.num_directions)
+        new_array((self.num_layers * self.num_directions, G * (in_max + H + 2)), dt, sizes)
         self._names: list[tuple[str, str, str | None, str | None]] = []  # per (layer, direction): param names
         for k in range(self.num_layers):
             in_k = self.input_size if k == 0 else H * self.num_directions
             for suffix in ("", "_reverse")[: self.num_directions]:
                 w_ih, w_hh = f"weight_ih_l{k}{suffix}", f"weight_hh_l{k}{suffix}"
-                setattr(self, w_ih, Param(np.empty((G, in_k), dtype=dt)))
-                setattr(self, w_hh, Param(np.empty((G, H), dtype=dt)))
+                setattr(self, w_ih, Param(new_array((G, in_k), dt, sizes)))
+                setattr(self, w_hh, Param(new_array((G, H), dt, sizes)))
                 b_ih = b_hh = None
                 if self.bias:
                     b_ih, b_hh = f"bias_ih_l{k}{suffix}", f"bias_hh_l{k}{suffix}"
-                    setattr(self, b_ih, Param(np.empty(G, dtype=dt)))
-                    setattr(self, b_hh, Param(np.empty(G, dtype=dt)))
+                    setattr(self, b_ih, Param(new_array((G,), dt, sizes)))
+                    setattr(self, b_hh, Param(new_array((G,), dt, sizes)))
                 self._names.append((w_ih, w_hh, b_ih, b_hh))
         self.reset_parameters(rng=rng)
 

@@ -34,7 +34,7 @@ from ...ops.recurrent import (
     rnn_step_forward,
 )
 from ..module import Module
-from ..parameter import Param
+from ..parameter import Param, new_array
 from .lstm import gate_perm
 from .rnn import NONLINEARITIES
 
@@ -53,10 +53,11 @@ class _Cell(Module):
         self.bias = check_bool(bias, "bias")
         dt = get_default_dtype() if dtype is None else check_float_dtype(dtype)
         G, H = self._gates * self.hidden_size, self.hidden_size
-        self.weight_ih = Param(np.empty((G, self.input_size), dtype=dt))
-        self.weight_hh = Param(np.empty((G, H), dtype=dt))
-        self.bias_ih = Param(np.empty(G, dtype=dt)) if self.bias else None
-        self.bias_hh = Param(np.empty(G, dtype=dt)) if self.bias else None
+        sizes = {"input_size": input_size, "hidden_size": hidden_size}  # 2**40: the template error, not NumPy's
+        self.weight_ih = Param(new_array((G, self.input_size), dt, sizes))
+        self.weight_hh = Param(new_array((G, H), dt, sizes))
+        self.bias_ih = Param(new_array((G,), dt, sizes)) if self.bias else None
+        self.bias_hh = Param(new_array((G,), dt, sizes)) if self.bias else None
         bound = 1.0 / math.sqrt(H)
         r = get_rng(rng)
         for p in self.parameters():

@@ -72,16 +72,18 @@ def lengths_mask(lengths: Any, N: int, T: int) -> tuple[np.ndarray, int]:
     if isinstance(lengths, (list, tuple)) and all(
         isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in lengths
     ):
-        lengths = np.array(lengths, dtype=np.int64)
-    if not isinstance(lengths, np.ndarray) or lengths.dtype.kind not in "iu":
-        raise invalid_type("lengths", "an integer numpy.ndarray of sequence lengths, shape (N,)", lengths)
+        bad = [int(v) for v in lengths if not 1 <= v <= T]  # before int64: a length of 2**70 does not fit one
+        lengths = np.array([v if 1 <= v <= T else 0 for v in lengths], dtype=np.int64)
+    else:
+        if not isinstance(lengths, np.ndarray) or lengths.dtype.kind not in "iu":
+            raise invalid_type("lengths", "an integer numpy.ndarray of sequence lengths, shape (N,)", lengths)
+        bad = lengths[(lengths < 1) | (lengths > T)].tolist()
     if lengths.shape != (N,):
         raise invalid_shape("lengths", f"({N},) to match x's batch size", lengths.shape)
-    bad = lengths[(lengths < 1) | (lengths > T)]
-    if bad.size:
+    if bad:
         raise ValueError(
             f"Invalid value for `lengths`: expected lengths in [1, {T}], x's number of steps. "
-            f"Received: a length {int(bad[0])}"
+            f"Received: a length {bad[0]}"
         )
     mask = (np.arange(T)[:, None] < lengths[None, :])[:, :, None]  # (T, 1) < (1, N) -> (T, N) -> (T, N, 1)
     return mask, int(lengths.min()) if N else T

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._numerics import quiet
 from ..._validate import check_grad
 from ._common import (
     check_dstates,
@@ -26,6 +27,7 @@ from ._common import (
 )
 
 
+@quiet
 def gru_step_forward(
     x: np.ndarray, prev_h: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, bx: np.ndarray, bh: np.ndarray
 ) -> tuple[np.ndarray, Any]:
@@ -54,6 +56,7 @@ def gru_step_forward(
     return next_h, (x, prev_h, Wx, Wh, r, z, n, ahn)
 
 
+@quiet
 def gru_step_backward(dnext_h: np.ndarray, cache: Any) -> tuple[np.ndarray, ...]:
     """Gradients of :func:`gru_step_forward`: (dx, dprev_h, dWx, dWh, dbx, dbh)."""
     x, prev_h, Wx, Wh, r, z, n, ahn = cache
@@ -67,6 +70,7 @@ def gru_step_backward(dnext_h: np.ndarray, cache: Any) -> tuple[np.ndarray, ...]
     return dax @ Wx.T, dprev_h, x.T @ dax, prev_h.T @ dah, dax.sum(axis=0), dah.sum(axis=0)
 
 
+@quiet
 def gru_layer_forward(
     x: np.ndarray,
     h0: np.ndarray,
@@ -149,6 +153,7 @@ def _local_derivatives(
     qn *= np.subtract(1, rz[:, :, H:], out=tmp)
 
 
+@quiet
 def gru_layer_backward(dh: np.ndarray, dh_n: np.ndarray | None, cache: Any) -> tuple[np.ndarray, ...]:
     """Gradients of :func:`gru_layer_forward`: (dx, dh0, dWx, dWh, dbx, dbh); ``dh_n=None`` means zero."""
     x1, hs, ax, ahn, ns, Wx, Wh, mask, t_pad = cache
@@ -158,7 +163,7 @@ def gru_layer_backward(dh: np.ndarray, dh_n: np.ndarray | None, cache: Any) -> t
     (g,) = check_dstates({"dh_n": dh_n}, N, H, hs.dtype)  # the gradient flowing back into h_t
     dah = np.empty((T, N, 3 * H), dtype=hs.dtype)  # [dar, daz, dan * r]
     dax = np.empty((T, N, 3 * H), dtype=hs.dtype)  # [dar, daz, dan]; its r, z part is copied after the loop
-    blocks = time_blocks(T, ax[0].nbytes)
+    blocks = time_blocks(T, ax.nbytes // max(T, 1))  # one step's bytes (no ax[0] when T = 0)
     tb = blocks[0][1] - blocks[0][0] if T else 0
     q_block, tmp_block = np.empty((tb, N, 3 * H), dtype=hs.dtype), np.empty((tb, N, H), dtype=hs.dtype)
     dht = dh.transpose(1, 0, 2)  # a view: (N, T, H) -> (T, N, H)
@@ -190,6 +195,7 @@ def gru_layer_backward(dh: np.ndarray, dh_n: np.ndarray | None, cache: Any) -> t
     return dx, g, dWx, dWh, dbx, dah2.sum(axis=0)
 
 
+@quiet
 def gru_forward(
     x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, bx: np.ndarray, bh: np.ndarray
 ) -> tuple[np.ndarray, Any]:
@@ -206,6 +212,7 @@ def gru_forward(
     return h, cache
 
 
+@quiet
 def gru_backward(dh: np.ndarray, cache: Any) -> tuple[np.ndarray, ...]:
     """Gradients of :func:`gru_forward`: (dx, dh0, dWx, dWh, dbx, dbh)."""
     return gru_layer_backward(dh, None, cache)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._numerics import quiet
 from ..._validate import check_grad
 from ._common import (
     check_dstates,
@@ -25,6 +26,7 @@ from ._common import (
 )
 
 
+@quiet
 def lstm_step_forward(
     x: np.ndarray, prev_h: np.ndarray, prev_c: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, Any]:
@@ -50,6 +52,7 @@ def lstm_step_forward(
     return next_h, next_c, (x, prev_h, prev_c, Wx, Wh, i, f, o, g, tc)
 
 
+@quiet
 def lstm_step_backward(dnext_h: np.ndarray, dnext_c: np.ndarray | None, cache: Any) -> tuple[np.ndarray, ...]:
     """Gradients of :func:`lstm_step_forward`: (dx, dprev_h, dprev_c, dWx, dWh, db); ``dnext_c=None`` means zero."""
     x, prev_h, prev_c, Wx, Wh, i, f, o, g, tc = cache
@@ -62,6 +65,7 @@ def lstm_step_backward(dnext_h: np.ndarray, dnext_c: np.ndarray | None, cache: A
     return da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, prev_h.T @ da, da.sum(axis=0)
 
 
+@quiet
 def lstm_layer_forward(
     x: np.ndarray,
     h0: np.ndarray,
@@ -146,6 +150,7 @@ def _local_derivatives(gates: np.ndarray, c_prev: np.ndarray, tc: np.ndarray, da
     k *= o
 
 
+@quiet
 def lstm_layer_backward(
     dh: np.ndarray, dh_n: np.ndarray | None, dc_n: np.ndarray | None, cache: Any
 ) -> tuple[np.ndarray, ...]:
@@ -156,7 +161,7 @@ def lstm_layer_backward(
     check_grad(dh, "dh", (N, T, H), hs.dtype)
     gh, gc = check_dstates({"dh_n": dh_n, "dc_n": dc_n}, N, H, hs.dtype)  # what flows back into h_t and c_t
     da = np.empty((T, N, 4 * H), dtype=hs.dtype)  # the local derivatives, then in place da_t
-    blocks = time_blocks(T, gates[0].nbytes)
+    blocks = time_blocks(T, gates.nbytes // max(T, 1))  # one step's bytes (no gates[0] when T = 0)
     k_block = np.empty((blocks[0][1] - blocks[0][0] if T else 0, N, H), dtype=hs.dtype)
     dht = dh.transpose(1, 0, 2)  # a view: (N, T, H) -> (T, N, H)
     back, ghk = np.empty((N, H), dtype=hs.dtype), np.empty((N, H), dtype=hs.dtype)
@@ -190,6 +195,7 @@ def lstm_layer_backward(
     return dx, gh, gc, dWx, dWh, db
 
 
+@quiet
 def lstm_forward(
     x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray
 ) -> tuple[np.ndarray, Any]:
@@ -207,6 +213,7 @@ def lstm_forward(
     return h, cache
 
 
+@quiet
 def lstm_backward(dh: np.ndarray, cache: Any) -> tuple[np.ndarray, ...]:
     """Gradients of :func:`lstm_forward`: (dx, dh0, dWx, dWh, db) (c0 = 0 is no argument)."""
     dx, dh0, _, dWx, dWh, db = lstm_layer_backward(dh, None, None, cache)

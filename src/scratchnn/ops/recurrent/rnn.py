@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._numerics import quiet
 from ..._validate import check_choice, check_grad
 from ._common import (
     check_dstates,
@@ -25,6 +26,7 @@ from ._common import (
 NONLINEARITIES = ("tanh", "relu")
 
 
+@quiet
 def rnn_step_forward(
     x: np.ndarray, prev_h: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray, *, nonlinearity: str = "tanh"
 ) -> tuple[np.ndarray, Any]:
@@ -45,6 +47,7 @@ def rnn_step_forward(
     return next_h, (x, prev_h, Wx, Wh, next_h, nonlinearity)
 
 
+@quiet
 def rnn_step_backward(dnext_h: np.ndarray, cache: Any) -> tuple[np.ndarray, ...]:
     """Gradients of :func:`rnn_step_forward`: (dx, dprev_h, dWx, dWh, db)."""
     x, prev_h, Wx, Wh, next_h, nonlinearity = cache
@@ -53,6 +56,7 @@ def rnn_step_backward(dnext_h: np.ndarray, cache: Any) -> tuple[np.ndarray, ...]
     return da @ Wx.T, da @ Wh.T, x.T @ da, prev_h.T @ da, da.sum(axis=0)
 
 
+@quiet
 def rnn_layer_forward(
     x: np.ndarray,
     h0: np.ndarray,
@@ -101,6 +105,7 @@ def rnn_layer_forward(
     return (masked_output(hs, mask, t_pad), hs[T].copy()), cache
 
 
+@quiet
 def rnn_layer_backward(dh: np.ndarray, dh_n: np.ndarray | None, cache: Any) -> tuple[np.ndarray, ...]:
     """Gradients of :func:`rnn_layer_forward`: (dx, dh0, dWx, dWh, db); ``dh_n=None`` means zero."""
     x1, hs, Wx, Wh, mask, t_pad, nonlinearity = cache
@@ -134,6 +139,7 @@ def rnn_layer_backward(dh: np.ndarray, dh_n: np.ndarray | None, cache: Any) -> t
     return dx, g, dWx, dWh, db
 
 
+@quiet
 def rnn_forward(x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, Any]:
     """The course's tanh RNN over a sequence: h[:, t] = tanh(x[:, t] Wx + h[:, t-1] Wh + b), h[:, -1] = h0.
 
@@ -148,6 +154,7 @@ def rnn_forward(x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b
     return h, cache
 
 
+@quiet
 def rnn_backward(dh: np.ndarray, cache: Any) -> tuple[np.ndarray, ...]:
     """Gradients of :func:`rnn_forward`: (dx, dh0, dWx, dWh, db)."""
     return rnn_layer_backward(dh, None, cache)
