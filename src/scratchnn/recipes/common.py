@@ -29,6 +29,7 @@ __all__ = [
     "hold_out_validation",
     "make_optimizer",
     "make_scheduler",
+    "classifier_results",
 ]
 
 IMAGE_DATASETS = ("fashion-mnist", "mnist", "synthetic")  # see load_images
@@ -215,3 +216,30 @@ def make_scheduler(
     if schedule == "step":  # x0.1 every half of the run, per epoch
         return StepLR(optimizer, step_size=max(1, epochs // 2), gamma=0.1), "epoch"
     return None, "epoch"
+
+
+def classifier_results(
+    trainer: Any, session: Any, X_test: np.ndarray, y_test: np.ndarray, class_names: Any
+) -> dict[str, Any]:
+    """A trained classifier's test numbers for ``results.json`` (the best weights, eval mode), and its
+    ``confusion_matrix.png`` in the run folder: what ``train cnn`` and ``train rnn`` report alike."""
+    from ..figures.classifier import confusion_matrix, plot_confusion_matrix
+    from ..nn import CrossEntropyLoss
+
+    seconds, cpu_seconds = session.stopwatch.seconds, session.stopwatch.cpu_seconds  # of every session
+    scores = trainer.predict(X_test)  # (N_test, num_classes), eval mode, best weights
+    cm = confusion_matrix(y_test, np.argmax(scores, axis=1), len(class_names))
+    plot_confusion_matrix(cm, session.run_dir / "confusion_matrix.png", class_names=class_names)
+    return {
+        "test_accuracy": float(np.trace(cm) / len(y_test)),
+        "test_loss": float(CrossEntropyLoss()(scores, y_test)),  # without label smoothing
+        "train_seconds": round(seconds, 1),
+        "train_cpu_seconds": round(cpu_seconds, 1),  # all threads; unlike wall time, not inflated by other work
+        "seconds_per_epoch": round(seconds / max(trainer.epoch, 1), 1),
+        "epochs": trainer.epoch,
+        "steps": trainer.step,
+        "best_val_acc": max((h.get("val_acc", float("nan")) for h in trainer.history), default=None),
+        "class_names": list(class_names),
+        "confusion_matrix": cm.tolist(),
+        "per_class_accuracy": (np.diag(cm) / np.maximum(cm.sum(axis=1), 1)).round(4).tolist(),
+    }

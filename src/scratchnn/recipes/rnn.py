@@ -20,6 +20,7 @@ from .._validate import positive_int, probability
 from .common import (
     add_image_dataset_flags,
     add_training_flags,
+    classifier_results,
     hold_out_validation,
     load_images,
     make_optimizer,
@@ -56,7 +57,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run_from_args(args: argparse.Namespace) -> int:
     """Run ``scratchnn train rnn`` with parsed flags; returns the exit status."""
-    from ..figures.classifier import confusion_matrix, plot_confusion_matrix
     from ..models import RecurrentClassifier
     from ..nn import CrossEntropyLoss
     from ..train import Callback, EarlyStopping, Trainer
@@ -112,26 +112,9 @@ def run_from_args(args: argparse.Namespace) -> int:
     )
     if not session.fit(trainer, X_train, y_train, X_val, y_val):
         return session.exit_status  # stopped by a signal: the command that resumes it was printed
-    seconds, cpu_seconds = session.stopwatch.seconds, session.stopwatch.cpu_seconds  # of every session
-    scores = trainer.predict(X_test)  # (N_test, num_classes), eval mode, best weights
-    test_loss = float(CrossEntropyLoss()(scores, y_test))
-    cm = confusion_matrix(y_test, np.argmax(scores, axis=1), num_classes)
-    test_acc = float(np.trace(cm) / len(y_test))
-    results = {
-        "cell": args.cell,
-        "test_accuracy": test_acc,
-        "test_loss": test_loss,
-        "train_seconds": round(seconds, 1),
-        "train_cpu_seconds": round(cpu_seconds, 1),
-        "seconds_per_epoch": round(seconds / max(trainer.epoch, 1), 1),
-        "epochs": trainer.epoch,
-        "steps": trainer.step,
-        "best_val_acc": max((h.get("val_acc", float("nan")) for h in trainer.history), default=None),
-        "class_names": list(class_names),
-        "confusion_matrix": cm.tolist(),
-    }
-    plot_confusion_matrix(cm, session.run_dir / "confusion_matrix.png", class_names=class_names)
+    results = {"cell": args.cell} | classifier_results(trainer, session, X_test, y_test, class_names)
     session.write_results(results)  # last: it marks the run as finished
-    print(f"test accuracy {test_acc:.4f}  (test loss {test_loss:.4f}, {seconds:.0f} s of training)")
+    acc, loss, seconds = results["test_accuracy"], results["test_loss"], results["train_seconds"]
+    print(f"test accuracy {acc:.4f}  (test loss {loss:.4f}, {seconds:.0f} s of training)")
     print(f"run folder: {session.run_dir}")
     return 0
