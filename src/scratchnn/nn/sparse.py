@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._config import get_default_dtype
-from .._validate import check_bool, check_float_dtype, check_int, invalid_value
+from .._validate import check_bool, check_float, check_float_dtype, check_int, invalid_value
 from ..ops.embedding import check_ids, word_embedding_backward, word_embedding_forward
 from . import init
 from .module import Module
@@ -57,7 +57,7 @@ class Embedding(Module):
         if max_norm is not None:
             raise invalid_value("max_norm", "None (renormalising rows is not implemented in scratchnn)", max_norm)
         self.max_norm = max_norm
-        self.norm_type = norm_type
+        self.norm_type = check_float(norm_type, "norm_type")  # unused while max_norm is None; checked all the same
         if check_bool(scale_grad_by_freq, "scale_grad_by_freq"):
             raise invalid_value("scale_grad_by_freq", "False (not implemented in scratchnn)", scale_grad_by_freq)
         if check_bool(sparse, "sparse"):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._validate import nonneg_float, nonneg_int, positive_float, positive_int
+from .._validate import nonneg_float, nonneg_int, positive_float, positive_int, probability
 
 if TYPE_CHECKING:
     from ..optim import Optimizer
@@ -22,6 +22,7 @@ __all__ = [
     "IMAGE_DATASETS",
     "add_image_dataset_flags",
     "add_text_flags",
+    "add_recurrent_flags",
     "load_images",
     "OPTIMIZERS",
     "add_training_flags",
@@ -82,6 +83,26 @@ def add_text_flags(p: argparse.ArgumentParser) -> None:
         "--lists-dir", default="/var/lib/apt/lists", metavar="DIR",
         help="apt's lists folder (default: /var/lib/apt/lists; fill it with "
         "`apt-get -o Acquire::Languages=en update`)",
+    )  # fmt: skip
+
+
+def add_recurrent_flags(
+    p: argparse.ArgumentParser, *, hidden: int, layers: int, dropout: float, embedding_dim: int | None = None
+) -> None:
+    """``--cell``, ``--hidden``, ``--layers``, ``--dropout`` and (for token inputs) ``--embedding-dim``."""
+    p.add_argument("--cell", choices=("rnn", "lstm", "gru"), default="lstm", help="recurrent cell (default: lstm)")
+    p.add_argument(
+        "--hidden", type=positive_int, default=hidden, help=f"hidden size of each layer (default: {hidden})"
+    )  # fmt: skip
+    p.add_argument("--layers", type=positive_int, default=layers, help=f"stacked recurrent layers (default: {layers})")
+    if embedding_dim is not None:
+        p.add_argument(
+            "--embedding-dim", type=positive_int, default=embedding_dim,
+            help=f"token embedding size (default: {embedding_dim})",
+        )  # fmt: skip
+    p.add_argument(
+        "--dropout", type=probability, default=dropout,
+        help=f"drop probability between recurrent layers and before the output layer (default: {dropout:g})",
     )  # fmt: skip
 
 

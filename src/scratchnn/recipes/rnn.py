@@ -16,9 +16,9 @@ import math
 import numpy as np
 
 from .. import _config
-from .._validate import positive_int, probability
 from .common import (
     add_image_dataset_flags,
+    add_recurrent_flags,
     add_training_flags,
     classifier_results,
     hold_out_validation,
@@ -41,15 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "curves.png, results.json (with the confusion matrix) and confusion_matrix.png.",
     )
     add_image_dataset_flags(p, "oriented bars on noise, 12 rows of 12 pixels")
-    p.add_argument("--cell", choices=("rnn", "lstm", "gru"), default="lstm", help="recurrent cell (default: lstm)")
-    p.add_argument("--hidden", type=positive_int, default=128, help="hidden size of each layer (default: 128)")
-    p.add_argument("--layers", type=positive_int, default=1, help="stacked recurrent layers (default: 1)")
-    p.add_argument(
-        "--dropout",
-        type=probability,
-        default=0.0,
-        help="drop probability between recurrent layers and before the output layer (default: 0)",
-    )
+    add_recurrent_flags(p, hidden=128, layers=1, dropout=0.0)
     add_training_flags(
         p, kind="rnn", lr=2e-3, epochs=10, seed_help="seed for init, dropout and shuffling", clip=1.0
     )  # fmt: skip

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from .. import _config
-from .._validate import positive_int, probability
-from .common import add_text_flags, add_training_flags, make_optimizer, make_scheduler
+from .._validate import positive_int
+from .common import add_recurrent_flags, add_text_flags, add_training_flags, make_optimizer, make_scheduler
 from .session import Session
 
 __all__ = ["add_parser", "run_from_args"]
@@ -40,16 +40,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--level", choices=("char", "word"), default="word", help="tokens: words or characters (default: word)"
     )
     p.add_argument("--top-k", type=positive_int, default=10, help="classes: the most common sections (default: 10)")
-    p.add_argument("--cell", choices=("rnn", "lstm", "gru"), default="lstm", help="recurrent cell (default: lstm)")
-    p.add_argument("--hidden", type=positive_int, default=128, help="hidden size of each layer (default: 128)")
-    p.add_argument("--layers", type=positive_int, default=2, help="stacked recurrent layers (default: 2)")
-    p.add_argument("--embedding-dim", type=positive_int, default=64, help="token embedding size (default: 64)")
-    p.add_argument(
-        "--dropout",
-        type=probability,
-        default=0.3,
-        help="drop probability between layers and before the output (default: 0.3)",
-    )
+    add_recurrent_flags(p, hidden=128, layers=2, dropout=0.3, embedding_dim=64)
     p.add_argument("--no-baseline", action="store_true", help="skip the bag-of-words baseline")
     add_training_flags(
         p, kind="sections", lr=2e-3, epochs=8, seed_help="seed for init, dropout and shuffling", clip=1.0

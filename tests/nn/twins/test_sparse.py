@@ -98,6 +98,8 @@ BAD = [
     ("max_norm", lambda: nn.Embedding(5, 2, max_norm=1.0), ValueError,
      "Invalid value for `max_norm`: expected None (renormalising rows is not implemented in scratchnn). "
      "Received: max_norm=1.0"),
+    ("norm_type", lambda: nn.Embedding(5, 2, norm_type="l2"), TypeError,
+     "Invalid type for `norm_type`: expected a float in [-inf, inf]. Received: norm_type of type str"),
     ("sparse", lambda: nn.Embedding(5, 2, sparse=True), ValueError,
      "Invalid value for `sparse`: expected False (scratchnn's gradients are dense arrays). Received: sparse=True"),
     ("num_embeddings", lambda: nn.Embedding(0, 2), ValueError,

@@ -186,6 +186,15 @@ class RNNBase(Module):
             out.append(part[:, None] if form == "unbatched" else part)  # (S, H) -> (S, 1, H)
         return tuple(out)
 
+    # nn.RNN's and nn.GRU's forward and backward (one state); nn.LSTM overrides both for (h, c)
+    def forward(self, input: Any, hx: Any = None) -> tuple[Any, Any]:
+        output, (h_n,) = self._run(input, hx)
+        return output, h_n
+
+    def backward(self, grad_out: Any, grad_h_n: Any = None, *, input_grad: bool = True) -> Any:
+        """The input gradient (and hx's, when hx was given), from those of output and h_n (None: zero)."""
+        return self._run_backward(grad_out, (grad_h_n,), input_grad)
+
     def _split_hx(self, hx: Any) -> tuple[tuple[Any, ...], tuple[str, ...]]:
         return (hx,), ("hx",)
 

@@ -43,14 +43,6 @@ class GRU(RNNBase):
             "GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype, rng=rng
         )
 
-    def forward(self, input: Any, hx: np.ndarray | None = None) -> tuple[Any, np.ndarray]:
-        output, (h_n,) = self._run(input, hx)
-        return output, h_n
-
-    def backward(self, grad_out: Any, grad_h_n: np.ndarray | None = None, *, input_grad: bool = True) -> Any:
-        """The input gradient (and hx's, when hx was given), from those of output and h_n (None: zero)."""
-        return self._run_backward(grad_out, (grad_h_n,), input_grad)
-
     def _layer_forward(
         self, x: np.ndarray, states: tuple[np.ndarray, ...], k: int, lengths: np.ndarray | None
     ) -> tuple[np.ndarray, tuple[np.ndarray, ...], Any]:
