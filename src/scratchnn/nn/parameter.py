@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .._numerics import quiet_fp
+from .._numerics import quiet_fp, zero_fill
 from .._validate import (
     FLOAT_DTYPES,
     check_float_dtype,
@@ -47,7 +47,7 @@ class Param:
     def grad(self) -> np.ndarray:
         """The accumulated gradient, same shape and dtype as ``data``."""
         if self._grad_zeroed:
-            self._grad.fill(0)  # the zeros zero_grad() deferred
+            zero_fill(self._grad)  # the zeros zero_grad() deferred
             self._grad_zeroed = False
         return self._grad
 

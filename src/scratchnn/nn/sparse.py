@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._config import get_default_dtype
+from .._numerics import zero_fill
 from .._validate import check_bool, check_float, check_float_dtype, check_int, invalid_value
 from ..ops.embedding import check_ids, word_embedding_backward, word_embedding_forward
 from . import init
@@ -83,7 +84,7 @@ class Embedding(Module):
         if buf is None:
             word_embedding_backward(grad_out, cache, dW_out=self.weight.grad)  # adds into the touched rows only
         else:
-            buf.fill(0)
+            zero_fill(buf)
             word_embedding_backward(grad_out, cache, dW_out=buf, zeroed=True)  # writes the touched rows
         return None
 
