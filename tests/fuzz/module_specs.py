@@ -21,6 +21,7 @@ from scratchnn import models, nn
 
 from .calls import Case, Draw, ModuleSpec, Shape
 from .recurrent_module_specs import SPECS as RECURRENT_SPECS
+from .spatial_specs import transpose_geometry
 
 
 def _lead(d: Draw, max_dims: int = 2) -> Shape:
@@ -147,6 +148,17 @@ def conv2d(d: Draw) -> Case:
     return Case(kwargs, [x], (N, F, (H + 2 * pad[0] - kh) // stride[0] + 1, (W + 2 * pad[1] - kw) // stride[1] + 1))
 
 
+def conv_transpose2d(d: Draw) -> Case:
+    C, F = d.int(1, 3), d.int(1, 3)
+    x = _images(d, C)
+    N, _, H, W = x.shape
+    kernel, stride, pad, output_padding, (Ho, Wo) = transpose_geometry(d, H, W)
+    kwargs: dict[str, Any] = {"in_channels": C, "out_channels": F, "kernel_size": _pair(d, kernel),
+                              "stride": _pair(d, stride), "padding": _pair(d, pad),
+                              "output_padding": _pair(d, output_padding), "bias": d.pick([True, False])}  # fmt: skip
+    return Case(kwargs, [x], (N, F, Ho, Wo))
+
+
 def pool2d(avg: bool) -> Callable[[Draw], Case]:
     def make(d: Draw) -> Case:
         x = _images(d, d.int(1, 3))
@@ -265,6 +277,7 @@ SPECS: list[ModuleSpec] = [
     ModuleSpec(nn.MSELoss, pointwise_loss(False), loss=True),
     ModuleSpec(nn.BCEWithLogitsLoss, pointwise_loss(True), loss=True),
     ModuleSpec(nn.Conv2d, conv2d, not_implemented=("dilation", "groups", "padding_mode", "padding")),
+    ModuleSpec(nn.ConvTranspose2d, conv_transpose2d, not_implemented=("dilation", "groups")),
     ModuleSpec(nn.MaxPool2d, pool2d(False), not_implemented=("dilation", "return_indices", "ceil_mode")),
     ModuleSpec(nn.AvgPool2d, pool2d(True), not_implemented=("ceil_mode",)),
     ModuleSpec(nn.AdaptiveAvgPool2d, adaptive),

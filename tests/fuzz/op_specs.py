@@ -20,7 +20,7 @@ from scratchnn import ops
 
 from .calls import Call, Draw, OpSpec, Path, nonfinite
 from .recurrent_specs import SPECS as RECURRENT_SPECS
-from .spatial_specs import adaptive, conv, pool
+from .spatial_specs import adaptive, conv, conv_transpose, pool
 
 __all__ = ["SPECS", "Call", "Draw", "OpSpec", "Path"]
 
@@ -193,6 +193,8 @@ SPECS: list[OpSpec] = [
     _spec("conv", conv("plain"), "conv_backward"),
     _spec("conv_fast", conv("dict"), "conv_backward_fast", fwd="conv_forward_fast"),
     _spec("conv_naive", conv("dict"), "conv_backward_naive", fwd="conv_forward_naive"),
+    _spec("conv_transpose", conv_transpose, "conv_transpose_backward"),
+    _spec("conv_transpose_naive", conv_transpose, "conv_transpose_backward_naive", fwd="conv_transpose_forward_naive"),
     _spec("max_pool", pool("plain"), "max_pool_backward"),
     _spec("max_pool_fast", pool("dict"), "max_pool_backward_fast", fwd="max_pool_forward_fast"),
     _spec("max_pool_naive", pool("dict"), "max_pool_backward_naive", fwd="max_pool_forward_naive"),

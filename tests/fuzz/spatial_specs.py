@@ -1,4 +1,4 @@
-"""Fuzz specs of the convolution and pooling ops: images, windows, and the output sizes they give."""
+"""Fuzz specs of the convolution, transposed convolution and pooling ops: images, windows, and their output sizes."""
 
 from __future__ import annotations
 
@@ -46,6 +46,29 @@ def conv(kind: str) -> Callable[[Draw], Call]:
         return Call(args, {}, (N, F, Ho, Wo), ("x", "w", "b"), floats)
 
     return make
+
+
+def transpose_geometry(d: Draw, H: int, W: int) -> tuple[tuple[int, int], ...]:
+    """kernel, stride, pad, output_padding (< stride) and the output size of a transposed conv of an (H, W) input;
+    the pad is cut to leave an output of at least one pixel."""
+    (kh, kw), (sh, sw) = (d.int(1, 3), d.int(1, 3)), (d.int(1, 3), d.int(1, 3))
+    oh, ow = d.int(0, sh - 1), d.int(0, sw - 1)
+    ph, pw = min(d.int(0, 2), ((H - 1) * sh + kh + oh - 1) // 2), min(d.int(0, 2), ((W - 1) * sw + kw + ow - 1) // 2)
+    Ho, Wo = (H - 1) * sh - 2 * ph + kh + oh, (W - 1) * sw - 2 * pw + kw + ow
+    return (kh, kw), (sh, sw), (ph, pw), (oh, ow), (Ho, Wo)
+
+
+def conv_transpose(d: Draw) -> Call:
+    x = _images(d)
+    N, C, H, W = x.shape
+    F = d.int(1, 3)
+    (kh, kw), stride, pad, output_padding, (Ho, Wo) = transpose_geometry(d, H, W)
+    w, b = d.p((C, F, kh, kw)), d.pick([None, d.p((F,))])  # torch's layout: (C_in, C_out, kh, kw)
+    floats: tuple[Path, ...] = (("args", "x"), ("args", "w")) + ((("args", "b"),) if b is not None else ())
+    param: dict[str, Any] = {"stride": _pair(d, stride), "pad": _pair(d, pad)}
+    if output_padding != (0, 0) or d.pick([True, False]):
+        param["output_padding"] = _pair(d, output_padding)
+    return Call({"x": x, "w": w, "b": b, "conv_param": param}, {}, (N, F, Ho, Wo), ("x", "w", "b"), floats)
 
 
 def pool(kind: str) -> Callable[[Draw], Call]:

@@ -52,6 +52,12 @@ ROWS: list[Row] = [
     ("Dropout", lambda: nn.Sequential(nn.Dropout(0.3), nn.Linear(6, 4)), (5, 6), (5, 7)),
     ("Conv2d", lambda: nn.Conv2d(3, 4, (3, 2), stride=(2, 1), padding=1), (2, 3, 5, 6), (2, 4, 5, 6)),
     (
+        "ConvTranspose2d",
+        lambda: nn.ConvTranspose2d(3, 4, (3, 2), stride=(2, 1), padding=1, output_padding=(1, 0)),
+        (2, 3, 5, 6),
+        (2, 4, 5, 6),
+    ),
+    (
         "MaxPool2d",
         lambda: nn.Sequential(nn.MaxPool2d(3, 2, 1), nn.Flatten(), nn.Linear(18, 2)),
         (2, 2, 5, 6),

@@ -148,6 +148,7 @@ def test_to_refuses_every_dtype_but_float32_and_float64_before_casting(dtype: An
 CONSTRUCTORS: list[tuple[str, Callable[[Any], nn.Module]]] = [
     ("Linear", lambda dt: nn.Linear(3, 4, dtype=dt)),
     ("Conv2d", lambda dt: nn.Conv2d(2, 3, 3, dtype=dt)),
+    ("ConvTranspose2d", lambda dt: nn.ConvTranspose2d(2, 3, 3, dtype=dt)),
     ("BatchNorm2d", lambda dt: nn.BatchNorm2d(3, dtype=dt)),
     ("LayerNorm", lambda dt: nn.LayerNorm(3, dtype=dt)),
     ("GroupNorm", lambda dt: nn.GroupNorm(1, 3, dtype=dt)),
@@ -181,6 +182,7 @@ def test_param_data_is_float32_or_float64() -> None:
 FLAGS: list[tuple[str, Callable[[Any], object]]] = [
     ("bias", lambda v: nn.Linear(3, 2, bias=v)),
     ("bias", lambda v: nn.Conv2d(1, 1, 1, bias=v)),
+    ("bias", lambda v: nn.ConvTranspose2d(1, 1, 1, bias=v)),
     ("affine", lambda v: nn.BatchNorm1d(3, affine=v)),
     ("track_running_stats", lambda v: nn.BatchNorm2d(3, track_running_stats=v)),
     ("elementwise_affine", lambda v: nn.LayerNorm(3, elementwise_affine=v)),

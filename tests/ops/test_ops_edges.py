@@ -168,6 +168,8 @@ HUGE: list[tuple[Any, str]] = [
     (lambda: ops.conv_forward(X4, np.ones((1, 1, 2, 2)), None, padding=2**40), "padding"),
     (lambda: ops.conv_forward_fast(X4, np.ones((1, 1, 2, 2)), None, {"pad": 2**40}), "padding"),
     (lambda: ops.conv_forward_naive(X4, np.ones((1, 1, 2, 2)), None, {"pad": 2**40}), "pad"),
+    (lambda: ops.conv_transpose_forward(X4, np.ones((1, 1, 2, 2)), None, {"stride": 2**40}), "stride"),
+    (lambda: ops.conv_transpose_forward_naive(X4, np.ones((1, 1, 2, 2)), None, {"stride": (1, 2**40)}), "stride"),
     (lambda: ops.max_pool_forward(X4, 2**41, padding=2**40), "kernel_size"),
     (lambda: ops.avg_pool_forward(X4, 2**41, padding=2**40), "kernel_size"),
     (lambda: ops.adaptive_avg_pool_forward(X4, 2**40), "output_size"),

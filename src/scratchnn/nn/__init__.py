@@ -18,6 +18,7 @@ from . import init, utils
 from .activation import GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .container import Flatten, Identity, ModuleList, Sequential
 from .conv import Conv2d
+from .conv_transpose import ConvTranspose2d
 from .dropout import Dropout
 from .linear import Linear
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, MultiMarginLoss
@@ -34,8 +35,8 @@ __all__ = ["init", "utils", "Module", "Param", "Linear", "Sequential", "ModuleLi
 __all__ += ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax"]
 __all__ += ["CrossEntropyLoss", "MSELoss", "BCEWithLogitsLoss", "MultiMarginLoss"]
 
-# convolution and pooling (nn/conv.py, nn/pooling.py)
-__all__ += ["Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
+# convolution and pooling (nn/conv.py, nn/conv_transpose.py, nn/pooling.py)
+__all__ += ["Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
 
 # normalization and dropout (nn/normalization.py, nn/dropout.py)
 __all__ += ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "Dropout"]

@@ -23,9 +23,10 @@ from .module import Module
 from .parameter import Param, new_array
 
 
-def _not_implemented(option: str, value: Any, default: str) -> NotImplementedError:
+def not_implemented(option: str, value: Any, default: str, cls: str = "Conv2d") -> NotImplementedError:
+    """The error for an option torch has and scratchnn does not implement (Conv2d's and ConvTranspose2d's)."""
     return NotImplementedError(
-        f"Conv2d({option}={value!r}) is not implemented in scratchnn; only {option}={default} is supported"
+        f"{cls}({option}={value!r}) is not implemented in scratchnn; only {option}={default} is supported"
     )
 
 
@@ -72,11 +73,11 @@ class Conv2d(Module):
         bias = check_bool(bias, "bias")
         self.padding_mode = check_choice(padding_mode, "padding_mode", ("zeros", "reflect", "replicate", "circular"))
         if self.dilation != (1, 1):
-            raise _not_implemented("dilation", dilation, "1")
+            raise not_implemented("dilation", dilation, "1")
         if self.groups != 1:
-            raise _not_implemented("groups", groups, "1")
+            raise not_implemented("groups", groups, "1")
         if padding_mode != "zeros":
-            raise _not_implemented("padding_mode", padding_mode, "'zeros'")
+            raise not_implemented("padding_mode", padding_mode, "'zeros'")
         dt = get_default_dtype() if dtype is None else check_float_dtype(dtype)
         sizes = {"in_channels": in_channels, "out_channels": out_channels, "kernel_size": kernel_size}
         self.weight = Param(new_array((out_channels, in_channels, *self.kernel_size), dt, sizes))

@@ -24,6 +24,8 @@ from .batchnorm import (
 )
 from .conv import conv_backward, conv_backward_fast, conv_forward, conv_forward_fast
 from .conv_naive import conv_backward_naive, conv_forward_naive
+from .conv_transpose import conv_transpose_backward, conv_transpose_forward
+from .conv_transpose_naive import conv_transpose_backward_naive, conv_transpose_forward_naive
 from .dropout import dropout_backward, dropout_forward
 from .embedding import word_embedding_backward, word_embedding_forward
 from .groupnorm import spatial_groupnorm_backward, spatial_groupnorm_forward
@@ -98,9 +100,11 @@ __all__ += ["spatial_batchnorm_forward", "spatial_batchnorm_backward"]
 __all__ += ["layernorm_forward", "layernorm_backward", "spatial_groupnorm_forward", "spatial_groupnorm_backward"]
 __all__ += ["dropout_forward", "dropout_backward"]
 
-# convolution and pooling (ops/conv.py, conv_naive.py, pool.py, pool_naive.py)
+# convolution and pooling (ops/conv.py, conv_naive.py, conv_transpose.py, conv_transpose_naive.py, pool.py, ...)
 __all__ += ["conv_forward_naive", "conv_backward_naive", "conv_forward", "conv_backward"]
 __all__ += ["conv_forward_fast", "conv_backward_fast"]
+__all__ += ["conv_transpose_forward_naive", "conv_transpose_backward_naive"]
+__all__ += ["conv_transpose_forward", "conv_transpose_backward"]
 __all__ += ["max_pool_forward_naive", "max_pool_backward_naive", "avg_pool_forward_naive", "avg_pool_backward_naive"]
 __all__ += ["max_pool_forward", "max_pool_backward", "max_pool_forward_fast", "max_pool_backward_fast"]
 __all__ += ["avg_pool_forward", "avg_pool_backward", "adaptive_avg_pool_forward", "adaptive_avg_pool_backward"]

@@ -1,6 +1,7 @@
 """Argument handling shared by the convolution and pooling ops: int-or-pair sizes and output sizes.
 
-Output size along one axis (torch's floor mode): Ho = (H + 2 * pad - HH) // stride + 1.
+Output size along one axis (torch's floor mode): Ho = (H + 2 * pad - HH) // stride + 1; of a transposed
+convolution: Ho = (H - 1) * stride - 2 * pad + HH + output_padding.
 """
 
 from __future__ import annotations
@@ -42,6 +43,51 @@ def conv_param_pair(conv_param: Any) -> tuple[Pair, Pair]:
         raise invalid_type("conv_param", "a dict with keys 'stride' and 'pad'", conv_param)
     check_param_dict(conv_param, "conv_param", ("stride", "pad"))  # a misspelt key ('padding') is not ignored
     return pair(conv_param.get("stride", 1), "stride", low=1), pair(conv_param.get("pad", 0), "pad")
+
+
+def conv_transpose_param(conv_param: Any) -> tuple[Pair, Pair, Pair]:
+    """(stride, pad, output_padding) from ``{'stride': s, 'pad': p, 'output_padding': op}`` (defaults 1, 0, 0).
+
+    ``output_padding`` adds rows and columns at the bottom and right of a transposed convolution's output;
+    it must be smaller than the stride on each axis (torch's rule with dilation 1), where it picks one of
+    the ``stride`` output sizes that a strided convolution maps onto the same input size.
+    """
+    if not isinstance(conv_param, dict):
+        raise invalid_type("conv_param", "a dict with keys 'stride', 'pad' and 'output_padding'", conv_param)
+    check_param_dict(conv_param, "conv_param", ("stride", "pad", "output_padding"))
+    stride = pair(conv_param.get("stride", 1), "stride", low=1)
+    pad = pair(conv_param.get("pad", 0), "pad")
+    return stride, pad, check_output_padding(conv_param.get("output_padding", 0), stride)
+
+
+def check_output_padding(output_padding: Any, stride: Pair) -> Pair:
+    """``output_padding`` as a pair of ints in [0, stride) on each axis."""
+    op = pair(output_padding, "output_padding")
+    if op[0] >= stride[0] or op[1] >= stride[1]:
+        raise invalid_value(
+            "output_padding", f"an int >= 0 or a pair (h, w) of them, smaller than stride={stride}", output_padding
+        )
+    return op
+
+
+def transpose_out_size(
+    x_shape: tuple[int, ...], kernel: Pair, stride: Pair, pad: Pair, output_padding: Pair, name: str = "x"
+) -> Pair:
+    """(Ho, Wo) of a transposed convolution: Ho = (H - 1)*stride - 2*pad + HH + output_padding (torch), >= 1.
+
+    It inverts :func:`out_size`: a convolution with the same kernel, stride and pad maps (Ho, Wo) back to (H, W).
+    """
+    H, W = x_shape[-2:]
+    (kh, kw), (sh, sw), (ph, pw), (oh, ow) = kernel, stride, pad, output_padding
+    Ho, Wo = (H - 1) * sh - 2 * ph + kh + oh, (W - 1) * sw - 2 * pw + kw + ow
+    if Ho < 1 or Wo < 1:
+        raise invalid_shape(
+            name,
+            f"an output size ((H - 1)*{sh} - 2*{ph} + {kh} + {oh}, (W - 1)*{sw} - 2*{pw} + {kw} + {ow}) "
+            f"of at least (1, 1); it would be ({Ho}, {Wo})",
+            x_shape,
+        )
+    return Ho, Wo
 
 
 def pool_param_args(pool_param: Any) -> tuple[Pair, Pair, Pair]:

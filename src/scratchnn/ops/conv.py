@@ -19,7 +19,14 @@ _TOO_BIG = "a padding whose padded input fits in memory"  # the sizes an argumen
 
 
 def im2col(
-    x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, *, bias_row: bool = False, out: np.ndarray | None = None
+    x: np.ndarray,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair,
+    *,
+    bias_row: bool = False,
+    out: np.ndarray | None = None,
+    batch_last: bool = False,
 ) -> np.ndarray:
     """cols[(c, p, q), (n, i, j)] = xpad[n, c, i*sh + p, j*sw + q]: every receptive field as a column.
 
@@ -27,10 +34,12 @@ def im2col(
     without building a padded copy of x. Images sit side by side along the columns, so a convolution
     of the whole batch is ONE matrix product (64 small per-image products each wake BLAS's threads).
     ``bias_row`` appends a row of ones (the bias then rides in the GEMM). ``out`` is a workspace of
-    the result's shape and dtype to fill instead of allocating one.
+    the result's shape and dtype to fill instead of allocating one. ``batch_last`` orders the columns
+    (i, j, n) instead of (n, i, j); from an x laid out (C, H, W, N) in memory (any layout is read), every
+    copy then runs along N in both arrays, not along a strided row of Wo entries (transposed conv).
 
     Shape:
-        x: (N, C, H, W);  cols: (C*HH*WW [+ 1], N*Ho*Wo)
+        x: (N, C, H, W);  cols: (C*HH*WW [+ 1], N*Ho*Wo), or (C*HH*WW [+ 1], Ho*Wo*N) with ``batch_last``
     """
     N, C, H, W = x.shape
     (HH, WW), (sh, sw), (ph, pw) = kernel, stride, padding
@@ -44,7 +53,10 @@ def im2col(
         or not (out.flags.c_contiguous and out.flags.writeable)
     ):
         out = np.empty(shape, dtype=x.dtype)
-    cols = out[: C * HH * WW].reshape(C, HH, WW, N, Ho, Wo)  # a view: (C*HH*WW, N*Ho*Wo) -> (C, HH, WW, N, Ho, Wo)
+    if batch_last:  # a view: (C*HH*WW, Ho*Wo*N) -> (C, HH, WW, Ho, Wo, N), axes read as (C, HH, WW, N, Ho, Wo)
+        cols = out[: C * HH * WW].reshape(C, HH, WW, Ho, Wo, N).transpose(0, 1, 2, 5, 3, 4)
+    else:
+        cols = out[: C * HH * WW].reshape(C, HH, WW, N, Ho, Wo)  # a view: (C*HH*WW, N*Ho*Wo) -> (C, HH, WW, N, Ho, Wo)
     xt = x.transpose(1, 0, 2, 3)  # a view: (N, C, H, W) -> (C, N, H, W)
     for p in range(HH):
         i0, i1, r0 = valid_range(p, sh, ph, H, Ho)
@@ -66,27 +78,35 @@ def im2col(
     return out
 
 
-def col2im(cols: np.ndarray, x_shape: tuple[int, ...], kernel: Pair, stride: Pair, padding: Pair) -> np.ndarray:
+def col2im(
+    cols: np.ndarray, x_shape: tuple[int, ...], kernel: Pair, stride: Pair, padding: Pair, *, batch_last: bool = False
+) -> np.ndarray:
     """The adjoint of :func:`im2col`: dx[n, c, i*sh + p - ph, j*sw + q - pw] += cols[(c, p, q), (n, i, j)].
 
     One strided add per kernel offset; entries that came from the padding are dropped. ``cols`` may
-    also come per image, (N, C*HH*WW, Ho*Wo), as :func:`conv_backward` makes it for small kernels.
+    also come per image, (N, C*HH*WW, Ho*Wo), as :func:`conv_backward` makes it for small kernels, or
+    with ``batch_last`` as (C*HH*WW, Ho*Wo*N) (:func:`im2col`'s ``batch_last``); dx is then a view of
+    an array laid out (C, H, W, N), so each strided add runs along N (a transposed conv's forward).
 
     Shape:
-        cols: (C*HH*WW, N*Ho*Wo) or (N, C*HH*WW, Ho*Wo);  dx: x_shape = (N, C, H, W)
+        cols: (C*HH*WW, N*Ho*Wo), (N, C*HH*WW, Ho*Wo) or (C*HH*WW, Ho*Wo*N);  dx: x_shape = (N, C, H, W)
     """
     N, C, H, W = x_shape
     (HH, WW), (sh, sw), (ph, pw) = kernel, stride, padding
     Ho, Wo = out_size(x_shape, kernel, stride, padding)
     if cols.ndim == 3:  # per image: (N, K, Ho*Wo) -> (N, C, HH, WW, Ho, Wo), viewed as (C, HH, WW, N, Ho, Wo)
         cols6 = cols.reshape(N, C, HH, WW, Ho, Wo).transpose(1, 2, 3, 0, 4, 5)
+    elif batch_last:  # (K, Ho*Wo*N) -> (C, HH, WW, Ho, Wo, N), viewed as (C, HH, WW, N, Ho, Wo)
+        cols6 = cols.reshape(C, HH, WW, Ho, Wo, N).transpose(0, 1, 2, 5, 3, 4)
     else:
         cols6 = cols.reshape(C, HH, WW, N, Ho, Wo)  # (C*HH*WW, N*Ho*Wo) -> (C, HH, WW, N, Ho, Wo)
     # windows that do not overlap (stride >= kernel) put each dx entry in at most one window: write, no adds;
     # if they also tile x exactly (stride == kernel, no padding), every entry is written: no zeroing either
     disjoint = sh >= HH and sw >= WW
     covering = (sh, sw) == (HH, WW) and (ph, pw) == (0, 0) and (Ho * HH, Wo * WW) == (H, W)
-    dx = np.empty(x_shape, dtype=cols.dtype) if covering else np.zeros(x_shape, dtype=cols.dtype)
+    new = np.empty if covering else np.zeros
+    # batch_last: (C, H, W, N) in memory, viewed as (N, C, H, W)
+    dx = new((C, H, W, N), dtype=cols.dtype).transpose(3, 0, 1, 2) if batch_last else new(x_shape, dtype=cols.dtype)
     dxt = dx.transpose(1, 0, 2, 3)  # a view: (N, C, H, W) -> (C, N, H, W)
     for p in range(HH):
         i0, i1, r0 = valid_range(p, sh, ph, H, Ho)

@@ -1,5 +1,6 @@
-"""Gradient-check rows of the spatial area: convolution and pooling ops, Conv2d and the pooling modules,
-``ThreeLayerConvNet`` and ``ConvNet`` (ops/conv.py, conv_naive.py, pool.py, pool_naive.py).
+"""Gradient-check rows of the spatial area: convolution, transposed convolution and pooling ops, Conv2d,
+ConvTranspose2d and the pooling modules, ``ThreeLayerConvNet`` and ``ConvNet`` (ops/conv.py, conv_naive.py,
+conv_transpose.py, conv_transpose_naive.py, pool.py, pool_naive.py).
 
 A finite difference across a kink (a ReLU input at 0, two maxima of a pool window swapping) measures
 the wrong slope, so the convnet fixture draws models and inputs until every kink is at least ``MARGIN`` away.
@@ -21,6 +22,11 @@ MARGIN = 1e-3
 
 def conv_inputs(rng: np.random.Generator, x: tuple[int, ...], w: tuple[int, ...]) -> dict[str, np.ndarray]:
     return {"x": rng.standard_normal(x), "w": rng.standard_normal(w), "b": rng.standard_normal(w[0])}
+
+
+def conv_transpose_inputs(rng: np.random.Generator, x: tuple[int, ...], w: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """x (N, C, H, W), w (C, F, HH, WW) in torch's layout, b (F,): one bias per output channel."""
+    return {"x": rng.standard_normal(x), "w": rng.standard_normal(w), "b": rng.standard_normal(w[1])}
 
 
 def _kink_gap(model: ThreeLayerConvNet, X: np.ndarray) -> float:
@@ -69,6 +75,16 @@ OP_ROWS = [
           {"b": None, "stride": 3, "padding": 2}),
     OpRow("conv_fast", ops.conv_forward_fast, ops.conv_backward_fast,
           partial(conv_inputs, x=(2, 2, 5, 5), w=(2, 2, 3, 3)), {"conv_param": {"stride": 2, "pad": 0}}),
+    OpRow("conv_transpose_naive", ops.conv_transpose_forward_naive, ops.conv_transpose_backward_naive,
+          partial(conv_transpose_inputs, x=(2, 3, 3, 2), w=(3, 2, 3, 2)),
+          {"conv_param": {"stride": (2, 1), "pad": 1, "output_padding": (1, 0)}}),
+    OpRow("conv_transpose", ops.conv_transpose_forward, ops.conv_transpose_backward,
+          partial(conv_transpose_inputs, x=(2, 2, 3, 4), w=(2, 3, 2, 3)),
+          {"conv_param": {"stride": 2, "pad": (0, 1), "output_padding": 1}}),
+    # stride 3 > kernel 2: windows that do not overlap, col2im's write path; pad 2 crops whole kernel rows
+    OpRow("conv_transpose-no_bias-stride3", ops.conv_transpose_forward, ops.conv_transpose_backward,
+          lambda r: {"x": r.standard_normal((1, 2, 4, 3)), "w": r.standard_normal((2, 2, 2, 2))},
+          {"b": None, "conv_param": {"stride": 3, "pad": 2, "output_padding": (2, 1)}}),
     OpRow("max_pool_naive", ops.max_pool_forward_naive, ops.max_pool_backward_naive,
           lambda r: {"x": distinct(r, 2, 2, 5, 4)}, {"pool_param": {"pool_height": 2, "pool_width": 2, "stride": 1}}),
     OpRow("max_pool-overlap_pad", ops.max_pool_forward, ops.max_pool_backward, lambda r: {"x": distinct(r, 2, 2, 5, 6)},
@@ -93,6 +109,12 @@ MODULE_ROWS = [
                                    randn(r, 2, 2, 5, 4))),
     ModuleRow("Conv2d-same-no_bias",
               lambda r: (nn.Conv2d(2, 2, 3, padding="same", bias=False, dtype=F64, rng=r), randn(r, 1, 2, 4, 5))),
+    ModuleRow("ConvTranspose2d",
+              lambda r: (nn.ConvTranspose2d(2, 3, (3, 2), stride=(2, 1), padding=(1, 0), output_padding=(1, 0),
+                                            dtype=F64, rng=r), randn(r, 2, 2, 3, 4))),
+    ModuleRow("ConvTranspose2d-no_bias",
+              lambda r: (nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1, bias=False, dtype=F64, rng=r),
+                         randn(r, 1, 3, 3, 2))),
     ModuleRow("MaxPool2d", lambda r: (nn.MaxPool2d(3, 2, 1), (distinct(r, 2, 2, 5, 6),))),
     ModuleRow("AvgPool2d", lambda r: (nn.AvgPool2d(2, 1, 1, count_include_pad=False), randn(r, 2, 2, 4, 3))),
     ModuleRow("AdaptiveAvgPool2d", lambda r: (nn.AdaptiveAvgPool2d((3, 2)), randn(r, 2, 2, 5, 4))),
