@@ -107,12 +107,12 @@ def bce_with_logits_loss(
     return loss, np.asarray(dlosses * g)
 
 
-def _check_loss_mask(mask: Any, shape: tuple[int, ...]) -> np.ndarray:
+def _check_loss_mask(mask: Any, shape: tuple[int, ...], like: str = "x") -> np.ndarray:
     """A mask of x's shape: booleans (or the integers 0 and 1), True where the element counts; as bool."""
     if not isinstance(mask, np.ndarray) or mask.dtype.kind not in "biu":
         raise invalid_type("mask", "a numpy.ndarray of booleans (True: the element counts) or None", mask)
     if mask.shape != shape:
-        raise invalid_shape("mask", f"{shape} to match x", mask.shape)
+        raise invalid_shape("mask", f"{shape} to match {like}", mask.shape)
     if mask.dtype.kind != "b":
         if mask.size and (mask.min() < 0 or mask.max() > 1):
             raise invalid_value("mask", "booleans or the integers 0 and 1", mask)
@@ -152,7 +152,14 @@ def reconstruction_loss(
         raise invalid_shape("x", "(N, *) with a batch axis", x.shape)
     reduction = check_choice(reduction, "reduction", RECONSTRUCTION_REDUCTIONS)
     keep = None if mask is None else _check_loss_mask(mask, x.shape)
-    g = upstream_grad(dloss, "dloss", (), x.dtype)
+    return _reconstruction_loss_checked(x, y, keep, reduction, upstream_grad(dloss, "dloss", (), x.dtype))
+
+
+def _reconstruction_loss_checked(
+    x: np.ndarray, y: np.ndarray, keep: np.ndarray | None, reduction: str, g: np.ndarray
+) -> tuple[Loss, np.ndarray]:
+    """:func:`reconstruction_loss` on arguments already checked (``ReconstructionLoss`` checks its own, by
+    their names, and would otherwise pay twice for the finiteness scans of two (N, D) arrays)."""
     if reduction == "sum_per_sample":
         total = x.shape[0]
     else:

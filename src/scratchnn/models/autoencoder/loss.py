@@ -10,7 +10,7 @@ from ..._numerics import quiet_fp
 from ..._validate import check_array, check_choice, invalid_shape
 from ...nn.module import Module
 from ...ops.losses import Loss, upstream_grad
-from ...ops.pointwise_losses import RECONSTRUCTION_REDUCTIONS, reconstruction_loss
+from ...ops.pointwise_losses import RECONSTRUCTION_REDUCTIONS, _check_loss_mask, _reconstruction_loss_checked
 
 __all__ = ["ReconstructionLoss"]
 
@@ -26,8 +26,9 @@ class ReconstructionLoss(Module):
     elements (the mean over the masked features, a masked autoencoder's loss on what it had to fill in).
 
     Backward: d input = 2 m (input - target) g / Z with Z = N or sum m (see
-    :func:`scratchnn.ops.reconstruction_loss`); the target and the mask get none. ``backward(grad_out=None)``
-    as every loss module: None means 1, else a scalar (0-d array of the loss's dtype, or a number).
+    :func:`scratchnn.ops.reconstruction_loss`, whose checks this module makes itself, by its own argument
+    names); the target and the mask get none. ``backward(grad_out=None)`` as every loss module: None means
+    1, else a scalar (a 0-d array of the loss's dtype, or a number).
 
     Use it as the Trainer's criterion with the inputs as targets (``trainer.fit(X, X)``): a denoising or
     masked autoencoder corrupts its input itself in training mode, so the target stays the clean ``X``.
@@ -47,7 +48,11 @@ class ReconstructionLoss(Module):
             raise invalid_shape("target", f"{input.shape} to match the input", target.shape)
         if input.ndim == 0:
             raise invalid_shape("input", "(N, *) with a batch axis", input.shape)
-        loss, dx = reconstruction_loss(input, target, mask=mask, reduction=self.reduction)
+        keep = None if mask is None else _check_loss_mask(mask, input.shape, "the input")
+        with quiet_fp():  # an overflow to inf is the loss's value, as in torch
+            loss, dx = _reconstruction_loss_checked(
+                input, target.astype(input.dtype, copy=False), keep, self.reduction, np.ones((), input.dtype)
+            )
         self._save(dx)
         return loss
 
