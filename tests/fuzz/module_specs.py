@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from scratchnn import models, nn
 
+from .autoencoder_module_specs import SPECS as AUTOENCODER_SPECS
 from .calls import Case, Draw, ModuleSpec, Shape
 from .recurrent_module_specs import SPECS as RECURRENT_SPECS
 from .spatial_specs import transpose_geometry
@@ -289,4 +290,5 @@ SPECS: list[ModuleSpec] = [
     ModuleSpec(models.ThreeLayerConvNet, three_layer),
     ModuleSpec(models.ConvNet, convnet),
     *RECURRENT_SPECS,
+    *AUTOENCODER_SPECS,
 ]

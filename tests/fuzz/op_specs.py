@@ -55,6 +55,22 @@ def _dloss(d: Draw, shape: tuple[int, ...]) -> Any:
     return None if kind == "none" else d.float(-3, 3) if kind == "number" else d.p(shape)
 
 
+def reconstruction(d: Draw) -> Call:
+    shape = (d.int(0, 3), *d.draw(st.lists(st.integers(0, 3), max_size=2)))
+    x, y = d.x(shape), d.p(shape)
+    reduction = d.pick(["sum_per_sample", "mean"])
+    mask = d.pick([None, "bool", "int"])
+    kwargs: dict[str, Any] = {"reduction": reduction, "dloss": _dloss(d, ())}
+    if mask is not None:
+        kwargs["mask"] = np.asarray(d.p(shape) > 0).astype(bool if mask == "bool" else d.pick([np.int64, np.uint8]))
+    floats: tuple[Path, ...] = (("args", "x"),)  # y is a target: cast to x's dtype, as mse_loss's
+    if isinstance(kwargs["dloss"], np.ndarray):
+        floats += (("kwargs", "dloss"),)
+    counted = np.count_nonzero(kwargs["mask"]) if mask is not None else math.prod(shape)
+    divisor = shape[0] if reduction == "sum_per_sample" else counted  # none: NaN, as torch's mean of nothing
+    return Call({"x": x, "y": y}, kwargs, (), ("x",), floats, finite=divisor > 0, refuse=nonfinite(x))
+
+
 def class_loss(kind: str) -> Callable[[Draw], Call]:
     def make(d: Draw) -> Call:
         N, C = d.int(0, 4), d.int(1, 4)
@@ -185,6 +201,7 @@ SPECS: list[OpSpec] = [
     _spec("multi_margin_loss", class_loss("margin"), fwd="multi_margin_loss", loss=True, labels=(("args", "y"),)),
     _spec("mse_loss", pointwise_loss("mse"), fwd="mse_loss", loss=True),
     _spec("bce_with_logits_loss", pointwise_loss("bce"), fwd="bce_with_logits_loss", loss=True),
+    _spec("reconstruction_loss", reconstruction, fwd="reconstruction_loss", loss=True),
     _spec("batchnorm", batchnorm(False), "batchnorm_backward", "batchnorm_backward_alt"),
     _spec("spatial_batchnorm", batchnorm(True), "spatial_batchnorm_backward", "batchnorm_backward"),
     _spec("layernorm", layernorm, "layernorm_backward"),

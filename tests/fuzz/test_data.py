@@ -123,6 +123,8 @@ GENERATORS = {
                    "num_classes": st.integers(1, 4)},
     "gaussian_mixture": {"n": st.integers(1, 6), "dim": st.integers(1, 4), "classes": st.integers(1, 4)},
     "make_bars": {"n": st.integers(1, 6), "size": st.integers(4, 9), "noise": st.floats(0, 1)},
+    "make_subspace_gaussian": {"n": st.integers(1, 6), "dim": st.integers(1, 5), "k": st.integers(1, 5),
+                               "var_scale": st.floats(1e-3, 1e3)},
 }  # fmt: skip
 
 
@@ -139,7 +141,7 @@ def test_synthetic_generator(name: str, data: Any) -> None:
     X, y = result[0], result[1]
     n = X.shape[0]
     classes = {"make_spirals": "n_classes", "make_blobs": "num_classes", "gaussian_mixture": "classes"}.get(name)
-    k = 4 if classes is None else int(kwargs[classes])
+    k = 2 if name == "make_subspace_gaussian" else 4 if classes is None else int(kwargs[classes])
     assert X.dtype == np.float32 and np.isfinite(X).all() and y.dtype == np.int64 and y.shape == (n,)
     assert ((y >= 0) & (y < k)).all()
 
@@ -154,6 +156,26 @@ def test_train_val_split(data: Any) -> None:
         X_tr, y_tr, X_val, y_val = parts
         assert len(X_tr) + len(X_val) == len(X) and len(X_tr) >= 1 and len(X_val) >= 1
         assert sorted(np.concatenate([y_tr, y_val]).tolist()) == sorted(y.tolist())
+
+
+@pytest.mark.parametrize("name", ["GaussianNoise", "FeatureMask"])
+@fuzz(data=st.data())
+def test_corruption(name: str, data: Any) -> None:
+    """Any argument, any array: the template error or a corrupted copy of x's shape and dtype, x untouched."""
+    arg = data.draw(st.one_of(st.floats(0, 0.99), junk()))
+    x = data.draw(st.one_of(arrays(shapes(0, 3, max_side=4), ANY_DTYPE), junk()))
+    ok, corrupt = attempt(getattr(sdata, name), arg)
+    if not ok:
+        return
+    before = snapshot(x)
+    ok, result = attempt(corrupt, x, np.random.default_rng(data.draw(st.integers(0, 9))))
+    assert_unchanged(before, x, "x")
+    if ok:
+        out = result[0] if name == "FeatureMask" else result
+        assert isinstance(out, np.ndarray) and out.shape == x.shape and out.dtype == x.dtype in FLOATS
+        assert not np.shares_memory(out, x)
+        if name == "FeatureMask":
+            assert result[1].dtype == bool and result[1].shape == x.shape and not out[result[1]].any()
 
 
 def _idx_files(folder: Path, data: Any) -> None:

@@ -88,7 +88,7 @@ def test_wrong_grad_out_dtype(name: str, factory: Factory, shape: tuple[int, ...
 
 def test_grad_out_checks_run_in_every_module_of_the_gradcheck_table() -> None:
     """Every module class (losses apart) rejects a wrong ``grad_out`` itself, also inside a container."""
-    losses = (nn.CrossEntropyLoss, nn.MSELoss, nn.BCEWithLogitsLoss, nn.MultiMarginLoss)
+    losses = (nn.CrossEntropyLoss, nn.MSELoss, nn.BCEWithLogitsLoss, nn.MultiMarginLoss, models.ReconstructionLoss)
     checked = set()
     for row in MODULE_ROWS:
         module, inputs = row.make(np.random.default_rng(0))

@@ -1,4 +1,5 @@
-"""Datasets and batching: Fashion-MNIST, MNIST, CIFAR-10 loaders, synthetic sets, ``DataLoader``; text from
+"""Datasets and batching: Fashion-MNIST, MNIST, CIFAR-10 loaders, synthetic sets, ``DataLoader``, input
+corruptions (Gaussian noise, feature masks) for the autoencoders; text from
 the English descriptions of Debian packages (apt's lists) and (document, summary) files.
 
 Real datasets are searched in ``root``, ``$SCRATCHNN_DATA/<name>/``, the user cache and system folders
@@ -6,6 +7,7 @@ Real datasets are searched in ``root``, ``$SCRATCHNN_DATA/<name>/``, the user ca
 """
 
 from .cifar import load_cifar10
+from .corruptions import FeatureMask, GaussianNoise
 from .datasets import ensure_dataset
 from .debian import DebianRecord, load_debian_descriptions
 from .debian_split import Splits, debian_report, description_groups, split_descriptions
@@ -16,6 +18,7 @@ from .loader import DataLoader
 from .mnist import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist
 from .sequences import make_running_mean
 from .sources import DatasetNotFoundError, user_cache_dir
+from .subspace import make_subspace_gaussian, random_rotation, train_val_test_split
 from .summaries import DocumentSummary, load_document_summary_file, summary_pairs
 from .synthetic import gaussian_mixture, make_bars, make_blobs, make_spirals, train_val_split
 from .vocab import Vocab
@@ -32,6 +35,11 @@ __all__ = [
     "make_running_mean",
     "FASHION_MNIST_CLASSES",
     "train_val_split",
+    "make_subspace_gaussian",
+    "random_rotation",
+    "train_val_test_split",
+    "GaussianNoise",
+    "FeatureMask",
     "ensure_dataset",
     "DatasetNotFoundError",
     "download_url",

@@ -21,3 +21,8 @@ __all__ += ["RecurrentClassifier", "CharRNN"]
 # baselines of the text areas: a count-based character model (models/char_ngram.py, char_ngram_tune.py)
 # and logistic regression on a bag of n-grams (models/bag_of_words.py)
 __all__ += ["CharNGram", "NGramTuning", "tune_char_ngram", "BagOfWordsClassifier", "NGramFeatures", "bag_of_words"]
+
+# autoencoders (models/autoencoder/): vanilla, denoising and masked MLP autoencoders and their loss
+from .autoencoder import Autoencoder, DenoisingAutoencoder, MaskedAutoencoder, ReconstructionLoss  # noqa: E402
+
+__all__ += ["Autoencoder", "DenoisingAutoencoder", "MaskedAutoencoder", "ReconstructionLoss"]

@@ -31,7 +31,7 @@ from .embedding import word_embedding_backward, word_embedding_forward
 from .groupnorm import spatial_groupnorm_backward, spatial_groupnorm_forward
 from .layernorm import layernorm_backward, layernorm_forward
 from .losses import multi_margin_loss, softmax_loss, svm_loss
-from .pointwise_losses import bce_with_logits_loss, mse_loss
+from .pointwise_losses import bce_with_logits_loss, mse_loss, reconstruction_loss
 from .pool import (
     adaptive_avg_pool_backward,
     adaptive_avg_pool_forward,
@@ -91,6 +91,7 @@ __all__ = [
     "svm_loss",
     "multi_margin_loss",
     "mse_loss",
+    "reconstruction_loss",
     "bce_with_logits_loss",
 ]
 

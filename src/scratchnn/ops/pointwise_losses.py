@@ -1,10 +1,11 @@
-"""Pointwise losses: each element of ``x`` against the same element of a target ``y`` (MSE, BCE with logits).
+"""Pointwise losses: each element of ``x`` against the same element of a target ``y`` (MSE, BCE with logits,
+the autoencoders' reconstruction loss).
 
 They return ``(loss, dx)`` with torch's ``reduction`` semantics, as the losses of :mod:`.losses`
 (whose reduction helpers they share): ``dx`` is the gradient of ``sum(dloss * loss)``, ``dloss=None`` means 1,
 and an empty input gives NaN for ``'mean'`` (as torch). The target ``y`` and the weights are cast to x's dtype.
 
-Derivations: docs/derivations/mse.md, bce_with_logits.md
+Derivations: docs/derivations/mse.md (and the reconstruction loss), bce_with_logits.md
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from typing import Any
 import numpy as np
 
 from .._numerics import quiet
-from .._validate import check_array, check_choice, invalid_shape
-from .losses import REDUCTIONS, Loss, _reduce
+from .._validate import check_array, check_choice, invalid_shape, invalid_type, invalid_value
+from .losses import REDUCTIONS, Loss, _reduce, upstream_grad
 
-__all__ = ["mse_loss", "bce_with_logits_loss"]
+__all__ = ["mse_loss", "bce_with_logits_loss", "reconstruction_loss", "RECONSTRUCTION_REDUCTIONS"]
+
+# the course project's (1/N) ||X - X_hat||_F^2 (sum over features, mean over samples) and torch's MSE mean
+RECONSTRUCTION_REDUCTIONS = ("sum_per_sample", "mean")
 
 
 def _check_pair(x: Any, y: Any) -> np.ndarray:
@@ -101,3 +105,71 @@ def bce_with_logits_loss(
         dlosses = dlosses * w
     loss, g = _reduce(losses, reduction, dloss)
     return loss, np.asarray(dlosses * g)
+
+
+def _check_loss_mask(mask: Any, shape: tuple[int, ...], like: str = "x") -> np.ndarray:
+    """A mask of x's shape: booleans (or the integers 0 and 1), True where the element counts; as bool."""
+    if not isinstance(mask, np.ndarray) or mask.dtype.kind not in "biu":
+        raise invalid_type("mask", "a numpy.ndarray of booleans (True: the element counts) or None", mask)
+    if mask.shape != shape:
+        raise invalid_shape("mask", f"{shape} to match {like}", mask.shape)
+    if mask.dtype.kind != "b":
+        if mask.size and (mask.min() < 0 or mask.max() > 1):
+            raise invalid_value("mask", "booleans or the integers 0 and 1", mask)
+        mask = mask.astype(bool)
+    return mask
+
+
+@quiet
+def reconstruction_loss(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    mask: np.ndarray | None = None,
+    reduction: str = "sum_per_sample",
+    dloss: Any = None,
+) -> tuple[Loss, np.ndarray]:
+    """An autoencoder's reconstruction ``x`` of the target ``y``, over the elements where ``mask`` is True:
+
+        'sum_per_sample' (the course's):  L = (1/N) sum_n sum_j m_nj (x_nj - y_nj)^2 = (1/N) ||M * (X - Y)||_F^2
+        'mean' (torch's MSELoss):         L = sum_nj m_nj (x_nj - y_nj)^2 / sum_nj m_nj
+
+    with m = 1 everywhere when ``mask`` is None (then 'mean' divides by the element count N * D).
+    'sum_per_sample' is D times 'mean' without a mask: same minimizer, a gradient D times larger, so the
+    learning rates of the two differ by about that factor.
+
+    Backward: dx = 2 m (x - y) g / Z, Z = N ('sum_per_sample') or sum m ('mean'), g = dloss (default 1).
+    The target gets no gradient. Z = 0 (an empty batch, or a mask with no True for 'mean') gives NaN and a
+    zero gradient, as torch's mean of nothing.
+
+    Shape:
+        x, y, mask: (N, *), the same;  loss: scalar;  dx: x's shape
+
+    Derivation: docs/derivations/mse.md
+    """
+    y = _check_pair(x, y)
+    if x.ndim == 0:
+        raise invalid_shape("x", "(N, *) with a batch axis", x.shape)
+    reduction = check_choice(reduction, "reduction", RECONSTRUCTION_REDUCTIONS)
+    keep = None if mask is None else _check_loss_mask(mask, x.shape)
+    return _reconstruction_loss_checked(x, y, keep, reduction, upstream_grad(dloss, "dloss", (), x.dtype))
+
+
+def _reconstruction_loss_checked(
+    x: np.ndarray, y: np.ndarray, keep: np.ndarray | None, reduction: str, g: np.ndarray
+) -> tuple[Loss, np.ndarray]:
+    """:func:`reconstruction_loss` on arguments already checked (``ReconstructionLoss`` checks its own, by
+    their names, and would otherwise pay twice for the finiteness scans of two (N, D) arrays)."""
+    if reduction == "sum_per_sample":
+        total = x.shape[0]
+    else:
+        total = x.size if keep is None else int(np.count_nonzero(keep))
+    if total == 0:
+        return x.dtype.type(np.nan), np.zeros_like(x)
+    diff = x - y  # (N, *): a fresh array, reused for dx below
+    if keep is not None:
+        diff *= keep  # masked-out elements leave the loss and get no gradient
+    flat = diff.reshape(-1)  # (N, *) -> (N * D,)
+    loss = x.dtype.type(np.dot(flat, flat) / total)  # one pass, no squared temporary
+    diff *= 2 * g / total  # dx = 2 m (x - y) g / Z, in place
+    return loss, diff
