@@ -69,6 +69,12 @@ EXPERIMENTS: dict[str, ExperimentInfo] = {
         "~10 s",
         "~10 min",
     ),
+    "autoencoder-bottleneck": ExperimentInfo(
+        "scratchnn.experiments.autoencoder_bottleneck",
+        "linear vanilla/denoising/masked autoencoders at bottleneck 5 to 500: reconstruction and linear probe",
+        "~5 s",
+        "~10 min",
+    ),
 }
 
 
