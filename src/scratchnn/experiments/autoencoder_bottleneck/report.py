@@ -85,8 +85,11 @@ def report(config: Config, results: dict[str, Any]) -> Report:
         loss_rows.append(
             [b] + [float(curves(results, b, kind, "val_loss")[:, -1].mean()) for kind in kinds] + [pca_loss]
         )
-    loss_table = Table(["bottleneck"] + kinds + ["PCA-b (optimum)"], loss_rows,
-                       caption="Final validation reconstruction loss (1/N) ||X - X_hat||^2, mean over seeds.")  # fmt: skip
+    loss_table = Table(
+        ["bottleneck"] + kinds + ["PCA-b (optimum)"],
+        loss_rows,
+        caption="Final validation reconstruction loss (1/N) ||X - X_hat||^2, mean over seeds.",
+    )
     reading = []
     lo, k_b = min(bs), config.k if config.k in bs else None
     if k_b is not None and lo < k_b:
@@ -106,10 +109,10 @@ def report(config: Config, results: dict[str, Any]) -> Report:
             f"- Against the published table: differences from {min(diffs):+.1f} to {max(diffs):+.1f} points "
             f"({len(diffs)} cells)."
         )
-    spread = max(
-        float(np.ptp(100 * curves(results, b, kd, "probe_acc")[:, -1])) for b in bs for kd in kinds
+    spread = max(float(np.ptp(100 * curves(results, b, kd, "probe_acc")[:, -1])) for b in bs for kd in kinds)
+    reading.append(
+        f"- The largest spread (max - min) of final probe accuracy over the seeds of one cell: {spread:.1f} points."
     )
-    reading.append(f"- The largest spread (max - min) of final probe accuracy over the seeds of one cell: {spread:.1f} points.")
     setup = (
         f"make_subspace_gaussian: {config.n:,} samples, dim {config.dim}, k {config.k}, var_scale {config.var_scale:g} "
         "(label: the sign of the sum of the subspace coordinates), split 0.7/0.2/0.1. Linear autoencoders (one hidden "
@@ -134,8 +137,11 @@ def report(config: Config, results: dict[str, Any]) -> Report:
         setup=setup,
         tables=[table, ref_table, loss_table],
         figures=[
-            ("val_loss.png", "Validation reconstruction loss per epoch (mean, min/max band over seeds; dash-dot: "
-             "the PCA projection of the same size)"),
+            (
+                "val_loss.png",
+                "Validation reconstruction loss per epoch (mean, min/max band over seeds; dash-dot: "
+                "the PCA projection of the same size)",
+            ),
             ("probe_acc.png", "Linear-probe test accuracy per epoch (mean, min/max band over seeds)"),
         ],  # fmt: skip
         reading="\n".join(reading),

@@ -64,7 +64,8 @@ class Config:
             raise invalid_value("kinds", "names among 'vanilla', 'denoising', 'masked'", self.kinds)
 
 
-#: ``--quick``: 3,000 samples, bottlenecks 5 and 20 (= k), 5 epochs at lr 5e-3 (10x: fewer steps), probes at lr 1e-2, one seed
+#: ``--quick``: 3,000 samples, bottlenecks 5 and 20 (= k), 5 epochs at lr 5e-3 (10x: far fewer steps), probes at
+#: lr 1e-2, one seed
 QUICK: dict[str, Any] = {"n": 3_000, "bottlenecks": (5, 20), "epochs": 5, "lr": 5e-3, "probe_lr": 1e-2, "seeds": 1}
 
 
@@ -158,7 +159,9 @@ def run(config: Config, ctx: RunContext) -> dict[str, Any]:
         runs.setdefault(str(b), {}).setdefault(kind, []).append(r["history"])
         last = r["history"][-1]
         ctx.log({"bottleneck": b, "kind": kind, "seed": i} | last)
-        ctx.echo(f"bottleneck {b:4d} {kind:>9} seed {i}: val loss {last['val_loss']:.4g}, probe {last['probe_acc']:.4f}")
+        ctx.echo(
+            f"bottleneck {b:4d} {kind:>9} seed {i}: val loss {last['val_loss']:.4g}, probe {last['probe_acc']:.4f}"
+        )
     sizes = sorted({b for b in config.bottlenecks if b <= config.dim} | {config.k})
     ref_tasks = {f"reference-seed{i}": {"data": data, "sizes": sizes, "probe": probe, "seed": s}
                  for i, s in enumerate(seeds)}  # fmt: skip
