@@ -75,6 +75,12 @@ EXPERIMENTS: dict[str, ExperimentInfo] = {
         "~5 s",
         "~10 min",
     ),
+    "autoencoder-probe": ExperimentInfo(
+        "scratchnn.experiments.autoencoder_probe",
+        "MLP autoencoders (vanilla/denoising/masked) on Fashion-MNIST: probes on 200/1000/all labels vs PCA, pixels",
+        "~10 s",
+        "not measured",
+    ),
 }
 
 
