@@ -50,7 +50,7 @@ def plot_curves(config: Config, results: dict[str, Any], key: str, label: str) -
             ax.fill_between(epochs, c.min(axis=0), c.max(axis=0), color=line.get_color(), alpha=0.2, lw=0)
         if key == "val_loss":
             ax.set_yscale("log")
-            if b <= config.dim:
+            if b < config.dim:  # at b >= dim PCA keeps everything: loss 0, off a log axis
                 ax.axhline(_ref(results, "pca_val_loss", b), color="grey", ls="-.", lw=1, label=f"PCA-{b}")
         else:
             ax.axhline(100 * _ref(results, "pca", config.k), color="grey", ls="-.", lw=1, label=f"PCA-{config.k}")
@@ -81,7 +81,7 @@ def report(config: Config, results: dict[str, Any]) -> Report:
                                                              [f"PCA-{config.k}", f"{pk:.1f}"]])  # fmt: skip
     loss_rows = []
     for b in bs:
-        pca_loss = _ref(results, "pca_val_loss", b) if b <= config.dim else None
+        pca_loss: Any = _ref(results, "pca_val_loss", b) if b < config.dim else "0 (the identity)"
         loss_rows.append(
             [b] + [float(curves(results, b, kind, "val_loss")[:, -1].mean()) for kind in kinds] + [pca_loss]
         )
@@ -97,7 +97,11 @@ def report(config: Config, results: dict[str, Any]) -> Report:
         reading.append(
             f"- A bottleneck of {lo}, below the subspace's k = {config.k}, loses {gain:.1f} points of probe accuracy "
             f"against bottleneck {k_b}: the label is the sign of a sum over all {config.k} high-variance coordinates, "
-            f"and {lo} directions of that subspace carry only part of it."
+            f"and {lo} directions of that subspace carry only part of it. The subspace is isotropic, so which {lo} "
+            f"directions a model keeps is arbitrary: the label direction keeps a fraction rho^2 of its variance, "
+            f"{lo}/{config.k} on average, and the best linear readout then scores 1 - arccos(rho)/pi, "
+            f"about {100 * (1 - np.arccos(np.sqrt(lo / config.k)) / np.pi):.1f}% at rho^2 = {lo}/{config.k} "
+            "(it varies from seed to seed with the subspace drawn)."
         )
     reading.append(
         f"- References: the probe on the raw {config.dim}-dimensional input scores {raw:.1f}%, on the top-{config.k} "

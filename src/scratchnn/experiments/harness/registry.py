@@ -72,8 +72,8 @@ EXPERIMENTS: dict[str, ExperimentInfo] = {
     "autoencoder-bottleneck": ExperimentInfo(
         "scratchnn.experiments.autoencoder_bottleneck",
         "linear vanilla/denoising/masked autoencoders at bottleneck 5 to 500: reconstruction and linear probe",
-        "~5 s",
-        "~10 min",
+        "~7 s",
+        "~9 min",
     ),
     "autoencoder-probe": ExperimentInfo(
         "scratchnn.experiments.autoencoder_probe",
