@@ -118,6 +118,8 @@ class ConvAutoencoder(Autoencoder):
         Module.__init__(self)  # not Autoencoder's: the layers here are convolutions
         self.in_channels = check_int(in_channels, "in_channels", low=1)
         self._code_size = check_int(code_size, "code_size", low=1)
+        if isinstance(channels, Sequence) and not isinstance(channels, str) and not channels:
+            raise invalid_value("channels", "at least one convolution's channels", channels)
         self.channels = _sizes(channels, "channels")
         H, W = _side(input_size, "input_size")
         self.activation = "identity" if activation is None else check_choice(activation, "activation", (*ACTIVATIONS,))
