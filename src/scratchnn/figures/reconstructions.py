@@ -56,9 +56,10 @@ def plot_reconstructions(
         rows.append(("input", _images(corrupted, "corrupted", image_shape)))
     rows.append(("output", _images(reconstructions, "reconstructions", image_shape)))
     n = len(rows[0][1])
-    for name, imgs in rows:
+    names = {"original": "originals", "input": "corrupted", "output": "reconstructions"}  # the arguments
+    for label, imgs in rows:
         if len(imgs) != n or n == 0:
-            raise invalid_shape(name, f"{n} >= 1 images, as many as the originals", imgs.shape)
+            raise invalid_shape(names[label], f"{n} >= 1 images, as many as the originals", imgs.shape)
     lo, hi = float(rows[0][1].min()), float(rows[0][1].max())
     dpi, height = PIXELS_PER_CELL, len(rows) * PIXELS_PER_CELL + TITLE_PIXELS
     fig = Figure(figsize=(n, height / dpi), dpi=dpi)
@@ -74,8 +75,8 @@ def plot_reconstructions(
             ax.set_yticks([])
             if c == 0:
                 ax.set_ylabel(label, fontsize=8)
-    names = " / ".join(label for label, _ in rows)  # the rows, top to bottom
-    fig.suptitle(f"{title}: {names}" if title else names, fontsize=9, y=1 - 0.15 * TITLE_PIXELS / height)
+    labels = " / ".join(label for label, _ in rows)  # the rows, top to bottom
+    fig.suptitle(f"{title}: {labels}" if title else labels, fontsize=9, y=1 - 0.15 * TITLE_PIXELS / height)
     out = Path(path)
     with writing(out):
         fig.savefig(out, dpi=dpi)
