@@ -78,6 +78,10 @@ def test_probe_labels_count_the_first_training_examples(tmp_path: Path) -> None:
     out2 = tmp_path / "run2"  # more labels than training examples: all of them
     assert main([*argv[:-2], "--probe-labels", "9999", "--out", str(out2)]) == 0
     assert json.loads((out2 / "results.json").read_text())["probe_labels"] == 500
+    out3 = tmp_path / "run3"  # no validation split: no best validation loss, and valid JSON
+    assert main([*argv[:-2], "--val-size", "0", "--out", str(out3)]) == 0
+    results = json.loads((out3 / "results.json").read_text())
+    assert results["best_val_loss"] is None and results["probe_labels"] == 40 and math.isfinite(results["test_loss"])
 
 
 def test_help_documents_every_autoencoder_flag(capsys: pytest.CaptureFixture[str]) -> None:

@@ -200,7 +200,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     results = {
         "kind": args.kind,
         "test_loss": test_loss,
-        "best_val_loss": min((h.get("val_loss", float("nan")) for h in trainer.history), default=None),
+        "best_val_loss": min((h["val_loss"] for h in trainer.history if "val_loss" in h), default=None),
         "code_size": model.code_size,
         "probe_labels": probe.num_labels,
         "probe_epochs": args.probe_epochs,
