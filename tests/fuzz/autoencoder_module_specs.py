@@ -1,8 +1,9 @@
-"""Fuzz specs of the autoencoder area's modules: the MLP, denoising and masked autoencoders and their loss.
+"""Fuzz specs of the autoencoder area's modules: the MLP, denoising, masked and conv autoencoders and their loss.
 
-A model's input is (N, D) with N possibly 0, in either mode (training draws noise or a mask); the loss
-module takes (input, target) of one (N, *) shape (its optional mask is checked in
-tests/models/test_autoencoder_loss.py: a bool array, which the dtype fuzz would call a wrong target dtype).
+An MLP model's input is (N, D), the conv model's (N, C, H, W) with any sides, N possibly 0, in either mode
+(training draws noise or a mask); the loss module takes (input, target) of one (N, *) shape (its optional
+mask is checked in tests/models/test_autoencoder_loss.py: a bool array, which the dtype fuzz would call a
+wrong target dtype).
 """
 
 from __future__ import annotations
@@ -37,6 +38,19 @@ def autoencoder(kind: str) -> Callable[[Draw], Case]:
     return make
 
 
+def conv_autoencoder(d: Draw) -> Case:
+    C, H, W, N = d.int(1, 2), d.int(1, 9), d.int(1, 9), d.int(0, 3)
+    channels = d.draw(st.lists(st.integers(1, 3), min_size=1, max_size=3))
+    loss_on = d.pick(["all", "masked"])
+    kwargs: dict[str, Any] = {"in_channels": C, "code_size": d.int(1, 4),
+                              "channels": d.pick([channels, tuple(channels)]),
+                              "input_size": d.pick([(H, W), [H, W]]) if H != W else d.pick([H, (H, H)]),
+                              "activation": d.pick([*ACTIVATIONS, None]), "noise_std": d.pick([0.0, d.float(0, 2)]),
+                              "mask_ratio": d.float(0.01 if loss_on == "masked" else 0.0, 0.99), "loss_on": loss_on,
+                              "reduction": d.pick(["sum_per_sample", "mean"])}  # fmt: skip
+    return Case(kwargs, [d.x((N, C, H, W))], (N, C, H, W))
+
+
 def reconstruction_loss(d: Draw) -> Case:
     shape = (d.int(0, 3), *d.draw(st.lists(st.integers(0, 3), max_size=2)))
     reduction = d.pick(["sum_per_sample", "mean"])
@@ -50,5 +64,6 @@ SPECS: list[ModuleSpec] = [
     ModuleSpec(models.Autoencoder, autoencoder("plain")),
     ModuleSpec(models.DenoisingAutoencoder, autoencoder("denoising")),
     ModuleSpec(models.MaskedAutoencoder, autoencoder("masked")),
+    ModuleSpec(models.ConvAutoencoder, conv_autoencoder),
     ModuleSpec(models.ReconstructionLoss, reconstruction_loss, loss=True),
 ]

@@ -91,6 +91,12 @@ ROWS: list[Row] = [
     ("Autoencoder-linear", lambda: models.Autoencoder(6, [2], None), (4, 6), (4, 2)),
     ("DenoisingAutoencoder", lambda: models.DenoisingAutoencoder(6, [5, 3], "tanh"), (4, 6), (4, 5)),
     ("MaskedAutoencoder", lambda: models.MaskedAutoencoder(6, [5, 3], loss_on="masked"), (4, 6), (6,)),
+    (
+        "ConvAutoencoder",
+        lambda: models.ConvAutoencoder(1, 3, [2, 3], (5, 6), noise_std=0.3, mask_ratio=0.5),
+        (2, 1, 5, 6),
+        (2, 30),
+    ),
 ]
 
 

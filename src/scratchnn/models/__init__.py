@@ -23,6 +23,6 @@ __all__ += ["RecurrentClassifier", "CharRNN"]
 __all__ += ["CharNGram", "NGramTuning", "tune_char_ngram", "BagOfWordsClassifier", "NGramFeatures", "bag_of_words"]
 
 # autoencoders (models/autoencoder/): vanilla, denoising and masked MLP autoencoders and their loss
-from .autoencoder import Autoencoder, DenoisingAutoencoder, MaskedAutoencoder, ReconstructionLoss  # noqa: E402
+from .autoencoder import Autoencoder, ConvAutoencoder, DenoisingAutoencoder, MaskedAutoencoder, ReconstructionLoss  # noqa: E402
 
-__all__ += ["Autoencoder", "DenoisingAutoencoder", "MaskedAutoencoder", "ReconstructionLoss"]
+__all__ += ["Autoencoder", "ConvAutoencoder", "DenoisingAutoencoder", "MaskedAutoencoder", "ReconstructionLoss"]

@@ -22,6 +22,7 @@ RECIPES = {
     "rnn": "scratchnn.recipes.rnn",
     "char-rnn": "scratchnn.recipes.char_rnn",
     "sections": "scratchnn.recipes.sections",
+    "autoencoder": "scratchnn.recipes.autoencoder",
 }
 
 _DEFAULTS = "recipe_defaults"  # where the parsed args keep the recipe's defaults until run_from_args

@@ -1,5 +1,5 @@
-"""Gradient-check rows of the autoencoder area: the reconstruction loss (ops/pointwise_losses.py) and the MLP
-autoencoders with their loss module (models/autoencoder/).
+"""Gradient-check rows of the autoencoder area: the reconstruction loss (ops/pointwise_losses.py), the MLP and
+convolutional autoencoders and their loss module (models/autoencoder/).
 
 The denoising and masked models corrupt their input in training mode with fresh noise or a fresh mask on
 every forward; their training rows rewind the model's generator before each forward, so every call of the
@@ -15,7 +15,13 @@ from collections.abc import Callable
 import numpy as np
 
 from ... import nn, ops
-from ...models.autoencoder import Autoencoder, DenoisingAutoencoder, MaskedAutoencoder, ReconstructionLoss
+from ...models.autoencoder import (
+    Autoencoder,
+    ConvAutoencoder,
+    DenoisingAutoencoder,
+    MaskedAutoencoder,
+    ReconstructionLoss,
+)
 from .base import F64, ModuleRow, OpRow, args
 
 MASK45 = np.arange(20).reshape(4, 5) % 3 != 1  # a fixed (4, 5) mask: 13 elements count, 7 do not
@@ -51,6 +57,10 @@ class FixedMaskMaskedAutoencoder(_Rewound, MaskedAutoencoder):
     """The same mask on every training forward."""
 
 
+class FixedCorruptionConvAutoencoder(_Rewound, ConvAutoencoder):
+    """The same noise and mask on every training forward."""
+
+
 def _relu_inputs(model: nn.Module, x: np.ndarray) -> float:
     """The smallest |input| of any ReLU of ``model`` in one forward of ``x`` (inf without a ReLU)."""
     gaps: list[float] = []
@@ -77,7 +87,8 @@ def autoencoder(
             for name, p in model.named_parameters():
                 if name.endswith("bias"):
                     p.data[...] = 0.5 * r.standard_normal(p.shape)
-            x = r.standard_normal((4, model.input_size))
+            size = model.input_size  # D, or the conv model's (C, H, W)
+            x = r.standard_normal((4, *size) if isinstance(size, tuple) else (4, size))
             if _relu_inputs(model, x) > 1e-3:
                 return model, (x,)
 
@@ -98,9 +109,18 @@ MODULE_ROWS = [
     ModuleRow("DenoisingAutoencoder-eval",
               autoencoder(lambda r: DenoisingAutoencoder(6, [5, 3], dtype=F64, rng=r), train=False)),
     ModuleRow("MaskedAutoencoder-train-fixed_mask",
-              autoencoder(lambda r: FixedMaskMaskedAutoencoder(6, [5, 3], mask_ratio=0.5, dtype=F64, rng=r))),
+              autoencoder(lambda r: FixedMaskMaskedAutoencoder(6, [5, 3], mask_ratio=0.5, dtype=F64, rng=r)), tol=2e-6),
     ModuleRow("MaskedAutoencoder-eval",
               autoencoder(lambda r: MaskedAutoencoder(6, [5, 3], "gelu", dtype=F64, rng=r), train=False)),
+    # the conv models' input gradients have entries 1e-4 of the largest (pixels that feed few outputs): there
+    # the central difference's rounding (~1e-11 absolute) is a relative error near 1e-6, the rest agree to 1e-9
+    ModuleRow("ConvAutoencoder-relu",
+              autoencoder(lambda r: ConvAutoencoder(1, 3, (2, 3), (5, 6), dtype=F64, rng=r))),
+    ModuleRow("ConvAutoencoder-tanh-2_channels-8x8",
+              autoencoder(lambda r: ConvAutoencoder(2, 2, (3,), 8, "tanh", dtype=F64, rng=r)), tol=2e-6),
+    ModuleRow("ConvAutoencoder-train-fixed_noise_and_mask",
+              autoencoder(lambda r: FixedCorruptionConvAutoencoder(1, 3, (2, 2), (6, 5), noise_std=0.5,
+                                                                   mask_ratio=0.5, dtype=F64, rng=r)), tol=2e-6),
     # losses: (input, target[, mask]); check_module differentiates the input only
     ModuleRow("ReconstructionLoss", lambda r: (ReconstructionLoss(), args(_pair_inputs(r)))),
     ModuleRow("ReconstructionLoss-mean", lambda r: (ReconstructionLoss("mean"), args(_pair_inputs(r)))),
