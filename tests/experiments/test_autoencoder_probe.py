@@ -57,3 +57,24 @@ def test_config_checks() -> None:
         config_for("autoencoder-probe", overrides={"label_counts": "200,100000"})
     with pytest.raises(ValueError, match="Invalid value for `kinds`"):
         config_for("autoencoder-probe", overrides={"kinds": "sparse"})
+
+
+def test_probes_on_few_labels_run_at_least_min_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """200 labels at batch 128 are 2 steps an epoch: probe_min_steps=500 makes that 250 epochs, not 20."""
+    import importlib
+
+    import scratchnn.analysis as analysis
+
+    probe_run = importlib.import_module("scratchnn.experiments.autoencoder_probe.run")
+
+    seen: dict[object, int] = {}
+
+    def fake_probe(encoder: object, train: tuple, test: tuple, *, epochs: int, num_labels: object, **kw: object):
+        seen[num_labels] = epochs
+        return type("R", (), {"test_accuracy": 0.5})()
+
+    monkeypatch.setattr(analysis, "linear_probe", fake_probe)
+    X, y = np.zeros((20_000, 4), np.float32), np.zeros(20_000, np.int64)
+    probe = {"label_counts": [200, 1_000], "epochs": 20, "lr": 1e-3, "min_steps": 500}
+    probe_run._probes(lambda a: a, (X, y, X[:10], y[:10]), probe, seed=0)
+    assert seen == {200: 250, 1_000: 63, None: 20}  # ceil(500 / 2), ceil(500 / 8), 157 steps an epoch already

@@ -15,6 +15,7 @@ components).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -45,12 +46,14 @@ class Config:
     label_counts: tuple[int, ...] = (200, 1_000)  # probes on the first n labels, and one on all of them
     seeds: int = 3
     probe_epochs: int = 20
+    probe_min_steps: int = 500  # a probe on few labels runs more epochs: 200 labels at batch 128 are 2 steps each
     probe_lr: float = 1e-3
     num_examples: int = 8  # test images in the reconstruction figure
     num_scatter: int = 1_000  # test codes in the 2-D scatter
 
     def __post_init__(self) -> None:
-        for name in ("num_train", "num_test", "synthetic_dim", "epochs", "batch_size", "seeds", "probe_epochs"):
+        for name in ("num_train", "num_test", "synthetic_dim", "epochs", "batch_size", "seeds", "probe_epochs",
+                     "probe_min_steps"):  # fmt: skip
             check_int(getattr(self, name), name, low=1)
         check_int(self.num_examples, "num_examples", low=1, high=self.num_test)
         check_int(self.num_scatter, "num_scatter", low=3, high=self.num_test)
@@ -71,6 +74,7 @@ class Config:
 QUICK: dict[str, Any] = {
     "dataset": "synthetic", "num_train": 1_000, "num_test": 500, "synthetic_noise": 1.5, "hidden_sizes": (32, 8),
     "epochs": 20, "batch_size": 50, "lr": 1e-2, "label_counts": (20,), "probe_lr": 1e-2, "seeds": 1, "num_scatter": 300,
+    "probe_min_steps": 1,  # the quick probes keep 20 epochs: the test asserts that 20 labels are far behind all
 }  # fmt: skip
 
 
@@ -97,8 +101,10 @@ def _probes(encoder: Any, parts: tuple[np.ndarray, ...], probe: dict[str, Any], 
     X_tr, y_tr, X_te, y_te = parts
     out = {}
     for n in [*probe["label_counts"], None]:
+        steps_per_epoch = math.ceil(min(n or len(y_tr), len(y_tr)) / 128)  # linear_probe's batch of 128
+        epochs = max(probe["epochs"], math.ceil(probe.get("min_steps", 0) / steps_per_epoch))
         result = linear_probe(
-            encoder, (X_tr, y_tr), (X_te, y_te), epochs=probe["epochs"], lr=probe["lr"], num_labels=n,
+            encoder, (X_tr, y_tr), (X_te, y_te), epochs=epochs, lr=probe["lr"], num_labels=n,
             num_classes=10, rng=np.random.default_rng([seed, 2]),
         )  # fmt: skip
         out["all" if n is None else str(n)] = result.test_accuracy
@@ -161,7 +167,8 @@ def run(config: Config, ctx: RunContext) -> dict[str, Any]:
     data["seed"] = int(ctx.rng.integers(2**31))  # the blobs (one dataset for every seed, as Fashion-MNIST)
     train = {k: getattr(config, k) for k in ("hidden_sizes", "noise_std", "mask_ratio", "epochs", "batch_size", "lr")}
     train |= {"num_examples": config.num_examples, "num_scatter": config.num_scatter}
-    probe = {"label_counts": list(config.label_counts), "epochs": config.probe_epochs, "lr": config.probe_lr}
+    probe = {"label_counts": list(config.label_counts), "epochs": config.probe_epochs, "lr": config.probe_lr,
+             "min_steps": config.probe_min_steps}  # fmt: skip
     seeds = [int(s) for s in ctx.rng.integers(2**31, size=config.seeds)]
     keys = [(kind, i) for kind in config.kinds for i in range(config.seeds)]
     tasks = {f"{kind}-seed{i}": {"data": data, "kind": kind, "train": train, "probe": probe, "seed": seeds[i],
