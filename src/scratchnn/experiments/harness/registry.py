@@ -79,7 +79,7 @@ EXPERIMENTS: dict[str, ExperimentInfo] = {
         "scratchnn.experiments.autoencoder_probe",
         "MLP autoencoders (vanilla/denoising/masked) on Fashion-MNIST: probes on 200/1000/all labels vs PCA, pixels",
         "~10 s",
-        "not measured",
+        "~2 min",
     ),
 }
 
