@@ -8,7 +8,7 @@ import numpy as np
 
 from ...figures import new_figure
 from ..harness.report import Report, Table
-from .run import Config
+from .run import PROBE_BATCH, Config
 
 __all__ = ["figures", "report", "probe_mean"]
 
@@ -91,9 +91,9 @@ def report(config: Config, results: dict[str, Any]) -> Report:
         f"{data}. MLP autoencoders {[config.synthetic_dim if config.dataset == 'synthetic' else 784]} + "
         f"{list(config.hidden_sizes)} (ReLU, mirrored decoder): vanilla, denoising (noise_std {config.noise_std:g}), "
         f"masked (mask_ratio {config.mask_ratio:g}); Adam lr {config.lr:g}, batch {config.batch_size}, {config.epochs} "
-        f"epochs on (1/N) ||X - X_hat||^2. Linear probes on the frozen codes (Adam {config.probe_lr:g}, batch 128, "
-        f"{config.probe_epochs} epochs, or more to make {config.probe_min_steps} steps) on the first "
-        f"{', '.join(ns[:-1])} and all training labels, scored on the test "
+        f"epochs on (1/N) ||X - X_hat||^2. Linear probes on the frozen codes (Adam {config.probe_lr:g}, "
+        f"batch {PROBE_BATCH}, {config.probe_epochs} epochs, or more to make {config.probe_min_steps} steps) "
+        f"on the first {', '.join(ns[:-1])} and all training labels, scored on the test "
         f"set; references: the same probes on raw pixels and on PCA-{config.hidden_sizes[-1]}. {config.seeds} seeds."
     )
     headline = f"probe accuracy (%) on {few} / all labels: " + "; ".join(

@@ -27,6 +27,7 @@ from ..harness.context import RunContext
 __all__ = ["Config", "QUICK", "run", "KINDS", "train_task", "reference_task"]
 
 KINDS = ("vanilla", "denoising", "masked")
+PROBE_BATCH = 128  # features per probe step (linear_probe's default, passed explicitly: the step count uses it)
 
 
 @dataclass(frozen=True)
@@ -101,10 +102,10 @@ def _probes(encoder: Any, parts: tuple[np.ndarray, ...], probe: dict[str, Any], 
     X_tr, y_tr, X_te, y_te = parts
     out = {}
     for n in [*probe["label_counts"], None]:
-        steps_per_epoch = math.ceil(min(n or len(y_tr), len(y_tr)) / 128)  # linear_probe's batch of 128
+        steps_per_epoch = math.ceil(min(n or len(y_tr), len(y_tr)) / PROBE_BATCH)
         epochs = max(probe["epochs"], math.ceil(probe.get("min_steps", 0) / steps_per_epoch))
         result = linear_probe(
-            encoder, (X_tr, y_tr), (X_te, y_te), epochs=epochs, lr=probe["lr"], num_labels=n,
+            encoder, (X_tr, y_tr), (X_te, y_te), epochs=epochs, batch_size=PROBE_BATCH, lr=probe["lr"], num_labels=n,
             num_classes=10, rng=np.random.default_rng([seed, 2]),
         )  # fmt: skip
         out["all" if n is None else str(n)] = result.test_accuracy
