@@ -12,9 +12,10 @@ $(VENV)/.base: pyproject.toml
 	$(PIP) install -q -e .
 	touch $@
 
-# test tools; torch==2.13.0 (CPU wheel) is a test dependency only; ray for the sweep runner's Ray test
+# test tools; torch==2.13.0 (CPU wheel) is a test dependency only; ray for the sweep runner's Ray test;
+# text for the summarizer's tokenizer and ROUGE
 $(VENV)/.test: $(VENV)/.base
-	$(PIP) install -q -e '.[test,ray]'
+	$(PIP) install -q -e '.[test,ray,text]'
 	touch $@
 
 venv: $(VENV)/.base
