@@ -124,6 +124,40 @@ def test_masking_nothing_with_the_masked_only_loss_is_a_one_line_error(
     )
 
 
+@pytest.mark.parametrize(
+    "kind,flags",
+    [("conv", ["--noise-std", "0.3"]), ("conv", ["--mask-ratio", "0.5"]), ("conv", ["--loss-on", "masked"]),
+     ("vanilla", ["--noise-std", "0.5"]), ("denoising", ["--mask-ratio", "0.75"]), ("masked", ["--noise-std", "0.1"])],
+)  # fmt: skip
+def test_a_corruption_flag_the_kind_ignores_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, flags: list[str]
+) -> None:
+    """The conv kind trains on clean inputs: --noise-std or --mask-ratio would be recorded but never applied."""
+    out = tmp_path / "a"
+    assert main([*SMALL, "--kind", kind, *flags, "--out", str(out)]) == 2
+    flag, value = flags
+    owner = "denoising" if flag == "--noise-std" else "masked"
+    assert capsys.readouterr().err == (
+        f"scratchnn: error: Invalid value for `{flag}`: expected no {flag} with --kind {kind} (it applies to "
+        f"--kind {owner} only; the {kind} kind ignores it). Received: {flag}={value}\n"
+    )
+    assert not out.exists()  # refused before the run folder is made
+
+
+@pytest.mark.parametrize(
+    "kind,recorded",
+    [("conv", (None, None, None)), ("vanilla", (None, None, None)), ("denoising", (0.5, None, None)),
+     ("masked", (None, 0.75, "all"))],
+)  # fmt: skip
+def test_config_records_the_corruption_the_kind_uses(
+    tmp_path: Path, kind: str, recorded: tuple[float | None, float | None, str | None]
+) -> None:
+    out = tmp_path / "run"
+    assert main([*SMALL, "--kind", kind, "--epochs", "1", "--probe-epochs", "1", "--out", str(out)]) == 0
+    config = json.loads((out / "config.json").read_text())["config"]
+    assert (config["noise_std"], config["mask_ratio"], config["loss_on"]) == recorded
+
+
 @pytest.mark.parametrize("kind", ["masked", "conv"])
 def test_a_stopped_run_resumes_to_the_uninterrupted_result(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], kind: str
@@ -151,3 +185,23 @@ def test_a_stopped_run_resumes_to_the_uninterrupted_result(
         k: v for k, v in results[0].items() if k not in TIMINGS
     }
     assert np.isfinite(results[1]["test_loss"])
+
+
+def test_a_run_that_recorded_every_default_still_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Conv runs started before the corruption check recorded noise_std 0.5 and mask_ratio 0.75: --resume works."""
+    run = tmp_path / "run"
+
+    def ctrl_c(self: Stopwatch, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(Stopwatch, "on_epoch_end", ctrl_c, raising=False)
+    argv = [*SMALL, "--kind", "conv", "--epochs", "2", "--probe-epochs", "1", "--out", str(run)]
+    assert main(argv) == 130
+    monkeypatch.undo()
+    saved = json.loads((run / "config.json").read_text())
+    saved["config"] |= {"noise_std": 0.5, "mask_ratio": 0.75, "loss_on": "all"}  # what the old defaults wrote
+    (run / "config.json").write_text(json.dumps(saved))
+    assert main(["train", "autoencoder", "--resume", str(run)]) == 0
+    assert json.loads((run / "results.json").read_text())["epochs"] == 2

@@ -8,7 +8,9 @@ images' reconstruction loss and the test accuracy of a softmax probe trained on 
 ``--probe-labels`` training images, next to the same probe on their raw pixels; and ``reconstructions.png``
 (8 test images: originals, the corrupted inputs of a denoising or masked model, reconstructions).
 
-The MLP kinds see flattened images (N, H*W), the conv kind images (N, 1, H, W). The loss is
+The MLP kinds see flattened images (N, H*W), the conv kind images (N, 1, H, W). The conv kind trains on
+clean inputs, as the vanilla one: ``--noise-std`` (denoising kind) and ``--mask-ratio`` / ``--loss-on``
+(masked kind) given with another kind are a ValueError, not silently ignored. The loss is
 :class:`~scratchnn.models.ReconstructionLoss` (the course's (1/N) ||X - X_hat||_F^2), except for
 ``--kind masked --loss-on masked``: the Trainer then goes through ``model.loss`` (criterion None), which
 counts the masked pixels only, and so does its validation loss (a fresh random mask per batch).
@@ -37,6 +39,8 @@ from .session import Session
 __all__ = ["add_parser", "run_from_args", "KINDS", "probe_labels"]
 
 KINDS = ("vanilla", "denoising", "masked", "conv")
+#: flag dest -> (the one kind that uses it, its default there)
+CORRUPTION_FLAGS = {"noise_std": ("denoising", 0.5), "mask_ratio": ("masked", 0.75), "loss_on": ("masked", "all")}
 NUM_SHOWN = 8  # test images in reconstructions.png
 
 
@@ -75,17 +79,18 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--channels", type=positive_int, nargs="+", default=[32, 64], metavar="C",
         help="conv kind: output channels of the encoder's stride-2 3x3 convolutions (default: 32 64)",
     )  # fmt: skip
+    # None: left out. Each corruption flag belongs to one kind; given with another, it is an error (see _corruption)
     p.add_argument(
-        "--noise-std", type=nonneg_float, default=0.5,
-        help="denoising kind: std of the Gaussian noise added to the training inputs (default: 0.5)",
+        "--noise-std", type=nonneg_float, default=None,
+        help="denoising kind only: std of the Gaussian noise added to the training inputs (default: 0.5)",
     )  # fmt: skip
     p.add_argument(
-        "--mask-ratio", type=probability, default=0.75,
-        help="masked kind: fraction of the input pixels zeroed in training, in [0, 1) (default: 0.75)",
+        "--mask-ratio", type=probability, default=None,
+        help="masked kind only: fraction of the input pixels zeroed in training, in [0, 1) (default: 0.75)",
     )  # fmt: skip
     p.add_argument(
-        "--loss-on", choices=("all", "masked"), default="all",
-        help="masked kind: the loss counts all pixels, or only the masked ones (default: all)",
+        "--loss-on", choices=("all", "masked"), default=None,
+        help="masked kind only: the loss counts all pixels, or only the masked ones (default: all)",
     )  # fmt: skip
     p.add_argument(
         "--probe-labels", type=probe_labels, default=200, metavar="K",
@@ -95,6 +100,26 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--probe-epochs", type=positive_int, default=100, help="epochs of each linear probe (default: 100)"
     )  # fmt: skip
     add_training_flags(p, kind="autoencoder", lr=1e-3, epochs=10, seed_help="seed for init, corruption and shuffling")
+
+
+def _corruption(args: argparse.Namespace) -> None:
+    """Fill in the corruption flags' defaults for the kind that uses each; reject one given to another kind.
+
+    ``--noise-std`` is the denoising kind's, ``--mask-ratio`` and ``--loss-on`` the masked kind's; vanilla and
+    conv train on clean inputs. Without this check ``--kind conv --noise-std 0.3`` would train a plain conv
+    autoencoder and record 0.3 in config.json as if it had been used. A resumed run keeps what its config.json
+    holds (runs started before this check recorded the defaults for every kind).
+    """
+    for dest, (kind, default) in CORRUPTION_FLAGS.items():
+        value, flag = getattr(args, dest), "--" + dest.replace("_", "-")
+        if value is None:
+            if args.kind == kind:
+                setattr(args, dest, default)
+        elif args.kind != kind and args.resume is None:
+            raise ValueError(
+                f"Invalid value for `{flag}`: expected no {flag} with --kind {args.kind} (it applies to --kind "
+                f"{kind} only; the {args.kind} kind ignores it). Received: {flag}={value}"
+            )
 
 
 def _model(args: argparse.Namespace, image_shape: tuple[int, ...], rng: np.random.Generator) -> Any:
@@ -126,6 +151,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     from ..models import ReconstructionLoss
     from ..train import Callback, EarlyStopping, Trainer
 
+    _corruption(args)  # before the run folder: a corruption flag the kind ignores is an error
     session = Session(args, "autoencoder")
     _config.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -87,10 +88,24 @@ def report(config: Config, results: dict[str, Any]) -> Report:
         else f"10 Gaussian blobs in {config.synthetic_dim} dimensions (noise {config.synthetic_noise:g}, scaled by 1/4 "
         f"around 0.5): {config.num_train:,} training and {config.num_test:,} test samples"
     )
+    dim = config.synthetic_dim if config.dataset == "synthetic" else 784
+    side, chans = math.isqrt(dim), " -> ".join(str(c) for c in (1, *config.conv_channels))
+    mlp = [k for k in kinds if k != "conv"]
+    mlp_kinds = {"vanilla": "vanilla", "denoising": f"denoising (noise_std {config.noise_std:g})",
+                 "masked": f"masked (mask_ratio {config.mask_ratio:g})"}  # fmt: skip
+    models = []
+    if mlp:
+        models.append(
+            f"MLP autoencoders {[dim]} + {list(config.hidden_sizes)} (ReLU, mirrored decoder): "
+            + ", ".join(mlp_kinds[k] for k in mlp)
+        )
+    if "conv" in kinds:
+        models.append(
+            f"a convolutional autoencoder on the {side} x {side} images (Conv2d {chans}, 3x3 stride 2, ReLU, then a "
+            f"Linear to a code of {config.hidden_sizes[-1]} numbers; mirrored with ConvTranspose2d; no corruption)"
+        )
     setup = (
-        f"{data}. MLP autoencoders {[config.synthetic_dim if config.dataset == 'synthetic' else 784]} + "
-        f"{list(config.hidden_sizes)} (ReLU, mirrored decoder): vanilla, denoising (noise_std {config.noise_std:g}), "
-        f"masked (mask_ratio {config.mask_ratio:g}); Adam lr {config.lr:g}, batch {config.batch_size}, {config.epochs} "
+        f"{data}. {'; '.join(models)}; Adam lr {config.lr:g}, batch {config.batch_size}, {config.epochs} "
         f"epochs on (1/N) ||X - X_hat||^2. Linear probes on the frozen codes (Adam {config.probe_lr:g}, "
         f"batch {PROBE_BATCH}, {config.probe_epochs} epochs, or more to make {config.probe_min_steps} steps) "
         f"on the first {', '.join(ns[:-1])} and all training labels, scored on the test "
@@ -101,8 +116,8 @@ def report(config: Config, results: dict[str, Any]) -> Report:
     )
     return Report(
         title="Autoencoder codes and linear probes",
-        question="Do vanilla, denoising and masked MLP autoencoders learn codes a linear probe reads the class from, "
-        "better than raw pixels or PCA, especially with few labels?",
+        question="Do vanilla, denoising and masked MLP autoencoders and a convolutional one learn codes a linear probe "
+        "reads the class from, better than raw pixels or PCA, especially with few labels?",
         setup=setup,
         tables=[table, loss_table],
         figures=[

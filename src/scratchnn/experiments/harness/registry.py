@@ -77,9 +77,9 @@ EXPERIMENTS: dict[str, ExperimentInfo] = {
     ),
     "autoencoder-probe": ExperimentInfo(
         "scratchnn.experiments.autoencoder_probe",
-        "MLP autoencoders (vanilla/denoising/masked) on Fashion-MNIST: probes on 200/1000/all labels vs PCA, pixels",
+        "MLP (vanilla/denoising/masked) and conv autoencoders on Fashion-MNIST: probes on 200/1000/all labels vs PCA",
         "~10 s",
-        "~2 min",
+        "~5 min",
     ),
 }
 
