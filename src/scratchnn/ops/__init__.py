@@ -15,6 +15,12 @@ from .activations import (
     tanh_forward,
 )
 from .affine import affine_backward, affine_forward, affine_relu_backward, affine_relu_forward
+from .attention import (
+    scaled_dot_product_attention_backward,
+    scaled_dot_product_attention_backward_naive,
+    scaled_dot_product_attention_forward,
+    scaled_dot_product_attention_forward_naive,
+)
 from .batchnorm import (
     batchnorm_backward,
     batchnorm_backward_alt,
@@ -121,3 +127,7 @@ __all__ += ["lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_bac
 __all__ += ["lstm_layer_forward", "lstm_layer_backward"]
 __all__ += ["gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward"]
 __all__ += ["gru_layer_forward", "gru_layer_backward"]
+
+# attention: scaled dot-product attention and its naive twin (ops/attention/; masks in scratchnn.ops.attention)
+__all__ += ["scaled_dot_product_attention_forward", "scaled_dot_product_attention_backward"]
+__all__ += ["scaled_dot_product_attention_forward_naive", "scaled_dot_product_attention_backward_naive"]
