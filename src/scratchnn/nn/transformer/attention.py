@@ -130,7 +130,7 @@ class MultiheadAttention(Module):
         k = q if key is query else self._batch_major(key, "key", unbatched)
         v = k if value is key else q if value is query else self._batch_major(value, "value", unbatched)
         if unbatched and key_padding_mask is not None:
-            check_array(key_padding_mask, "key_padding_mask", ndim=1)
+            check_array(key_padding_mask, "key_padding_mask", ndim=1, floating=False)
             key_padding_mask = key_padding_mask[None]  # (S,) -> (1, S)
         need_weights = check_bool(need_weights, "need_weights")
         average = check_bool(average_attn_weights, "average_attn_weights")
