@@ -21,10 +21,17 @@ E, H = 12, 3
 
 
 def _pair(dtype: Any, batch_first: bool, bias: bool = True, dropout: float = 0.0) -> tuple[Any, Any]:
-    ours = nn.MultiheadAttention(E, H, dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype,
-                                 rng=np.random.default_rng(1))
-    theirs = torch.nn.MultiheadAttention(E, H, dropout=dropout, bias=bias, batch_first=batch_first,
-                                         dtype=torch.float64 if dtype == np.float64 else torch.float32)
+    ours = nn.MultiheadAttention(
+        E, H, dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype, rng=np.random.default_rng(1)
+    )
+    theirs = torch.nn.MultiheadAttention(
+        E,
+        H,
+        dropout=dropout,
+        bias=bias,
+        batch_first=batch_first,
+        dtype=torch.float64 if dtype == np.float64 else torch.float32,
+    )
     theirs.load_state_dict(to_torch_state(ours.state_dict()))
     return ours, theirs
 
@@ -67,8 +74,11 @@ def _run(ours: Any, theirs: Any, arrays: dict[str, np.ndarray], kind: str, dtype
 def _inputs(dtype: Any, batch_first: bool, N: int = 2, L: int = 4, S: int = 5, seed: int = 0) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     shape = (lambda T: (N, T, E)) if batch_first else (lambda T: (T, N, E))
-    return {"q": rng.standard_normal(shape(L)).astype(dtype), "k": rng.standard_normal(shape(S)).astype(dtype),
-            "v": rng.standard_normal(shape(S)).astype(dtype)}
+    return {
+        "q": rng.standard_normal(shape(L)).astype(dtype),
+        "k": rng.standard_normal(shape(S)).astype(dtype),
+        "v": rng.standard_normal(shape(S)).astype(dtype),
+    }
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -115,8 +125,11 @@ def test_masks(dtype: Any, case: str, kind: str) -> None:
 def test_unbatched(dtype: Any) -> None:
     ours, theirs = _pair(dtype, False)
     rng = np.random.default_rng(2)
-    arrays = {"q": rng.standard_normal((4, E)).astype(dtype), "k": rng.standard_normal((6, E)).astype(dtype),
-              "v": rng.standard_normal((6, E)).astype(dtype)}
+    arrays = {
+        "q": rng.standard_normal((4, E)).astype(dtype),
+        "k": rng.standard_normal((6, E)).astype(dtype),
+        "v": rng.standard_normal((6, E)).astype(dtype),
+    }
     _run(ours, theirs, arrays, "distinct", dtype, key_padding_mask=np.array([0, 0, 1, 0, 0, 1], dtype=bool))
 
 
@@ -155,7 +168,9 @@ def test_fully_masked_row_gives_zeros_where_torch_gives_nan() -> None:
     np.testing.assert_array_equal(w[:, 1], 0)
     # the row's output is the output projection's bias alone: no value reaches it
     np.testing.assert_allclose(out[:, 1], np.broadcast_to(ours.out_proj.bias.data, out[:, 1].shape))
-    np.testing.assert_allclose(np.delete(out, 1, axis=1), np.delete(tout.detach().numpy(), 1, axis=1), **TOL[np.dtype(np.float64)])
+    np.testing.assert_allclose(
+        np.delete(out, 1, axis=1), np.delete(tout.detach().numpy(), 1, axis=1), **TOL[np.dtype(np.float64)]
+    )
 
 
 def test_init_and_state_dict_names_match_torch() -> None:

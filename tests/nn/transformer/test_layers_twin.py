@@ -52,8 +52,15 @@ class MaskRecorder:
         return x * keep / (1 - p)
 
 
-def _compare(ours: nn.Module, theirs: torch.nn.Module, inputs: list[np.ndarray], kwargs: dict[str, Any],
-             dtype: Any, train: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+def _compare(
+    ours: nn.Module,
+    theirs: torch.nn.Module,
+    inputs: list[np.ndarray],
+    kwargs: dict[str, Any],
+    dtype: Any,
+    train: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     dtype = np.dtype(dtype)
     theirs.to(TORCH_DTYPE[dtype])
     theirs.load_state_dict(to_torch_state(ours.state_dict()))
@@ -146,7 +153,9 @@ def test_stacks_with_final_norm(norm_first: bool, train: bool, monkeypatch: pyte
 @pytest.mark.parametrize("train", [False, True])
 def test_decoder_stack(train: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     dtype = np.float64
-    ours = nn.TransformerDecoder(nn.TransformerDecoderLayer(E, NHEAD, FF, dtype=dtype), 2, norm=nn.LayerNorm(E, dtype=dtype))
+    ours = nn.TransformerDecoder(
+        nn.TransformerDecoderLayer(E, NHEAD, FF, dtype=dtype), 2, norm=nn.LayerNorm(E, dtype=dtype)
+    )
     theirs = torch.nn.TransformerDecoder(torch.nn.TransformerDecoderLayer(E, NHEAD, FF), 2, norm=torch.nn.LayerNorm(E))
     for p in ours.layers[1].parameters():
         p.data *= 1.1
@@ -159,12 +168,22 @@ def test_decoder_stack(train: bool, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_transformer(dtype: Any, norm_first: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    kw = dict(d_model=E, nhead=NHEAD, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=FF,
-              batch_first=True, norm_first=norm_first)
+    kw = dict(
+        d_model=E,
+        nhead=NHEAD,
+        num_encoder_layers=2,
+        num_decoder_layers=2,
+        dim_feedforward=FF,
+        batch_first=True,
+        norm_first=norm_first,
+    )
     ours = nn.Transformer(**kw, dtype=dtype, rng=np.random.default_rng(0))
     theirs = torch.nn.Transformer(**kw)
-    masks = {"tgt_mask": np.triu(np.ones((4, 4), dtype=bool), 1),
-             "src_key_padding_mask": _kpm(2, 6), "memory_key_padding_mask": _kpm(2, 6)}
+    masks = {
+        "tgt_mask": np.triu(np.ones((4, 4), dtype=bool), 1),
+        "src_key_padding_mask": _kpm(2, 6),
+        "memory_key_padding_mask": _kpm(2, 6),
+    }
     _compare(ours, theirs, [_x((2, 6, E), 0), _x((2, 4, E), 1)], masks, dtype, True, monkeypatch)
 
 
@@ -191,8 +210,10 @@ def test_stack_copies_share_the_generator_and_start_equal() -> None:
 
 
 def test_square_subsequent_mask_matches_torch() -> None:
-    np.testing.assert_array_equal(nn.Transformer.generate_square_subsequent_mask(5),
-                                  torch.nn.Transformer.generate_square_subsequent_mask(5).numpy())
+    np.testing.assert_array_equal(
+        nn.Transformer.generate_square_subsequent_mask(5),
+        torch.nn.Transformer.generate_square_subsequent_mask(5).numpy(),
+    )
 
 
 def test_bad_arguments_name_themselves() -> None:

@@ -3,9 +3,11 @@
 from .attention import MultiheadAttention
 from .decoder import TransformerDecoder, TransformerDecoderLayer
 from .encoder import TransformerEncoder, TransformerEncoderLayer
+from .kv_cache import KVCache
 from .transformer import Transformer
 
 __all__ = [
+    "KVCache",
     "MultiheadAttention",
     "Transformer",
     "TransformerDecoder",

@@ -67,6 +67,11 @@ def feedforward(layer: Module, x: np.ndarray) -> np.ndarray:
     return layer.linear2(layer.dropout(layer.activation(layer.linear1(x))))
 
 
+def feedforward_eval(layer: Module, x: np.ndarray) -> np.ndarray:
+    """:func:`feedforward` without its dropout, whatever the layer's mode (cached decoding)."""
+    return layer.linear2(layer.activation(layer.linear1(x)))
+
+
 def feedforward_backward(layer: Module, g: np.ndarray) -> np.ndarray:
     """Gradient of :func:`feedforward` for its output's gradient g."""
     g = layer.dropout.backward(layer.linear2.backward(g))  # (N, T, E) -> (N, T, F)
@@ -74,7 +79,11 @@ def feedforward_backward(layer: Module, g: np.ndarray) -> np.ndarray:
 
 
 def residual(
-    x: np.ndarray, norm: LayerNorm, dropout: Dropout, sublayer: Callable[[np.ndarray], np.ndarray], norm_first: bool
+    x: np.ndarray,
+    norm: LayerNorm,
+    dropout: Callable[[np.ndarray], np.ndarray],
+    sublayer: Callable[[np.ndarray], np.ndarray],
+    norm_first: bool,
 ) -> np.ndarray:
     """post-LN norm(x + dropout(f(x))) or pre-LN x + dropout(f(norm(x))), f = ``sublayer``."""
     if norm_first:

@@ -7,13 +7,30 @@ from typing import Any
 import numpy as np
 
 from ..._config import get_default_dtype, get_rng
-from ..._validate import check_array, check_bool, check_dtype_matches, check_float, check_float_dtype, check_int
-from ..._validate import invalid_shape, invalid_value
-from ...ops.attention.multi_head import multi_head_attention_backward, multi_head_attention_forward
+from ..._validate import (
+    check_array,
+    check_bool,
+    check_dtype_matches,
+    check_float,
+    check_float_dtype,
+    check_int,
+    invalid_shape,
+    invalid_value,
+)
+from ...ops.attention.masks import causal_mask
+from ...ops.attention.multi_head import (
+    merge_heads,
+    multi_head_attention_backward,
+    multi_head_attention_forward,
+    project,
+    split_heads,
+)
+from ...ops.attention.scaled_dot_product import scaled_dot_product_attention_forward
 from .. import init
 from ..linear import Linear
 from ..module import Module
 from ..parameter import Param, new_array
+from .kv_cache import KVCache
 
 
 def _not_implemented(option: str, value: Any, default: str) -> NotImplementedError:
@@ -158,11 +175,56 @@ class MultiheadAttention(Module):
         w = weights.mean(axis=1) if average else weights  # (N, H, L, S) -> (N, L, S)
         return out, (w[0] if unbatched else w)
 
+    def forward_cached(
+        self,
+        query: np.ndarray,
+        memory: np.ndarray | None,
+        cache: KVCache,
+        key_padding_mask: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Inference-time attention for the newest positions, keys and values kept in ``cache`` (no backward).
+
+        ``memory=None``: causal self-attention; the new positions' keys and values are appended to the
+        cache and each new query i attends to every cached key and to the new ones up to itself.
+        ``memory`` given: cross-attention over it; its keys and values are projected on the first call
+        and reused after. ``key_padding_mask`` (N, S) masks memory pads. Equal to :meth:`forward` over the
+        whole sequence with a causal mask, position by position (the tests hold it to 1e-5).
+
+        Shape:
+            query: (N, n, E) batch-first or (n, N, E), the n newest positions;  memory: (N, S, E) or (S, N, E)
+            output: as query
+        """
+        q_in = self._batch_major(query, "query", False)  # (N, n, E)
+        E, H = self.embed_dim, self.num_heads
+        W = self.in_proj_weight.data
+        b = None if self.in_proj_bias is None else self.in_proj_bias.data
+        if memory is None:
+            qkv = split_heads(project(q_in, W, b), 3 * H)  # (N, n, 3E) -> (N, 3H, n, Dh)
+            q, k_new, v_new = qkv[:, :H], qkv[:, H : 2 * H], qkv[:, 2 * H :]  # (N, H, n, Dh) each
+            k, v = cache.extend(self, k_new, v_new)  # (N, H, S, Dh): every position so far
+            n, S = q.shape[2], k.shape[2]
+            mask = causal_mask(n, S, offset=S - n)  # the new queries are the last n positions
+        else:
+            m = self._batch_major(memory, "memory", False)  # (N, S, E)
+
+            def project_memory() -> tuple[np.ndarray, np.ndarray]:
+                kv = split_heads(project(m, W[E:], None if b is None else b[E:]), 2 * H)  # (N, 2H, S, Dh)
+                return np.ascontiguousarray(kv[:, :H]), np.ascontiguousarray(kv[:, H:])
+
+            k, v = cache.static(self, project_memory)
+            q = split_heads(project(q_in, W[:E], None if b is None else b[:E]), H)  # (N, H, n, Dh)
+            mask = None
+        heads, _ = scaled_dot_product_attention_forward(q, k, v, attn_mask=mask, key_padding_mask=key_padding_mask)
+        out = self.out_proj.forward(merge_heads(heads))  # (N, H, n, Dh) -> (N, n, E)
+        return out if self.batch_first else out.transpose(1, 0, 2)
+
     def backward(self, grad_out: Any, *, input_grad: bool = True) -> tuple[np.ndarray | None, ...]:
         if isinstance(grad_out, tuple):
             if len(grad_out) != 2 or grad_out[1] is not None:
                 raise invalid_value(
-                    "grad_out", "grad_attn_output or (grad_attn_output, None): no gradient through the weights", grad_out
+                    "grad_out",
+                    "grad_attn_output or (grad_attn_output, None): no gradient through the weights",
+                    grad_out,
                 )
             grad_out = grad_out[0]
         cache, unbatched = self._saved(grad_out)
@@ -186,4 +248,5 @@ class MultiheadAttention(Module):
         return tuple(grads)
 
     def extra_repr(self) -> str:
-        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}, batch_first={self.batch_first}"
+        heads = f"embed_dim={self.embed_dim}, num_heads={self.num_heads}"
+        return f"{heads}, dropout={self.dropout}, batch_first={self.batch_first}"

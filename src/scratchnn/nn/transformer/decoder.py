@@ -23,6 +23,14 @@ from ..module import Module
 from ..normalization import LayerNorm
 from . import _block
 from .attention import MultiheadAttention
+from .kv_cache import KVCache
+
+
+class _Identity:
+    """Stands in for a dropout module at inference: the residual steps call it on the sublayer's output."""
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return x
 
 
 class TransformerDecoderLayer(Module):
@@ -103,6 +111,25 @@ class TransformerDecoderLayer(Module):
         self._save(True, out)
         return out
 
+    def forward_cached(
+        self, tgt: np.ndarray, memory: np.ndarray, cache: KVCache, memory_key_padding_mask: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The newest target positions only, the attention keys and values of the earlier ones (and of the
+        memory) from ``cache``: inference, eval mode (no dropout), causal; no backward.
+
+        Shape: tgt (N, n, E) or (n, N, E), the n newest positions;  memory (N, S, E) or (S, N, E)
+        """
+        x = _block.batch_major(tgt, self.batch_first)  # (N, n, E)
+        m = _block.batch_major(memory, self.batch_first)  # (N, S, E)
+        sa, ca = self.self_attn, self.multihead_attn  # both batch-first
+        identity = _Identity()
+        x = _block.residual(x, self.norm1, identity, lambda h: sa.forward_cached(h, None, cache), self.norm_first)
+        x = _block.residual(
+            x, self.norm2, identity, lambda h: ca.forward_cached(h, m, cache, memory_key_padding_mask), self.norm_first
+        )
+        x = _block.residual(x, self.norm3, identity, lambda h: _block.feedforward_eval(self, h), self.norm_first)
+        return _block.batch_major(x, self.batch_first)
+
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> tuple[np.ndarray, np.ndarray]:
         self._saved(grad_out)
         dmemory: list[np.ndarray] = []
@@ -113,9 +140,13 @@ class TransformerDecoderLayer(Module):
             return dq
 
         g = _block.batch_major(grad_out, self.batch_first)
-        g = _block.residual_backward(g, self.norm3, self.dropout3, lambda d: _block.feedforward_backward(self, d), self.norm_first)
+        g = _block.residual_backward(
+            g, self.norm3, self.dropout3, lambda d: _block.feedforward_backward(self, d), self.norm_first
+        )
         g = _block.residual_backward(g, self.norm2, self.dropout2, cross_backward, self.norm_first)
-        g = _block.residual_backward(g, self.norm1, self.dropout1, lambda d: self.self_attn.backward(d)[0], self.norm_first)
+        g = _block.residual_backward(
+            g, self.norm1, self.dropout1, lambda d: self.self_attn.backward(d)[0], self.norm_first
+        )
         return _block.batch_major(g, self.batch_first), _block.batch_major(dmemory[0], self.batch_first)
 
 
@@ -158,6 +189,19 @@ class TransformerDecoder(Module):
         if self.norm is not None:
             x = self.norm(x)
         self._save(True, x)
+        return x
+
+    def forward_cached(
+        self, tgt: np.ndarray, memory: np.ndarray, cache: KVCache, memory_key_padding_mask: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Every layer's :meth:`TransformerDecoderLayer.forward_cached` and the final norm, for the newest
+        positions ``tgt``; ``cache.steps`` advances by their count. Inference only (no backward)."""
+        x = tgt
+        for layer in self.layers:
+            x = layer.forward_cached(x, memory, cache, memory_key_padding_mask)
+        if self.norm is not None:
+            x = self.norm.forward(x)
+        cache.steps += tgt.shape[1 if self.layers[0].batch_first else 0]
         return x
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> tuple[np.ndarray, np.ndarray]:

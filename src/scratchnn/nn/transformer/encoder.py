@@ -91,8 +91,12 @@ class TransformerEncoderLayer(Module):
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         self._saved(grad_out)
         g = _block.batch_major(grad_out, self.batch_first)
-        g = _block.residual_backward(g, self.norm2, self.dropout2, lambda d: _block.feedforward_backward(self, d), self.norm_first)
-        g = _block.residual_backward(g, self.norm1, self.dropout1, lambda d: self.self_attn.backward(d)[0], self.norm_first)
+        g = _block.residual_backward(
+            g, self.norm2, self.dropout2, lambda d: _block.feedforward_backward(self, d), self.norm_first
+        )
+        g = _block.residual_backward(
+            g, self.norm1, self.dropout1, lambda d: self.self_attn.backward(d)[0], self.norm_first
+        )
         return _block.batch_major(g, self.batch_first)
 
 

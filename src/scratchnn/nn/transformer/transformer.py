@@ -1,4 +1,4 @@
-"""``Transformer``: an encoder stack and a decoder stack, each with a final LayerNorm, mirroring ``torch.nn.Transformer``."""
+"""``Transformer``: encoder and decoder stacks, each with a final LayerNorm, mirroring ``torch.nn.Transformer``."""
 
 from __future__ import annotations
 

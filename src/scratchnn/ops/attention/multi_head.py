@@ -29,7 +29,7 @@ from ..._numerics import quiet
 from ..._validate import check_array, check_grad, check_int, check_same_dtype, invalid_shape, invalid_value
 from .scaled_dot_product import scaled_dot_product_attention_backward, scaled_dot_product_attention_forward
 
-__all__ = ["multi_head_attention_forward", "multi_head_attention_backward", "split_heads", "merge_heads"]
+__all__ = ["multi_head_attention_forward", "multi_head_attention_backward", "split_heads", "merge_heads", "project"]
 
 
 def split_heads(x: np.ndarray, num_heads: int) -> np.ndarray:
@@ -57,7 +57,14 @@ class _Cache(NamedTuple):
 
 
 def _check(
-    query: Any, key: Any, value: Any, in_proj_weight: Any, in_proj_bias: Any, out_proj_weight: Any, out_proj_bias: Any, num_heads: Any
+    query: Any,
+    key: Any,
+    value: Any,
+    in_proj_weight: Any,
+    in_proj_bias: Any,
+    out_proj_weight: Any,
+    out_proj_bias: Any,
+    num_heads: Any,
 ) -> tuple[int, int, int, int]:
     """Ranks, dtypes and shapes of the arrays; returns (N, L, S, E)."""
     for name, a in (("query", query), ("key", key), ("value", value)):
@@ -89,7 +96,7 @@ def _check(
     return query.shape[0], query.shape[1], key.shape[1], E
 
 
-def _project(x: np.ndarray, W: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+def project(x: np.ndarray, W: np.ndarray, b: np.ndarray | None) -> np.ndarray:
     """x W^T + b over the last axis. Shape: x (N, T, E);  W (k*E, E);  result (N, T, k*E)."""
     out = np.matmul(x, W.T)  # (N, T, E) @ (E, kE) -> (N, T, kE)
     if b is not None:
@@ -127,13 +134,13 @@ def multi_head_attention_forward(
     W, b = in_proj_weight, in_proj_bias
     bs = (None, None, None) if b is None else (b[:E], b[E : 2 * E], b[2 * E :])
     if key is query and value is query:  # self-attention: one product for q, k and v
-        q, k, v = np.split(_project(query, W, b), 3, axis=2)  # (N, L, 3E) -> 3 x (N, L, E) views
+        q, k, v = np.split(project(query, W, b), 3, axis=2)  # (N, L, 3E) -> 3 x (N, L, E) views
     else:
-        q = _project(query, W[:E], bs[0])  # (N, L, E)
+        q = project(query, W[:E], bs[0])  # (N, L, E)
         if value is key:  # cross-attention over one memory: one product for k and v
-            k, v = np.split(_project(key, W[E:], None if b is None else b[E:]), 2, axis=2)  # 2 x (N, S, E)
+            k, v = np.split(project(key, W[E:], None if b is None else b[E:]), 2, axis=2)  # 2 x (N, S, E)
         else:
-            k, v = _project(key, W[E : 2 * E], bs[1]), _project(value, W[2 * E :], bs[2])  # (N, S, E) each
+            k, v = project(key, W[E : 2 * E], bs[1]), project(value, W[2 * E :], bs[2])  # (N, S, E) each
     if isinstance(attn_mask, np.ndarray) and attn_mask.ndim == 3 and attn_mask.shape[0] == N * H:
         attn_mask = attn_mask.reshape(N, H, *attn_mask.shape[1:])  # torch's (N*H, L, S) -> (N, H, L, S)
     heads, att = scaled_dot_product_attention_forward(
@@ -148,7 +155,7 @@ def multi_head_attention_forward(
         dropout_mask=dropout_mask,
     )
     concat = merge_heads(heads)  # (N, H, L, Dh) -> (N, L, E)
-    out = _project(concat, out_proj_weight, out_proj_bias)  # (N, L, E)
+    out = project(concat, out_proj_weight, out_proj_bias)  # (N, L, E)
     shared_key = None if key is query and value is query else key
     shared_value = None if value is key else value
     cache = _Cache(query, shared_key, shared_value, W, out_proj_weight, concat, att, H, b is not None)
