@@ -28,6 +28,7 @@ from .parameter import Param
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .sparse import Embedding
+from .transformer import LearnedPositionalEmbedding, PositionalEncoding
 
 __all__ = ["init", "utils", "Module", "Param", "Linear", "Sequential", "ModuleList", "Identity", "Flatten"]
 
@@ -43,3 +44,6 @@ __all__ += ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "Dropout"]
 
 # embeddings and recurrent layers (nn/sparse.py, nn/recurrent/)
 __all__ += ["Embedding", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
+
+# transformer (nn/transformer/)
+__all__ += ["PositionalEncoding", "LearnedPositionalEmbedding"]
