@@ -29,7 +29,9 @@ from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .sparse import Embedding
 from .transformer import (
+    LearnedPositionalEmbedding,
     MultiheadAttention,
+    PositionalEncoding,
     Transformer,
     TransformerDecoder,
     TransformerDecoderLayer,
@@ -55,3 +57,4 @@ __all__ += ["Embedding", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
 # attention and the Transformer (nn/transformer/)
 __all__ += ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer"]
 __all__ += ["TransformerDecoder", "Transformer"]
+__all__ += ["PositionalEncoding", "LearnedPositionalEmbedding"]
