@@ -17,8 +17,18 @@ V, PAD, BOS, EOS = 11, 0, 1, 2
 
 
 def _model(**kw: Any) -> Seq2SeqTransformer:
-    args: dict[str, Any] = dict(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=2, dim_feedforward=16,
-                                dropout=0.0, max_len=12, pad_id=PAD, dtype=np.float64, rng=np.random.default_rng(0))
+    args: dict[str, Any] = dict(
+        d_model=8,
+        nhead=2,
+        num_encoder_layers=1,
+        num_decoder_layers=2,
+        dim_feedforward=16,
+        dropout=0.0,
+        max_len=12,
+        pad_id=PAD,
+        dtype=np.float64,
+        rng=np.random.default_rng(0),
+    )
     args.update(kw)
     return Seq2SeqTransformer(V, **args)
 

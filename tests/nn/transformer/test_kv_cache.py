@@ -27,8 +27,9 @@ def _decoder(norm_first: bool, batch_first: bool, dtype: Any) -> nn.TransformerD
 @pytest.mark.parametrize("norm_first", [False, True])
 @pytest.mark.parametrize("batch_first", [True, False])
 @pytest.mark.parametrize("chunks", [(1,) * 7, (3, 1, 3)])
-def test_cached_steps_equal_full_recomputation(dtype: Any, tol: float, norm_first: bool, batch_first: bool,
-                                               chunks: tuple[int, ...]) -> None:
+def test_cached_steps_equal_full_recomputation(
+    dtype: Any, tol: float, norm_first: bool, batch_first: bool, chunks: tuple[int, ...]
+) -> None:
     N, T, S = 3, sum(chunks), 5
     rng = np.random.default_rng(1)
     tgt, memory = rng.standard_normal((N, T, E)).astype(dtype), rng.standard_normal((N, S, E)).astype(dtype)
@@ -37,11 +38,15 @@ def test_cached_steps_equal_full_recomputation(dtype: Any, tol: float, norm_firs
     dec = _decoder(norm_first, batch_first, dtype)
     if not batch_first:
         tgt, memory = tgt.transpose(1, 0, 2), memory.transpose(1, 0, 2)
-    full = dec(tgt, memory, tgt_mask=nn.Transformer.generate_square_subsequent_mask(T, dtype=dtype),
-               memory_key_padding_mask=kpm)
+    full = dec(
+        tgt,
+        memory,
+        tgt_mask=nn.Transformer.generate_square_subsequent_mask(T, dtype=dtype),
+        memory_key_padding_mask=kpm,
+    )
     cache, start, outs = KVCache(), 0, []
     for n in chunks:
-        step = tgt[:, start:start + n] if batch_first else tgt[start:start + n]
+        step = tgt[:, start : start + n] if batch_first else tgt[start : start + n]
         outs.append(dec.forward_cached(step, memory, cache, memory_key_padding_mask=kpm))
         start += n
     cached = np.concatenate(outs, axis=1 if batch_first else 0)

@@ -141,7 +141,11 @@ def beam_search(
                     logp[r, t] = -np.inf
             total = (scores.reshape(N * B, 1) + logp).reshape(N, -1)  # (N, B*V)
             V = logp.shape[1]
-            parents, new_tokens, new_scores = np.zeros(N * B, np.int64), np.zeros(N * B, np.int64), np.full(N * B, -np.inf)
+            parents, new_tokens, new_scores = (
+                np.zeros(N * B, np.int64),
+                np.zeros(N * B, np.int64),
+                np.full(N * B, -np.inf),
+            )
             for n in range(N):
                 if done[n]:
                     parents[n * B : (n + 1) * B] = np.arange(n * B, (n + 1) * B)

@@ -182,7 +182,9 @@ class Seq2SeqTransformer(Module):
         N, n = tgt_new.shape
         start = cache.steps
         if start + n > self.max_len:
-            raise invalid_shape("tgt_new", f"positions below max_len = {self.max_len}; decoding reached {start + n}", (N, n))
+            raise invalid_shape(
+                "tgt_new", f"positions below max_len = {self.max_len}; decoding reached {start + n}", (N, n)
+            )
         x = self._embed(tgt_new.reshape(-1), np.tile(np.arange(start, start + n), N)).reshape(N, n, -1)
         h = self.decoder.forward_cached(x, memory, cache, memory_key_padding_mask=pad)  # (N, n, d)
         return self._head(h)
