@@ -86,6 +86,17 @@ class RougeCallback(Callback):
         logs.update({f"val_{k}": v for k, v in rouge_scores(preds, self.refs).items()})
 
 
+class SaveTokenizer(Callback):
+    """Writes the tokenizer into the run folder once the Trainer has made it (a resumed run has it already)."""
+
+    def __init__(self, tok: Any, path: Path) -> None:
+        self.tok, self.path = tok, path
+
+    def on_train_begin(self, trainer: TrainerView) -> None:
+        if not self.path.exists():
+            self.tok.save(self.path)
+
+
 def summarize_ids(model: Any, tok: Any, X: np.ndarray, max_len: int, *, beam_size: int = 1, batch: int = 64,
                   **beam: Any) -> list[str]:  # fmt: skip
     """Summaries of the sources X (N, S) as text: greedy (beam_size 1) or beam search, in batches."""
@@ -131,7 +142,6 @@ def run_from_args(args: argparse.Namespace) -> int:
     train = corpus.train
     if args.limit is not None:
         train = [train[i] for i in np.sort(np.random.default_rng([args.seed, 1]).permutation(len(train))[: args.limit])]
-    session.run_dir.mkdir(parents=True, exist_ok=True)
     tok = sd.tokenizer_for(session.run_dir, train, args.vocab_size)
     X_train, y_train = sd.encode_pairs(tok, train, args.source_len, args.target_len)
     val = corpus.val[: args.val_size] if args.val_size else corpus.val
@@ -150,6 +160,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         RougeCallback(model, tok, sd.encode_sources(tok, [p.document for p in eval_docs], args.source_len),
                       [p.summary for p in eval_docs], args.target_len),
         EarlyStopping(monitor="val_loss", patience=args.epochs, restore_best_weights=True),
+        SaveTokenizer(tok, session.run_dir / "tokenizer.json"),
     ]  # fmt: skip
     config = session.config(
         args, data=corpus.source, num_train=len(X_train), num_val=len(X_val), num_test=len(corpus.test),

@@ -58,16 +58,14 @@ def load_pairs(args: argparse.Namespace) -> Corpus:
 
 
 def tokenizer_for(run_dir: Path, train: list[Any], vocab_size: int) -> Any:
-    """The run's tokenizer: read from ``run_dir/tokenizer.json`` if there (a resumed run), else trained on
-    the training pairs' documents and summaries and saved there."""
+    """The run's tokenizer: ``run_dir/tokenizer.json`` if there (a resumed run), else one trained on the
+    training pairs' documents and summaries (the recipe saves it once the run folder is made)."""
     from ..text import BPETokenizer
 
     path = run_dir / "tokenizer.json"
     if path.exists():
         return BPETokenizer.load(path)
-    tok = BPETokenizer.train([p.document for p in train] + [p.summary for p in train], vocab_size=vocab_size)
-    tok.save(path)
-    return tok
+    return BPETokenizer.train([p.document for p in train] + [p.summary for p in train], vocab_size=vocab_size)
 
 
 def _fixed_width(rows: list[list[int]], width: int, pad_id: int) -> np.ndarray:
