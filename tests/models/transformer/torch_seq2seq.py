@@ -7,7 +7,7 @@ import torch
 
 
 class TorchSeq2Seq(torch.nn.Module):
-    """Shared token + learned position embeddings with a LayerNorm and dropout, nn.TransformerEncoder and
+    """Shared token (times sqrt(d)) + learned position embeddings with a LayerNorm and dropout, nn.TransformerEncoder and
     nn.TransformerDecoder (batch-first), a head tied to the token table with its own bias."""
 
     def __init__(self, V: int, d: int, nhead: int, layers: int, ff: int, dropout: float, max_len: int, pad_id: int,
@@ -31,7 +31,8 @@ class TorchSeq2Seq(torch.nn.Module):
 
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
         pos = torch.arange(ids.shape[1])
-        return self.embed_dropout(self.embed_norm(self.embed_tokens(ids) + self.embed_positions(pos)))
+        scaled = self.embed_tokens(ids) * self.embed_tokens.embedding_dim**0.5
+        return self.embed_dropout(self.embed_norm(scaled + self.embed_positions(pos)))
 
     def forward(self, src: torch.Tensor, tgt_in: torch.Tensor) -> torch.Tensor:
         pad = src == self.pad_id

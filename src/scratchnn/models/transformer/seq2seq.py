@@ -1,6 +1,6 @@
 """``Seq2SeqTransformer``: the course project's encoder-decoder summarizer, written on scratchnn.nn.
 
-    embed(ids, positions) = dropout(LayerNorm(E_tok[ids] + E_pos[positions]))     shared by both sides
+    embed(ids, positions) = dropout(LayerNorm(sqrt(d) E_tok[ids] + E_pos[positions]))     shared by both sides
     memory = encoder(embed(src, 0..S-1)),  h = decoder(embed(tgt_in, 0..T-1), memory), causal
     logits = h E_tok^T + b                                                         the head tied to E_tok
 
@@ -55,8 +55,11 @@ class Seq2SeqTransformer(Module):
         pad_id: the padding id: its embedding row stays zero, source pads are masked out.
         positions: 'learned' (an Embedding of positions, the course's) or 'sinusoidal' (fixed).
 
-    The token table starts N(0, 1/d_model), so the tied head's first logits have unit scale; every
-    other weight has its module's torch default init.
+    The token table starts N(0, 1/d_model), so the tied head's first logits have unit scale, and is
+    scaled by sqrt(d_model) on the way in (as in "Attention is all you need"), so tokens and positions
+    (learned N(0, 1), or sinusoidal) enter the embedding's LayerNorm at the same scale: unscaled, the
+    positions would outweigh the tokens 16 to 1 at d_model = 256 and training would first spend hundreds of
+    steps growing the token table. Every other weight has its module's torch default init.
 
     Shape:
         src: (N, S) ids;  tgt_in: (N, T) ids;  output: (N, T, V) logits
@@ -93,6 +96,7 @@ class Seq2SeqTransformer(Module):
         self.embed_tokens = Embedding(V, d, padding_idx=self.pad_id, dtype=dt, rng=rng)
         init.normal_(self.embed_tokens.weight, std=d**-0.5, rng=rng)
         self.embed_tokens.weight.data[self.pad_id] = 0
+        self.embed_scale = float(np.sqrt(d))  # a Python float: keeps the table's dtype
         if self.positions == "learned":
             self.embed_positions = Embedding(self.max_len, d, dtype=dt, rng=rng)
         else:
@@ -117,7 +121,7 @@ class Seq2SeqTransformer(Module):
 
     def _embed(self, ids: np.ndarray, positions: np.ndarray) -> np.ndarray:
         """dropout(LayerNorm(E_tok[ids] + E_pos[positions])) for a flat batch of tokens. Shape: (M,) -> (M, d)."""
-        x = self.embed_tokens(ids)  # (M, d)
+        x = self.embed_tokens(ids) * self.embed_scale  # (M, d)
         if self.positions == "learned":
             x = x + self.embed_positions(positions)  # (M, d)
         else:
@@ -126,7 +130,7 @@ class Seq2SeqTransformer(Module):
 
     def _embed_backward(self, dx: np.ndarray) -> None:
         dx = self.embed_norm.backward(self.embed_dropout.backward(dx))  # (M, d)
-        self.embed_tokens.backward(dx)
+        self.embed_tokens.backward(dx * self.embed_scale)
         if self.positions == "learned":
             self.embed_positions.backward(dx)
 
