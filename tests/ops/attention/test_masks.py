@@ -94,6 +94,11 @@ def test_merge_masks_shapes_and_sharing(rng: np.random.Generator) -> None:
     assert kpm is not None and kpm.shape == (N, 1, 1, S) and kpm.dtype == np.float32 and not kpm.any()
     both = merge_masks(None, np.zeros((N, S), bool), True, (N, H, L, S), np.float32)
     assert both is not None and both.shape == (N, 1, L, S)
+    causal = merge_masks(None, None, True, (N, H, L, S), np.float32)  # alone: built once per shape, read-only
+    assert causal is not None and causal.shape == (1, 1, L, S) and not causal.flags.writeable
+    assert np.array_equal(causal[0, 0], causal_mask(L, S, dtype=np.float32))
+    again = merge_masks(None, None, True, (N, H, L, S), np.float32)
+    assert again is not None and np.shares_memory(again, causal)
 
 
 F32 = np.float32
