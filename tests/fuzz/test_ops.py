@@ -79,8 +79,8 @@ def _leaves(call: Call) -> list[Any]:
 
 
 def _check_result(spec: OpSpec, call: Call, result: Any, dtype: np.dtype[Any], finite: bool) -> None:
-    x = call.args["x"]
     if spec.loss:
+        x = call.args["x"]
         loss, dx = np.asarray(result[0]), result[1]
         assert loss.shape == call.out_shape and loss.dtype == dtype, (loss.shape, loss.dtype)
         assert isinstance(dx, np.ndarray) and dx.shape == x.shape and dx.dtype == dtype, (dx.shape, dx.dtype)

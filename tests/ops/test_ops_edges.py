@@ -20,11 +20,33 @@ from scratchnn.gradcheck.rows import OP_ROWS, OpRow
 
 OPS = [row for row in OP_ROWS if not row.loss]
 LOSSES = [row for row in OP_ROWS if row.loss]
-# the arguments with a batch axis (recurrent states, sequence lengths and masks too); the others are parameters
-BATCHED = ("x", "y", "h0", "c0", "prev_h", "prev_c", "lengths", "mask")
+# the arguments with a batch axis (recurrent states, sequence lengths and masks too; attention's queries, keys,
+# values and its per-sample masks); the others are parameters
+BATCHED = (
+    "x",
+    "y",
+    "h0",
+    "c0",
+    "prev_h",
+    "prev_c",
+    "lengths",
+    "mask",
+    "q",
+    "k",
+    "v",
+    "key_padding_mask",
+    "dropout_mask",
+)
 BAD_DTYPES = [np.float16, np.int32, np.complex128, object, np.bool_]
+
+
+def _first(arrays: dict[str, np.ndarray]) -> str:
+    """The name of the forward's first array: ``x``, or ``q`` (attention)."""
+    return next(iter(arrays))
+
+
 # rows whose x is integer ids (word_embedding): x has no gradient, its dtype checks are its own (test_embedding.py)
-FLOAT_X = [row for row in OP_ROWS if row.make(np.random.default_rng(0))["x"].dtype.kind == "f"]
+FLOAT_X = [row for row in OP_ROWS if next(iter(row.make(np.random.default_rng(0)).values())).dtype.kind == "f"]
 
 
 def _ids(rows: list[OpRow]) -> list[str]:
@@ -47,7 +69,7 @@ def _cast(value: Any, dtype: Any) -> Any:
 
 def _call(row: OpRow, arrays: dict[str, np.ndarray], dtype: Any = np.float64, **extra: Any) -> Any:
     kwargs = _cast(row.kwargs, dtype)
-    n = arrays["x"].shape[0]
+    n = arrays[_first(arrays)].shape[0]
     kwargs = {k: v[:n] if k in BATCHED and isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
     return row.forward(*arrays.values(), **kwargs, **extra)
 
@@ -127,9 +149,12 @@ def test_wrong_dout_dtype(row: OpRow, dtype: Any) -> None:
 @pytest.mark.parametrize("row", FLOAT_X, ids=_ids(FLOAT_X))
 def test_x_of_another_dtype_is_a_type_error(row: OpRow, dtype: Any) -> None:
     arrays = _inputs(row)
-    arrays["x"] = arrays["x"].astype(dtype)
-    text = f"Invalid type for `x`: expected a floating numpy.ndarray (float32 or float64), not dtype {np.dtype(dtype)}."
-    with pytest.raises(TypeError, match=msg(text + " Received: x of type ndarray")):
+    x = _first(arrays)
+    arrays[x] = arrays[x].astype(dtype)
+    text = (
+        f"Invalid type for `{x}`: expected a floating numpy.ndarray (float32 or float64), not dtype {np.dtype(dtype)}."
+    )
+    with pytest.raises(TypeError, match=msg(text + f" Received: {x} of type ndarray")):
         _call(row, arrays)
 
 

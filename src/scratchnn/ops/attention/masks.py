@@ -62,6 +62,14 @@ def _causal(L: int, S: int, offset: int) -> np.ndarray:
     return mask
 
 
+@functools.lru_cache(maxsize=8)
+def _causal_additive(L: int, S: int, dtype: str) -> np.ndarray:
+    """The additive causal mask (0 / -inf) for ``is_causal``, read-only: a training loop asks for one shape."""
+    mask = additive_mask(_causal(L, S, 0), dtype)
+    mask.flags.writeable = False
+    return mask
+
+
 def _is_bool(dtype: Any) -> bool:
     try:
         return dtype is not None and np.dtype(dtype) == np.bool_
@@ -116,7 +124,8 @@ def merge_masks(
     ``key_padding_mask``: (N, S), bool (True = a pad key, masked out for every query) or float (additive).
     ``is_causal``: add :func:`causal_mask` (L, S), query i attending to keys j <= i (torch's ``is_causal``).
     All of them may be given together; their masked-out sets unite and their float values add up. A lone
-    float mask of the right dtype is returned as it is (not copied): callers only read it.
+    float mask of the right dtype is returned as it is (not copied), and ``is_causal`` alone gives a cached
+    read-only array: callers only read the result.
 
     Shape:
         shape = (N, H, L, S);  result: 4-D, broadcasting to (N, H, L, S)
@@ -138,6 +147,8 @@ def merge_masks(
             raise invalid_shape("key_padding_mask", f"(N, S) = ({N}, {S})", key_padding_mask.shape)
         pieces.append(key_padding_mask[:, None, None, :])  # (N, S) -> (N, 1, 1, S)
     if check_bool(is_causal, "is_causal"):
+        if not pieces:  # the causal mask alone: its additive form, built once per shape
+            return _causal_additive(L, S, dt.str)[None, None]  # (L, S) -> (1, 1, L, S)
         pieces.append(_causal(L, S, 0)[None, None])  # (L, S) -> (1, 1, L, S)
     if not pieces:
         return None

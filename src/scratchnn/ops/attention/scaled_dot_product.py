@@ -38,7 +38,9 @@ def scaled_dot_product_attention_forward(
     rng: np.random.Generator | None = None,
     scale: float | None = None,
 ) -> tuple[np.ndarray, AttentionCache]:
-    """out = P' v,  P' = P * keep / (1 - p),  P = softmax_j(scale * q k^T + M), scale = 1 / sqrt(E) by default.
+    """out = P' v,  P' = P * keep / (1 - p),  P = softmax_j(scale * q k^T + M).
+
+    ``scale`` defaults to 1 / sqrt(E) (1 when E = 0: every score is 0 then); any finite float may be given.
 
     M is every mask merged into one additive mask (:func:`~.masks.merge_masks`): -inf where a boolean mask is
     True (scratchnn's convention: True = masked out, as nn.MultiheadAttention; F.scaled_dot_product_attention's
