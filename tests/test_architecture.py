@@ -27,6 +27,7 @@ FLOORS: dict[str, int] = {
     "serialization": 0,
     "figures": 0,  # matplotlib drawings of arrays; the Trainer saves training curves with it
     "data": 0,
+    "text": 0,  # tokenizer, batching, ROUGE: beside data, below ops (NumPy, tokenizers, rouge-score)
     "ops": 1,
     "nn": 2,
     "models": 3,

@@ -13,7 +13,7 @@ import sys
 import scratchnn
 
 SUBPACKAGES = ["ops", "nn", "optim", "models", "data", "train", "gradcheck", "analysis", "figures", "recipes"]
-SUBPACKAGES += ["experiments"]
+SUBPACKAGES += ["experiments", "text"]
 
 # DESIGN.md, "Names that are part of the contract", plus the issue's own examples (snn.train.Trainer, ...)
 CONTRACT = """

@@ -5,11 +5,12 @@ numerical gradients and against PyTorch.
 
 Every public subpackage is an attribute after ``import scratchnn`` (``scratchnn.optim.Adam``), as in
 torch and NumPy: ``ops`` (the math), ``nn`` (torch.nn-mirroring modules), ``optim``, ``models``,
-``data``, ``train``, ``gradcheck``, ``analysis``, ``figures``, ``recipes`` (what ``scratchnn train``
-runs) and ``experiments``. Heavy optional libraries (matplotlib, Ray) are imported only when used.
+``data``, ``text`` (subword tokens, batching, ROUGE), ``train``, ``gradcheck``, ``analysis``, ``figures``,
+``recipes`` (what ``scratchnn train`` runs) and ``experiments``. Heavy optional libraries (matplotlib, Ray,
+tokenizers, rouge-score) are imported only when used.
 """
 
-from . import analysis, data, experiments, figures, gradcheck, models, nn, ops, optim, recipes, train
+from . import analysis, data, experiments, figures, gradcheck, models, nn, ops, optim, recipes, text, train
 from ._config import get_default_dtype, get_rng_state, manual_seed, set_default_dtype, set_rng_state
 from ._version import __version__
 from .serialization import load, save
@@ -20,6 +21,7 @@ __all__ = [
     "optim",
     "models",
     "data",
+    "text",
     "train",
     "gradcheck",
     "analysis",

@@ -70,6 +70,17 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=nonneg_int, default=0, help="random seed (default: 0)")
     sample.add_argument("--until-end", action="store_true", help="stop at the end of a description")
 
+    summarize = sub.add_parser(
+        "summarize",
+        help="summarize text with a trained summarizer",
+        description="Print the summary of each TEXT (or of each line of --file) by the model of a finished "
+        "`scratchnn train summarizer` run, with the run's beam search settings.",
+    )
+    summarize.add_argument("text", nargs="*", metavar="TEXT", help="documents to summarize")
+    summarize.add_argument("--checkpoint", required=True, metavar="RUN_DIR", help="the run folder of the summarizer")
+    summarize.add_argument("--file", default=None, metavar="FILE", help="summarize each line of FILE as well")
+    summarize.add_argument("--beam-size", type=nonneg_int, default=None, help="beams (default: the run's; 1: greedy)")
+
     from .experiments.harness.cli import add_parser as add_experiment_parser
 
     add_experiment_parser(sub)
@@ -96,6 +107,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .recipes.char_rnn import sample_text
 
             print(sample_text(args.run, args.prompt, args.length, args.temperature, args.seed, args.until_end))
+            return 0
+        if args.command == "summarize":
+            from .recipes.summarizer import summarize_texts
+
+            texts = list(args.text)
+            if args.file is not None:
+                texts += [line for line in open(args.file, encoding="utf-8").read().splitlines() if line.strip()]
+            if not texts:
+                raise ValueError(
+                    "Invalid value for `TEXT`: expected a document to summarize (or --file). Received: none"
+                )
+            if args.beam_size == 0:
+                raise ValueError("Invalid value for `--beam-size`: expected an int >= 1. Received: --beam-size=0")
+            for summary in summarize_texts(args.checkpoint, texts, beam_size=args.beam_size):
+                print(summary)
             return 0
         if args.command == "data":
             from .data import debian_report, ensure_dataset

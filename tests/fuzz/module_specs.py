@@ -21,6 +21,7 @@ from scratchnn import models, nn
 
 from .autoencoder_module_specs import SPECS as AUTOENCODER_SPECS
 from .calls import Case, Draw, ModuleSpec, Shape
+from .positional_module_specs import SPECS as POSITIONAL_SPECS
 from .recurrent_module_specs import SPECS as RECURRENT_SPECS
 from .spatial_specs import transpose_geometry
 
@@ -291,4 +292,5 @@ SPECS: list[ModuleSpec] = [
     ModuleSpec(models.ConvNet, convnet),
     *RECURRENT_SPECS,
     *AUTOENCODER_SPECS,
+    *POSITIONAL_SPECS,
 ]

@@ -47,11 +47,12 @@ def test_row_ids_are_unique(rows: list[OpRow] | list[ModuleRow]) -> None:
 
 
 # every ops file, in area folders too (recurrent.rnn, ...); ops/normalization.py holds the standardization and
-# checks the norm ops share, no op pair of its own
+# checks the norm ops share and ops/attention/masks.py the masks attention takes, no op pair of their own
+NOT_OPS = (".normalization", ".attention.masks")
 OPS_FILES = [
     m.name.removeprefix("scratchnn.ops.")
     for m in pkgutil.walk_packages(ops.__path__, "scratchnn.ops.")
-    if not m.ispkg and "._" not in m.name and not m.name.endswith(".normalization")
+    if not m.ispkg and "._" not in m.name and not m.name.endswith(NOT_OPS)
 ]
 
 

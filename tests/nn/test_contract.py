@@ -79,6 +79,13 @@ ROWS: list[Row] = [
     ("RNNCell", lambda: nn.RNNCell(6, 4), (5, 6), (5, 7)),
     ("LSTMCell", lambda: _First(nn.LSTMCell(6, 4)), (5, 6), (5, 7)),
     ("GRUCell", lambda: nn.GRUCell(6, 4), (5, 6), (5, 7)),
+    # the sinusoidal encoding (training draws a dropout mask), then a Linear for parameters
+    (
+        "PositionalEncoding",
+        lambda: nn.Sequential(nn.PositionalEncoding(6, 10, 0.3, batch_first=True), nn.Linear(6, 4)),
+        (3, 5, 6),
+        (3, 5, 7),
+    ),
     # models are Modules too (models/convnet.py): conv-BN-ReLU-pool blocks, dropout, a hidden Linear
     (
         "ConvNet",

@@ -22,9 +22,8 @@ LOSSES = [row for row in OP_ROWS if row.loss]
 
 
 def _nonfinite_name(arrays: dict[str, np.ndarray]) -> str:
-    """The array that gets inf and NaN: ``x``, or the first floating array when x is integer ids."""
-    if arrays["x"].dtype.kind == "f":
-        return "x"
+    """The array that gets inf and NaN: the first floating array (``x``, attention's ``q``, or the embedding
+    table when x is integer ids)."""
     return next(k for k, v in arrays.items() if v.dtype.kind == "f")
 
 
@@ -47,8 +46,9 @@ def test_inf_and_nan_propagate_without_warnings(row: OpRow) -> None:
     arrays = _with_nonfinite(row)
     with np.errstate(all="warn", under="ignore"):  # NumPy's defaults, as a user has them
         outs, cache = split_forward(_call(row, arrays))  # one output, or several (an RNN's final states)
-        grads = row.backward(*(np.ones_like(o) for o in outs), cache)
-    if _nonfinite_name(arrays) == "x":  # (an embedding table's NaN rows may be rows no id picks)
+        # an upstream gradient per floating output: integer and bool ones (random_masking's mask) are indices
+        grads = row.backward(*(np.ones_like(o) for o in outs if o.dtype.kind == "f"), cache)
+    if _nonfinite_name(arrays) == next(iter(arrays)):  # (an embedding table's NaN rows may be rows no id picks)
         assert not all(np.isfinite(o).all() for o in outs)  # the NaN went somewhere
     grads = grads if isinstance(grads, tuple) else (grads,)
     floats = [(name, a) for name, a in arrays.items() if a.dtype.kind == "f"]  # integer ids get no gradient

@@ -16,6 +16,9 @@ X = R.standard_normal((4, 3))
 Y4 = np.array([0, 2, 1, 2])
 W3 = np.array([0.5, 1.0, 2.0])
 W65, B5 = R.standard_normal((6, 5)), R.standard_normal(5)
+Q, K, V = R.standard_normal((2, 2, 3, 4)), R.standard_normal((2, 2, 5, 4)), R.standard_normal((2, 2, 5, 3))
+KPM, KEEP = np.array([[False] * 5, [False, False, True, True, True]]), R.random((2, 2, 3, 5)) > 0.3
+ATTN = {"attn_mask": R.standard_normal((3, 5)), "key_padding_mask": KPM, "is_causal": True}
 
 # name -> (forward, backward or None for a loss, positional arrays, keyword arguments)
 CASES: dict[str, tuple[Callable[..., Any], Callable[..., Any] | None, tuple[np.ndarray, ...], dict[str, Any]]] = {
@@ -40,6 +43,14 @@ CASES: dict[str, tuple[Callable[..., Any], Callable[..., Any] | None, tuple[np.n
                         (R.standard_normal((2, 3, 6)), W65, B5), {}),
     "temporal_softmax_loss": (ops.temporal_softmax_loss, None, (X.reshape(2, 2, 3), Y4.reshape(2, 2) % 3,
                               np.array([[True, False], [True, True]])), {}),
+    "scaled_dot_product_attention": (ops.scaled_dot_product_attention_forward,
+                                     ops.scaled_dot_product_attention_backward, (Q, K, V), ATTN),
+    "scaled_dot_product_attention-dropout": (ops.scaled_dot_product_attention_forward,
+                                             ops.scaled_dot_product_attention_backward, (Q, K, V),
+                                             {"dropout_p": 0.3, "dropout_mask": KEEP, "scale": 1.0}),
+    "scaled_dot_product_attention_naive": (ops.scaled_dot_product_attention_forward_naive,
+                                           ops.scaled_dot_product_attention_backward_naive, (Q, K, V),
+                                           {**ATTN, "dropout_p": 0.3, "rng": np.random.default_rng(0)}),
 }  # fmt: skip
 
 
@@ -139,6 +150,14 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("bce weight grows the shape", lambda: ops.bce_with_logits_loss(X, X, weight=np.ones((2, 4, 3))), ValueError,
      "Invalid shape for `weight`: expected a shape that broadcasts to the input's (4, 3). "
      "Received: weight.shape=(2, 4, 3)"),
+    ("attention mask", lambda: ops.scaled_dot_product_attention_forward(Q, K, V, attn_mask=np.ones((3, 4), bool)),
+     ValueError, "Invalid shape for `attn_mask`: expected a shape that broadcasts to (N, H, L, S) = (2, 2, 3, 5). "
+     "Received: attn_mask.shape=(3, 4)"),
+    ("attention features", lambda: ops.scaled_dot_product_attention_forward(Q, K[..., :3], V), ValueError,
+     "Invalid shape for `k`: expected (N, H, S, E) with (N, H) = (2, 2) and E = 4 to match q. "
+     "Received: k.shape=(2, 2, 5, 3)"),
+    ("attention dropout", lambda: ops.scaled_dot_product_attention_forward_naive(Q, K, V, dropout_p=1), ValueError,
+     "Invalid value for `dropout_p`: expected a float in [0, 1). Received: dropout_p=1"),
 ]  # fmt: skip
 
 

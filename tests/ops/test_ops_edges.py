@@ -20,11 +20,35 @@ from scratchnn.gradcheck.rows import OP_ROWS, OpRow
 
 OPS = [row for row in OP_ROWS if not row.loss]
 LOSSES = [row for row in OP_ROWS if row.loss]
-# the arguments with a batch axis (recurrent states, sequence lengths and masks too); the others are parameters
-BATCHED = ("x", "y", "h0", "c0", "prev_h", "prev_c", "lengths", "mask")
+# the arguments with a batch axis (recurrent states, sequence lengths and masks too; attention's queries, keys,
+# values and its per-sample masks; the token masking's noise and ids_restore); the others are parameters
+BATCHED = (
+    "x",
+    "y",
+    "h0",
+    "c0",
+    "prev_h",
+    "prev_c",
+    "lengths",
+    "mask",
+    "q",
+    "k",
+    "v",
+    "key_padding_mask",
+    "dropout_mask",
+    "noise",
+    "ids_restore",
+)
 BAD_DTYPES = [np.float16, np.int32, np.complex128, object, np.bool_]
+
+
+def _first(arrays: dict[str, np.ndarray]) -> str:
+    """The name of the forward's first array: ``x``, or ``q`` (attention)."""
+    return next(iter(arrays))
+
+
 # rows whose x is integer ids (word_embedding): x has no gradient, its dtype checks are its own (test_embedding.py)
-FLOAT_X = [row for row in OP_ROWS if row.make(np.random.default_rng(0))["x"].dtype.kind == "f"]
+FLOAT_X = [row for row in OP_ROWS if next(iter(row.make(np.random.default_rng(0)).values())).dtype.kind == "f"]
 
 
 def _ids(rows: list[OpRow]) -> list[str]:
@@ -47,7 +71,7 @@ def _cast(value: Any, dtype: Any) -> Any:
 
 def _call(row: OpRow, arrays: dict[str, np.ndarray], dtype: Any = np.float64, **extra: Any) -> Any:
     kwargs = _cast(row.kwargs, dtype)
-    n = arrays["x"].shape[0]
+    n = arrays[_first(arrays)].shape[0]
     kwargs = {k: v[:n] if k in BATCHED and isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
     return row.forward(*arrays.values(), **kwargs, **extra)
 
@@ -55,6 +79,11 @@ def _call(row: OpRow, arrays: dict[str, np.ndarray], dtype: Any = np.float64, **
 def _dout_name(row: OpRow) -> str:
     """What the backward calls its (first) upstream gradient: ``dout``, or ``dh`` / ``dnext_h`` (recurrent ops)."""
     return next(iter(inspect.signature(row.backward).parameters))  # type: ignore[arg-type]
+
+
+def _floating(outs: Any) -> list[np.ndarray]:
+    """The outputs a backward takes an upstream gradient for: the floating ones, not index or mask outputs."""
+    return [o for o in outs if o.dtype.kind == "f"]
 
 
 def _needs_samples(row: OpRow) -> bool:
@@ -89,6 +118,7 @@ def test_empty_batch(row: OpRow) -> None:
         assert dx.shape == arrays["x"].shape and dx.dtype == np.float64
         return
     outs, cache = split_forward(_call(row, arrays))
+    outs = _floating(outs)  # (random_masking's mask and ids_restore are indices: no gradient)
     assert all(out.shape[0] == 0 and out.dtype == np.float64 for out in outs)
     grads = row.backward(*(np.zeros_like(out) for out in outs), cache)
     grads = grads if isinstance(grads, tuple) else (grads,)
@@ -104,7 +134,7 @@ def test_empty_batch(row: OpRow) -> None:
 @pytest.mark.parametrize("row", OPS, ids=_ids(OPS))
 def test_wrong_dout_shape(row: OpRow) -> None:
     (out, *rest), cache = split_forward(_call(row, _inputs(row)))
-    name, others = _dout_name(row), [np.zeros_like(o) for o in rest]  # the other outputs' gradients are right
+    name, others = _dout_name(row), [np.zeros_like(o) for o in _floating(rest)]  # the others' gradients are right
     text = f"Invalid shape for `{name}`: expected {out.shape}, the forward output's shape. Received: {name}.shape="
     for bad in [(out.shape[0] + 1, *out.shape[1:]), out.shape[::-1] + (1,), (out.size,)]:
         with pytest.raises(ValueError, match=msg(text + str(bad))):
@@ -115,7 +145,7 @@ def test_wrong_dout_shape(row: OpRow) -> None:
 @pytest.mark.parametrize("row", OPS, ids=_ids(OPS))
 def test_wrong_dout_dtype(row: OpRow, dtype: Any) -> None:
     (out, *rest), cache = split_forward(_call(row, _inputs(row)))  # float64: a float32 dout is as wrong as an int one
-    name, others = _dout_name(row), [np.zeros_like(o) for o in rest]
+    name, others = _dout_name(row), [np.zeros_like(o) for o in _floating(rest)]
     text = f"Invalid dtype for `{name}`: expected float64, the forward output's dtype. Received: {name}.dtype="
     with pytest.raises(TypeError, match=msg(text + np.dtype(dtype).name)):
         row.backward(np.zeros(out.shape, dtype), *others, cache)
@@ -127,9 +157,12 @@ def test_wrong_dout_dtype(row: OpRow, dtype: Any) -> None:
 @pytest.mark.parametrize("row", FLOAT_X, ids=_ids(FLOAT_X))
 def test_x_of_another_dtype_is_a_type_error(row: OpRow, dtype: Any) -> None:
     arrays = _inputs(row)
-    arrays["x"] = arrays["x"].astype(dtype)
-    text = f"Invalid type for `x`: expected a floating numpy.ndarray (float32 or float64), not dtype {np.dtype(dtype)}."
-    with pytest.raises(TypeError, match=msg(text + " Received: x of type ndarray")):
+    x = _first(arrays)
+    arrays[x] = arrays[x].astype(dtype)
+    text = (
+        f"Invalid type for `{x}`: expected a floating numpy.ndarray (float32 or float64), not dtype {np.dtype(dtype)}."
+    )
+    with pytest.raises(TypeError, match=msg(text + f" Received: {x} of type ndarray")):
         _call(row, arrays)
 
 

@@ -19,8 +19,11 @@ import numpy as np
 
 from .._validate import check_int, invalid_type, invalid_value
 
+# the spellings of the special tokens, shared with scratchnn.text.BPETokenizer (which adds BOS and EOS)
 PAD = "<pad>"
 UNK = "<unk>"
+BOS = "<bos>"
+EOS = "<eos>"
 VOCAB_FORMAT = "scratchnn.vocab"
 
 

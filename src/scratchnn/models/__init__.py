@@ -26,3 +26,8 @@ __all__ += ["CharNGram", "NGramTuning", "tune_char_ngram", "BagOfWordsClassifier
 from .autoencoder import Autoencoder, ConvAutoencoder, DenoisingAutoencoder, MaskedAutoencoder, ReconstructionLoss  # noqa: E402
 
 __all__ += ["Autoencoder", "ConvAutoencoder", "DenoisingAutoencoder", "MaskedAutoencoder", "ReconstructionLoss"]
+
+# the Transformer summarizer (models/transformer/): the encoder-decoder and its greedy and beam-search decoding
+from .transformer import Decoded, Seq2SeqTransformer, beam_search, greedy_decode  # noqa: E402
+
+__all__ += ["Seq2SeqTransformer", "greedy_decode", "beam_search", "Decoded"]

@@ -28,6 +28,16 @@ from .parameter import Param
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .sparse import Embedding
+from .transformer import (
+    LearnedPositionalEmbedding,
+    MultiheadAttention,
+    PositionalEncoding,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = ["init", "utils", "Module", "Param", "Linear", "Sequential", "ModuleList", "Identity", "Flatten"]
 
@@ -43,3 +53,8 @@ __all__ += ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "Dropout"]
 
 # embeddings and recurrent layers (nn/sparse.py, nn/recurrent/)
 __all__ += ["Embedding", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
+
+# attention and the Transformer (nn/transformer/)
+__all__ += ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer"]
+__all__ += ["TransformerDecoder", "Transformer"]
+__all__ += ["PositionalEncoding", "LearnedPositionalEmbedding"]

@@ -166,6 +166,16 @@ def _softmax_loss_checked(
         dx /= N
         return loss, dx
     keep = y != ignore_index  # (N,)
+    if reduction != "none" and 0 < keep.sum() < N:
+        # ignored rows (a padded batch's pads: half of a summarizer's targets) add nothing to a reduced loss
+        # and get zero gradient: work on the kept rows only, then put their gradient back in place
+        kept = np.flatnonzero(keep)
+        loss, dx_kept = _softmax_loss_checked(x[kept], y[kept], w, ignore_index, reduction, e, dloss)
+        dx = np.zeros_like(x)
+        dx[kept] = dx_kept
+        return loss, dx
+    if w is None and reduction != "none" and N and keep.all():
+        return _smoothed_unweighted(x, y, reduction, e, dloss)
     keep_f = keep.astype(x.dtype)
     target = np.where(keep, y, 0)  # ignored samples point at class 0; their terms are masked below
     shifted = x - x.max(axis=1, keepdims=True)
@@ -187,6 +197,33 @@ def _softmax_loss_checked(
         dx -= (e / C) * (keep_f[:, None] if w is None else keep_f[:, None] * w)
     dx *= _per_row(g)
     return loss, dx
+
+
+def _smoothed_unweighted(x: np.ndarray, y: np.ndarray, reduction: str, e: float, dloss: Any) -> tuple[Loss, np.ndarray]:
+    """:func:`softmax_loss` without class weights or ignored rows, reduced, in one (N, C) buffer.
+
+    With unit weights the general formulas simplify: L_n = (1 - e)(lse_n - s[n, y_n]) + (e / C)(C lse_n -
+    sum_c s[n, c]) for the shifted scores s and lse_n = log sum_c exp(s[n, c]), and, as (1 - e) + e = 1,
+    dx[n] = g (p - (1 - e) onehot(y_n) - e / C). The buffer holds s, then exp(s), then dx: at a
+    summarizer's (1,000 x 8,000) scores that is a third of the general path's memory traffic.
+    """
+    N, C = x.shape
+    rows = np.arange(N)
+    buf = x - x.max(axis=1, keepdims=True)  # (N, C): s
+    at_target = buf[rows, y]  # (N,), a copy
+    row_sum = buf.sum(axis=1) if e > 0 else None  # (N, C) -> (N,)
+    np.exp(buf, out=buf)
+    sum_exp = buf.sum(axis=1)  # (N, C) -> (N,)
+    lse = np.log(sum_exp)
+    losses = (1 - e) * (lse - at_target)
+    if row_sum is not None:
+        losses += (e / C) * (C * lse - row_sum)
+    loss, g = _reduce(losses, reduction, dloss)  # g: a 0-d upstream gradient, divided by N for 'mean'
+    buf *= (g / sum_exp)[:, None]  # (N, C): g p
+    buf[rows, y] -= (1 - e) * g
+    if e > 0:
+        buf -= g * (e / C)
+    return loss, buf
 
 
 # ---------------------------------------------------------------------------------------------- margins

@@ -23,6 +23,7 @@ RECIPES = {
     "char-rnn": "scratchnn.recipes.char_rnn",
     "sections": "scratchnn.recipes.sections",
     "autoencoder": "scratchnn.recipes.autoencoder",
+    "summarizer": "scratchnn.recipes.summarizer",
 }
 
 _DEFAULTS = "recipe_defaults"  # where the parsed args keep the recipe's defaults until run_from_args

@@ -100,6 +100,47 @@ def test_cross_entropy_shapes(
     compare_loss(ours, theirs, x, y, dtype)
 
 
+SEQ_GRID = list(itertools.product([False, True], [0.0, 0.1], REDUCTIONS, ["padded", "all_padding"], DTYPES))
+
+
+@pytest.mark.parametrize(
+    "weighted,smoothing,reduction,padding,dtype",
+    SEQ_GRID,
+    ids=[f"w{int(w)}-ls{s}-{r}-{p}-{np.dtype(d).name}" for w, s, r, p, d in SEQ_GRID],
+)
+def test_cross_entropy_over_padded_sequences(
+    weighted: bool, smoothing: float, reduction: str, padding: str, dtype: type
+) -> None:
+    """The summarizer's loss: logits (N, V, T) with torch's default ignore_index=-100 marking the padding of
+    label sequences, label smoothing and class weights together; and the same tokens flattened to (N*T, V).
+
+    With every label padding, torch's 'mean' is NaN (0 / 0) with a zero input gradient; ours is the same."""
+    rng = np.random.default_rng(8)
+    N, V, T = 3, 40, 6
+    x = 3 * rng.standard_normal((N, V, T))
+    y = rng.integers(0, V, (N, T))
+    if padding == "padded":
+        y[0, 4:], y[1, 1:] = -100, -100  # right-padded label sequences of lengths 4, 1 and 6
+    else:
+        y[...] = -100
+    w = rng.uniform(0.2, 2.0, V) if weighted else None
+    for scores, target in [(x, y), (np.moveaxis(x, 1, -1).reshape(N * T, V), y.reshape(N * T))]:
+        ours = nn.CrossEntropyLoss(w, reduction=reduction, label_smoothing=smoothing)
+        theirs = torch.nn.CrossEntropyLoss(tensor(w), reduction=reduction, label_smoothing=smoothing)
+        assert ours.ignore_index == theirs.ignore_index == -100
+        compare_loss(ours, theirs, scores, target, dtype)
+        if padding == "all_padding":
+            loss = np.asarray(ours(scores.astype(dtype), target))
+            assert np.isnan(loss).all() if reduction == "mean" else not loss.any()  # 'sum' 0, 'none' zeros
+            assert not ours.backward().any()  # zeros, not NaN, as torch
+    flat = nn.CrossEntropyLoss(w, reduction=reduction, label_smoothing=smoothing)
+    seq = nn.CrossEntropyLoss(w, reduction=reduction, label_smoothing=smoothing)
+    flat_loss = flat(np.moveaxis(x, 1, -1).reshape(N * T, V), y.reshape(N * T))
+    seq_loss = seq(x, y)  # the K-dimensional form is the flattened one, reshaped
+    np.testing.assert_allclose(np.reshape(seq_loss, -1), np.reshape(flat_loss, -1), rtol=1e-12)
+    np.testing.assert_allclose(np.moveaxis(seq.backward(), 1, -1).reshape(N * T, V), flat.backward(), rtol=1e-12)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize(
     "p,margin,weighted,reduction", list(itertools.product([1, 2], [1.0, 0.7], [False, True], REDUCTIONS))

@@ -1,0 +1,116 @@
+"""What the encoder and decoder layers share: their arguments, the feed-forward block, the residual steps.
+
+A residual step is x + sublayer(x) with a LayerNorm before the sublayer (pre-LN, ``norm_first=True``) or
+after the sum (post-LN, the original Transformer's and torch's default):
+
+    post-LN:  y = norm(x + dropout(f(x)))          pre-LN:  y = x + dropout(f(norm(x)))
+
+and its backward passes dy through the norm and the dropout and adds the skip connection's dy.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..._validate import check_bool, check_float, check_int, invalid_value
+from ..activation import GELU, ReLU
+from ..dropout import Dropout
+from ..linear import Linear
+from ..module import Module
+from ..normalization import LayerNorm
+
+
+def make_activation(activation: Any) -> Module:
+    """torch's ``activation`` argument: "relu", "gelu", or a module (ReLU() or GELU() instances included)."""
+    if isinstance(activation, Module):
+        return activation
+    if activation == "relu":
+        return ReLU()
+    if activation == "gelu":
+        return GELU()
+    raise invalid_value("activation", '"relu", "gelu" or a scratchnn.nn.Module such as nn.GELU()', activation)
+
+
+class LayerArgs:
+    """The checked constructor arguments both layers take, with torch's defaults."""
+
+    def __init__(
+        self, d_model: Any, nhead: Any, dim_feedforward: Any, dropout: Any, layer_norm_eps: Any, batch_first: Any,
+        norm_first: Any, bias: Any,
+    ) -> None:  # fmt: skip
+        self.d_model = check_int(d_model, "d_model", low=1)
+        self.nhead = check_int(nhead, "nhead", low=1)
+        if self.d_model % self.nhead:
+            raise invalid_value("nhead", f"a divisor of d_model = {self.d_model}", nhead)
+        self.dim_feedforward = check_int(dim_feedforward, "dim_feedforward", low=1)
+        self.dropout = check_float(dropout, "dropout", low=0.0, high=1.0, high_open=True)
+        self.layer_norm_eps = check_float(layer_norm_eps, "layer_norm_eps", low=0.0)
+        self.batch_first = check_bool(batch_first, "batch_first")
+        self.norm_first = check_bool(norm_first, "norm_first")
+        self.bias = check_bool(bias, "bias")
+
+
+def add_feedforward(layer: Module, a: LayerArgs, activation: Any, dt: Any, rng: np.random.Generator | None) -> None:
+    """linear1 -> activation -> dropout -> linear2, torch's names, on ``layer``."""
+    layer.linear1 = Linear(a.d_model, a.dim_feedforward, bias=a.bias, dtype=dt, rng=rng)
+    layer.dropout = Dropout(a.dropout, rng=rng)
+    layer.linear2 = Linear(a.dim_feedforward, a.d_model, bias=a.bias, dtype=dt, rng=rng)
+    layer.activation = make_activation(activation)
+
+
+def feedforward(layer: Module, x: np.ndarray) -> np.ndarray:
+    """linear2(dropout(activation(linear1(x)))). Shape: x (N, T, E) -> (N, T, F) -> (N, T, E)."""
+    return layer.linear2(layer.dropout(layer.activation(layer.linear1(x))))
+
+
+def feedforward_eval(layer: Module, x: np.ndarray) -> np.ndarray:
+    """:func:`feedforward` without its dropout, whatever the layer's mode (cached decoding)."""
+    return layer.linear2(layer.activation(layer.linear1(x)))
+
+
+def feedforward_backward(layer: Module, g: np.ndarray) -> np.ndarray:
+    """Gradient of :func:`feedforward` for its output's gradient g."""
+    g = layer.dropout.backward(layer.linear2.backward(g))  # (N, T, E) -> (N, T, F)
+    return layer.linear1.backward(layer.activation.backward(g))  # (N, T, F) -> (N, T, E)
+
+
+def residual(
+    x: np.ndarray,
+    norm: LayerNorm,
+    dropout: Callable[[np.ndarray], np.ndarray],
+    sublayer: Callable[[np.ndarray], np.ndarray],
+    norm_first: bool,
+) -> np.ndarray:
+    """post-LN norm(x + dropout(f(x))) or pre-LN x + dropout(f(norm(x))), f = ``sublayer``."""
+    if norm_first:
+        return x + dropout(sublayer(norm(x)))
+    return norm(x + dropout(sublayer(x)))
+
+
+def residual_backward(
+    g: np.ndarray, norm: LayerNorm, dropout: Dropout, sublayer_backward: Callable[[np.ndarray], np.ndarray],
+    norm_first: bool,
+) -> np.ndarray:  # fmt: skip
+    """Gradient of :func:`residual` for its output's gradient g: the skip path's g plus the sublayer path's."""
+    if norm_first:
+        return g + norm.backward(sublayer_backward(dropout.backward(g)))
+    g = norm.backward(g)  # through the norm, then into both summands
+    return g + sublayer_backward(dropout.backward(g))
+
+
+def batch_major(x: np.ndarray, batch_first: bool) -> np.ndarray:
+    """(T, N, E) -> (N, T, E) for sequence-first layers (a view); batch-first and unbatched (T, E) as they are."""
+    return x if batch_first or x.ndim != 3 else x.transpose(1, 0, 2)
+
+
+def clones(layer: Module, num_layers: Any) -> list[Module]:
+    """``num_layers`` deep copies of ``layer`` with the same initial weights, as torch's encoder and decoder
+    stacks make them. A generator the layer holds (``rng``) is shared by the copies, not copied: copied,
+    every layer would draw the same dropout masks."""
+    n = check_int(num_layers, "num_layers", low=1)
+    memo = {id(m.rng): m.rng for m in layer.modules() if getattr(m, "rng", None) is not None}
+    return [copy.deepcopy(layer, dict(memo)) for _ in range(n)]

@@ -1,0 +1,209 @@
+"""Multi-head attention as one op pair: the input projections, the heads, attention, the output projection.
+
+    q = query Wq^T + bq,  k = key Wk^T + bk,  v = value Wv^T + bv       [Wq; Wk; Wv] = in_proj_weight (3E, E)
+    head h: O_h = attention(q_h, k_h, v_h), q_h = q[..., h*Dh:(h+1)*Dh], Dh = E / H
+    out = concat_h(O_h) Wo^T + bo
+
+Backward runs the same chain in reverse: dO = dout Wo, dWo = dout^T concat(O), dbo = sum dout; the heads'
+attention backward gives dq, dk, dv; then dWq = dq^T query, dquery = dq Wq, and so on for k and v.
+
+Self-attention (query, key and value the same array) projects once, x @ [Wq; Wk; Wv]^T, and its input
+gradient is one product, [dq, dk, dv] @ [Wq; Wk; Wv]; cross-attention with key and value the same array
+(a decoder attending to the encoder's memory) projects key and value in one product the same way. The
+gradients then come back summed for the shared input, as :func:`multi_head_attention_backward` says.
+
+Shape (batch-first; nn.MultiheadAttention transposes sequence-first inputs):
+    query: (N, L, E);  key: (N, S, E);  value: (N, S, E);  out: (N, L, E);  weights: (N, H, L, S)
+    in_proj_weight: (3E, E);  in_proj_bias: (3E,);  out_proj_weight: (E, E);  out_proj_bias: (E,)
+
+Derivation: docs/derivations/attention/multi_head.md
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..._numerics import quiet
+from ..._validate import check_array, check_grad, check_int, check_same_dtype, invalid_shape, invalid_value
+from .scaled_dot_product import scaled_dot_product_attention_backward, scaled_dot_product_attention_forward
+
+__all__ = ["multi_head_attention_forward", "multi_head_attention_backward", "split_heads", "merge_heads", "project"]
+
+
+def split_heads(x: np.ndarray, num_heads: int) -> np.ndarray:
+    """(N, T, E) -> (N, H, T, Dh), a view: head h holds features h*Dh .. (h+1)*Dh - 1 (torch's split)."""
+    N, T, E = x.shape
+    return x.reshape(N, T, num_heads, E // num_heads).transpose(0, 2, 1, 3)  # (N, T, H, Dh) -> (N, H, T, Dh)
+
+
+def merge_heads(x: np.ndarray) -> np.ndarray:
+    """(N, H, T, Dh) -> (N, T, H * Dh), contiguous: the heads' outputs side by side, as concat_h(O_h)."""
+    N, H, T, Dh = x.shape
+    return x.transpose(0, 2, 1, 3).reshape(N, T, H * Dh)  # (N, T, H, Dh) -> (N, T, E), one copy
+
+
+class _Cache(NamedTuple):
+    query: np.ndarray  # (N, L, E)
+    key: np.ndarray | None  # (N, S, E); None when it is query
+    value: np.ndarray | None  # (N, S, E); None when it is key (or query)
+    in_proj_weight: np.ndarray
+    out_proj_weight: np.ndarray
+    concat: np.ndarray  # (N, L, E): the heads' outputs before the output projection
+    attention: Any  # the scaled dot-product attention's cache
+    num_heads: int
+    has_bias: bool
+
+
+def _check(
+    query: Any,
+    key: Any,
+    value: Any,
+    in_proj_weight: Any,
+    in_proj_bias: Any,
+    out_proj_weight: Any,
+    out_proj_bias: Any,
+    num_heads: Any,
+) -> tuple[int, int, int, int]:
+    """Ranks, dtypes and shapes of the arrays; returns (N, L, S, E)."""
+    for name, a in (("query", query), ("key", key), ("value", value)):
+        check_array(a, name, ndim=3)
+    E = query.shape[2]
+    H = check_int(num_heads, "num_heads", low=1)
+    if E % H:
+        raise invalid_value("num_heads", f"a divisor of embed_dim = {E}", num_heads)
+    for name, a in (("key", key), ("value", value)):
+        check_same_dtype(a, name, query, "query")
+        if a.shape[0] != query.shape[0] or a.shape[2] != E:
+            raise invalid_shape(name, f"(N, S, E) with N = {query.shape[0]}, E = {E} as query", a.shape)
+    if value.shape[1] != key.shape[1]:
+        raise invalid_shape("value", f"(N, S, E) with S = {key.shape[1]} as key", value.shape)
+    for name, a, shape in (
+        ("in_proj_weight", in_proj_weight, (3 * E, E)),
+        ("out_proj_weight", out_proj_weight, (E, E)),
+        ("in_proj_bias", in_proj_bias, (3 * E,)),
+        ("out_proj_bias", out_proj_bias, (E,)),
+    ):
+        if a is None and name.endswith("bias"):
+            continue
+        check_array(a, name, ndim=len(shape))
+        check_same_dtype(a, name, query, "query")
+        if a.shape != shape:
+            raise invalid_shape(name, str(shape), a.shape)
+    if (in_proj_bias is None) != (out_proj_bias is None):
+        raise invalid_value("out_proj_bias", "given exactly when in_proj_bias is", out_proj_bias)
+    return query.shape[0], query.shape[1], key.shape[1], E
+
+
+def project(x: np.ndarray, W: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    """x W^T + b over the last axis. Shape: x (N, T, E);  W (k*E, E);  result (N, T, k*E)."""
+    out = np.matmul(x, W.T)  # (N, T, E) @ (E, kE) -> (N, T, kE)
+    if b is not None:
+        out += b
+    return out
+
+
+@quiet
+def multi_head_attention_forward(
+    query: np.ndarray,
+    key: np.ndarray,
+    value: np.ndarray,
+    in_proj_weight: np.ndarray,
+    in_proj_bias: np.ndarray | None,
+    out_proj_weight: np.ndarray,
+    out_proj_bias: np.ndarray | None,
+    num_heads: int,
+    *,
+    attn_mask: Any = None,
+    key_padding_mask: Any = None,
+    is_causal: bool = False,
+    dropout_p: float = 0.0,
+    rng: np.random.Generator | None = None,
+    dropout_mask: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, Any]:
+    """Multi-head attention (module docstring); returns (out, weights, cache).
+
+    ``weights`` are each head's attention weights (N, H, L, S), after dropout as torch's
+    ``need_weights=True`` returns them. Masks and dropout are those of
+    :func:`scaled_dot_product_attention_forward`, applied to every head; ``attn_mask`` may also be torch's
+    per-head (N * H, L, S) form.
+    """
+    N, L, S, E = _check(query, key, value, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias, num_heads)
+    H = num_heads
+    W, b = in_proj_weight, in_proj_bias
+    bs = (None, None, None) if b is None else (b[:E], b[E : 2 * E], b[2 * E :])
+    if key is query and value is query:  # self-attention: one product for q, k and v
+        q, k, v = np.split(project(query, W, b), 3, axis=2)  # (N, L, 3E) -> 3 x (N, L, E) views
+    else:
+        q = project(query, W[:E], bs[0])  # (N, L, E)
+        if value is key:  # cross-attention over one memory: one product for k and v
+            k, v = np.split(project(key, W[E:], None if b is None else b[E:]), 2, axis=2)  # 2 x (N, S, E)
+        else:
+            k, v = project(key, W[E : 2 * E], bs[1]), project(value, W[2 * E :], bs[2])  # (N, S, E) each
+    if isinstance(attn_mask, np.ndarray) and attn_mask.ndim == 3 and attn_mask.shape[0] == N * H:
+        attn_mask = attn_mask.reshape(N, H, *attn_mask.shape[1:])  # torch's (N*H, L, S) -> (N, H, L, S)
+    heads, att = scaled_dot_product_attention_forward(
+        split_heads(q, H),  # (N, H, L, Dh)
+        split_heads(k, H),  # (N, H, S, Dh)
+        split_heads(v, H),  # (N, H, S, Dh)
+        attn_mask=attn_mask,
+        key_padding_mask=key_padding_mask,
+        is_causal=is_causal,
+        dropout_p=dropout_p,
+        rng=rng,
+        dropout_mask=dropout_mask,
+    )
+    concat = merge_heads(heads)  # (N, H, L, Dh) -> (N, L, E)
+    out = project(concat, out_proj_weight, out_proj_bias)  # (N, L, E)
+    shared_key = None if key is query and value is query else key
+    shared_value = None if value is key else value
+    cache = _Cache(query, shared_key, shared_value, W, out_proj_weight, concat, att, H, b is not None)
+    return out, att.dropped_weights, cache
+
+
+@quiet
+def multi_head_attention_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray | None, ...]:
+    """Gradients of :func:`multi_head_attention_forward`:
+    (dquery, dkey, dvalue, din_proj_weight, din_proj_bias, dout_proj_weight, dout_proj_bias).
+
+    An input given as the same array as an earlier one gets None, its gradient summed into the earlier
+    one's: self-attention returns (dx, None, None, ...), key is value returns (dquery, dmemory, None, ...).
+    The biases' gradients are None when the forward had no biases.
+    """
+    c: _Cache = cache
+    N, L, E = c.query.shape
+    dout = check_grad(dout, "dout", (N, L, E), c.query.dtype)
+    d2 = dout.reshape(N * L, E)  # (N, L, E) -> (N*L, E)
+    dWo = d2.T @ c.concat.reshape(N * L, E)  # (E, N*L) @ (N*L, E) -> (E, E)
+    dbo = d2.sum(axis=0) if c.has_bias else None
+    dconcat = dout @ c.out_proj_weight  # (N, L, E) @ (E, E) -> (N, L, E)
+    dqh, dkh, dvh = scaled_dot_product_attention_backward(split_heads(dconcat, c.num_heads), c.attention)
+    dq, dk, dv = merge_heads(dqh), merge_heads(dkh), merge_heads(dvh)  # (N, H, T, Dh) -> (N, T, E) each
+    W = c.in_proj_weight
+    dW = np.empty_like(W)  # (3E, E): [dWq; dWk; dWv]
+    db = np.empty(3 * E, dtype=W.dtype) if c.has_bias else None
+    S = dk.shape[1]
+    if c.key is None:  # self-attention: [dq, dk, dv] side by side, one product each way
+        dqkv = np.concatenate([dq, dk, dv], axis=2).reshape(N * L, 3 * E)  # (N*L, 3E)
+        np.matmul(dqkv.T, c.query.reshape(N * L, E), out=dW)  # (3E, N*L) @ (N*L, E) -> (3E, E)
+        dquery = (dqkv @ W).reshape(N, L, E)  # (N*L, 3E) @ (3E, E) -> (N, L, E)
+        dkey = dvalue = None
+        if db is not None:
+            np.sum(dqkv, axis=0, out=db)
+    else:
+        x = c.query.reshape(N * L, E)
+        np.matmul(dq.reshape(N * L, E).T, x, out=dW[:E])  # (E, N*L) @ (N*L, E) -> (E, E)
+        dquery = dq @ W[:E]  # (N, L, E) @ (E, E) -> (N, L, E)
+        if c.value is None:  # key is value: one memory, [dk, dv] side by side
+            dkv = np.concatenate([dk, dv], axis=2).reshape(N * S, 2 * E)  # (N*S, 2E)
+            np.matmul(dkv.T, c.key.reshape(N * S, E), out=dW[E:])  # (2E, N*S) @ (N*S, E) -> (2E, E)
+            dkey, dvalue = (dkv @ W[E:]).reshape(N, S, E), None  # (N*S, 2E) @ (2E, E) -> (N, S, E)
+        else:
+            np.matmul(dk.reshape(N * S, E).T, c.key.reshape(N * S, E), out=dW[E : 2 * E])  # (E, E)
+            np.matmul(dv.reshape(N * S, E).T, c.value.reshape(N * S, E), out=dW[2 * E :])  # (E, E)
+            dkey, dvalue = dk @ W[E : 2 * E], dv @ W[2 * E :]  # (N, S, E) @ (E, E) -> (N, S, E) each
+        if db is not None:
+            for i, d in enumerate((dq, dk, dv)):
+                np.sum(d.reshape(-1, E), axis=0, out=db[i * E : (i + 1) * E])
+    return dquery, dkey, dvalue, dW, db, dWo, dbo

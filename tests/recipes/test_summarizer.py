@@ -1,0 +1,76 @@
+"""`scratchnn train summarizer` and `scratchnn summarize` on a small JSON lines file the test writes: the model
+learns to pull the summary out of the document, the run folder holds what `summarize` needs, the report
+compares greedy and beam summaries with the lead and first-sentence baselines, and resume is exact."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scratchnn.cli import main
+
+WORDS = "red green blue fast small tiny quick simple secure modern".split()
+THINGS = "images audio files mail maps fonts notes music video charts".split()
+NAMES = "alpha beta gamma delta omega sigma kappa theta zeta lambda".split()
+
+
+def write_pairs(path: Path, n: int, seed: int = 0) -> Path:
+    """Documents whose summary is a phrase in their second sentence ('<word> tool for <thing>')."""
+    rng = np.random.default_rng(seed)
+    with path.open("w") as f:
+        for _ in range(n):
+            name, word, thing = rng.choice(NAMES), rng.choice(WORDS), rng.choice(THINGS)
+            doc = f"The {name} package is here. It is a {word} tool for {thing}. It has docs and tests."
+            f.write(json.dumps({"document": doc, "summary": f"{word} tool for {thing}", "id": name}) + "\n")
+    return path
+
+
+SMALL = ["--vocab-size", "300", "--source-len", "24", "--target-len", "8", "--d-model", "32", "--nhead", "2",
+         "--layers", "1", "--dim-feedforward", "64", "--dropout", "0.0", "--batch-size", "16", "--lr", "3e-3",
+         "--warmup-steps", "20", "--eval-docs", "20", "--beam-size", "3", "--quiet"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("summ")
+    data = write_pairs(tmp / "pairs.jsonl", 400)
+    out = tmp / "run"
+    assert main(["train", "summarizer", "--data", str(data), *SMALL, "--epochs", "20", "--out", str(out)]) == 0
+    return out
+
+
+def test_the_model_learns_the_phrase_and_beats_the_baselines(run: Path) -> None:
+    results = json.loads((run / "results.json").read_text())
+    test = results["test"]
+    assert set(test) == {"greedy", "beam 3", f"lead-{results['lead_k']}", "first sentence"}
+    for name in ("greedy", "beam 3"):
+        for key in ("rouge1", "rouge2", "rougeL"):
+            assert test[name][key] > 70, (name, test[name])  # mostly the phrase, word for word
+            assert test[name][key] > max(test[b][key] for b in test if b not in ("greedy", "beam 3")) + 20
+    assert [e["epoch"] for e in results["history"]] == list(range(1, 21))
+    assert results["history"][-1]["val_rouge1"] > results["history"][0]["val_rouge1"]
+    for name in ("tokenizer.json", "model.safetensors", "curves.png", "metrics.jsonl", "examples.md"):
+        assert (run / name).is_file(), name
+    assert (run / "examples.md").read_text().count("- **reference**") == 10
+
+
+def test_summarize_prints_one_summary_per_text(run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = "The zeta package is here. It is a secure tool for mail. It has docs and tests."
+    assert main(["summarize", "--checkpoint", str(run), doc, doc.replace("mail", "fonts")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and all(line.startswith("secure tool") for line in lines), lines  # read from the text
+
+
+def test_summarize_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["summarize", "--checkpoint", str(tmp_path), "some text"]) != 0
+    err = capsys.readouterr().err
+    assert err.startswith("scratchnn: error:") and "model.safetensors" in err and err.count("\n") == 1
+
+
+def test_data_needs_one_or_three_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = write_pairs(tmp_path / "p.jsonl", 10)
+    assert main(["train", "summarizer", "--data", str(f), str(f), *SMALL, "--out", str(tmp_path / "r")]) != 0
+    assert "Invalid value for `--data`" in capsys.readouterr().err
