@@ -129,7 +129,11 @@ class Seq2SeqTransformer(Module):
         return self.embed_dropout(self.embed_norm(x))
 
     def _embed_backward(self, dx: np.ndarray) -> None:
-        dx = self.embed_norm.backward(self.embed_dropout.backward(dx))  # (M, d)
+        d_dropped = self.embed_dropout.backward(dx)  # (M, d)
+        assert d_dropped is not None  # input_grad=True: arrays, here and below
+        d_normed = self.embed_norm.backward(d_dropped)
+        assert d_normed is not None
+        dx = d_normed
         self.embed_tokens.backward(dx * self.embed_scale)
         if self.positions == "learned":
             self.embed_positions.backward(dx)
@@ -141,7 +145,7 @@ class Seq2SeqTransformer(Module):
         return logits
 
     # ------------------------------------------------------------------ training
-    def forward(self, src: np.ndarray, tgt_in: np.ndarray) -> np.ndarray:  # type: ignore[override]
+    def forward(self, src: np.ndarray, tgt_in: np.ndarray) -> np.ndarray:
         src, tgt_in = self._check_ids(src, "src"), self._check_ids(tgt_in, "tgt_in")
         if tgt_in.shape[0] != src.shape[0]:
             raise invalid_shape("tgt_in", f"(N, T) with N = {src.shape[0]} as src", tgt_in.shape)
@@ -164,8 +168,11 @@ class Seq2SeqTransformer(Module):
         self.head_bias.accumulate_grad(g2.sum(axis=0))
         W.accumulate_grad(g2.T @ h.reshape(N * T, d))  # (V, N*T) @ (N*T, d) -> (V, d)
         dh = grad_out @ W.data  # (N, T, V) @ (V, d) -> (N, T, d)
-        dtgt, dmemory = self.decoder.backward(dh)
+        grads = self.decoder.backward(dh)
+        assert grads is not None  # input_grad=True
+        dtgt, dmemory = grads
         dsrc = self.encoder.backward(dmemory)
+        assert dsrc is not None
         self._embed_backward(np.concatenate([dsrc.reshape(N * S, d), dtgt.reshape(N * T, d)]))  # (N*S + N*T, d)
 
     # ------------------------------------------------------------------ inference

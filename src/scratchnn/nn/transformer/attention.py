@@ -133,7 +133,7 @@ class MultiheadAttention(Module):
             return x[None]  # (T, E) -> (1, T, E)
         return x if self.batch_first else x.transpose(1, 0, 2)  # (T, N, E) -> (N, T, E)
 
-    def forward(  # type: ignore[override]
+    def forward(
         self,
         query: np.ndarray,
         key: np.ndarray,
@@ -224,7 +224,7 @@ class MultiheadAttention(Module):
         out = self.out_proj.forward(merge_heads(heads))  # (N, H, n, Dh) -> (N, n, E)
         return out if self.batch_first else out.transpose(1, 0, 2)
 
-    def backward(  # type: ignore[override]
+    def backward(
         self, grad_out: Any, grad_attn_weights: Any = None, *, input_grad: bool = True
     ) -> tuple[np.ndarray | None, ...] | None:
         if isinstance(grad_out, tuple) and grad_attn_weights is None:
@@ -253,6 +253,7 @@ class MultiheadAttention(Module):
         self.in_proj_weight.accumulate_grad(dW)
         self.out_proj.weight.accumulate_grad(dWo)
         if self.in_proj_bias is not None and self.out_proj.bias is not None:
+            assert db is not None and dbo is not None  # the op returns them when it had biases
             self.in_proj_bias.accumulate_grad(db)
             self.out_proj.bias.accumulate_grad(dbo)
         if not input_grad:

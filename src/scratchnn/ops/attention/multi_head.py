@@ -167,7 +167,9 @@ def multi_head_attention_forward(
 @quiet
 def multi_head_attention_backward(
     dout: np.ndarray, dweights: np.ndarray | None, cache: Any
-) -> tuple[np.ndarray | None, ...]:
+) -> tuple[
+    np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None
+]:
     """Gradients of :func:`multi_head_attention_forward` for the upstream gradients of its two outputs, out and
     weights (``dweights`` None: the weights were not used):
     (dquery, dkey, dvalue, din_proj_weight, din_proj_bias, dout_proj_weight, dout_proj_bias).
