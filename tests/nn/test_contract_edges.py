@@ -96,7 +96,12 @@ def test_grad_out_checks_run_in_every_module_of_the_gradcheck_table() -> None:
             continue
         out = module.double()(*inputs)
         assert module._out_spec == (out.shape, out.dtype), row.id
+        # a ModuleList has no forward; an attention's out_proj holds the output projection's parameters under
+        # torch's state_dict names, and the fused op applies them, so the Linear never runs (as in torch)
+        holders = {id(a.out_proj) for a in module.modules() if isinstance(a, nn.MultiheadAttention)}
         for m in module.modules():
+            if id(m) in holders or isinstance(m, nn.ModuleList):
+                continue
             assert m._out_spec is not None, (row.id, type(m).__name__)
             with pytest.raises(ValueError, match=r"^Invalid shape for `grad_out`"):
                 m.backward(np.zeros((*m._out_spec[0], 2)))
