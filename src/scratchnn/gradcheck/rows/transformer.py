@@ -6,10 +6,10 @@ Every attention has a key bias whose gradient is exactly zero (it adds q_i . b_k
 shift the softmax ignores; docs/derivations/attention/multi_head.md): :func:`key_bias` names that third of
 ``in_proj_bias``, and the rows hold it to zero against the scale of the whole bias gradient instead of entry by
 entry (``check_module``'s ``exact_zeros``). Shared inputs (self-attention's one array, a decoder's memory as key
-and value) go through small wrappers, since the checks copy every input. Sizes: d_model 8 (4 in the stacks and
-models, whose finite differences cost layers x parameters forwards), 2 heads, 3 target and 4 source positions,
-2 samples; layers run in eval mode, with dropout 0, or with a fixed attention dropout mask, so that every call
-computes the same function.
+and value) go through small wrappers, since the checks copy every input. Sizes: d_model 8 (4 in the decoder
+layer, the stacks and the models, whose finite differences cost layers x parameters forwards), 2 heads, 3
+target and 4 source positions, 2 samples; layers run in eval mode, with dropout 0, or with a fixed attention
+dropout mask, so that every call computes the same function.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from .base import F64, ModuleRow, OpRow
 
 N, L, S, E, HEADS, FF = 2, 3, 4, 8, 2, 16
 M = TypeVar("M", bound=nn.Module)
-SMALL: dict[str, Any] = {"d_model": 4, "dim_feedforward": 8}  # the stacks and models
+SMALL: dict[str, Any] = {"d_model": 4, "dim_feedforward": 8}  # the decoder layer, stacks and models
 # Small gradient entries of the deeper rows meet central-difference rounding noise: f(x +- h) carries ~1e-16
 # relative error through a few dozen float64 ops, 4e-11 to 1e-10 after dividing by 2h = 2e-5, a relative 1e-7 to
 # 1e-6 on entries of 1e-4 to 5e-5 next to a largest of ~1 (measured: 6.2e-7 on an in_proj_weight entry of 5.7e-5
-# in the pre-LN Seq2SeqTransformer, absolute error 7.1e-11; 1.1e-7 on a query entry of 1.9e-4 in the attention
-# with dropout, absolute error 4.0e-11). The analytic gradients agree with those to 1e-10 absolute everywhere.
+# in a pre-LN Seq2SeqTransformer, absolute error 7.1e-11; 1.1e-7 on a query entry of 1.9e-4 in the attention
+# with dropout, absolute error 4.0e-11). The analytic gradients agree with them to 1e-10 absolute everywhere.
 DEEP_TOL = 1e-6
 
 
@@ -245,12 +245,14 @@ MODULE_ROWS = [
                               mask=CAUSAL, is_causal=True), (seq(r, L, d=4),)),
               tol=DEEP_TOL, exact_zeros=key_bias),
     ModuleRow("TransformerDecoderLayer-post_LN-relu-memory_padding-eval",
-              lambda r: (Call(jitter(decoder_layer(r, norm_first=False, activation="relu", dropout=0.1), r).eval(),
-                              tgt_mask=CAUSAL, memory_key_padding_mask=PADS), (seq(r, L), seq(r, S))),
+              lambda r: (Call(jitter(decoder_layer(r, norm_first=False, activation="relu", dropout=0.1, **SMALL),
+                                     r).eval(),
+                              tgt_mask=CAUSAL, memory_key_padding_mask=PADS), (seq(r, L, d=4), seq(r, S, d=4))),
               tol=DEEP_TOL, exact_zeros=key_bias),
     ModuleRow("TransformerDecoderLayer-pre_LN-gelu-batch_first-tgt_is_causal",
-              lambda r: (Call(jitter(decoder_layer(r, norm_first=True, activation="gelu", batch_first=True), r),
-                              tgt_is_causal=True), (seq(r, L, True), seq(r, S, True))),
+              lambda r: (Call(jitter(decoder_layer(r, norm_first=True, activation="gelu", batch_first=True, **SMALL),
+                                     r),
+                              tgt_is_causal=True), (seq(r, L, True, 4), seq(r, S, True, 4))),
               tol=DEEP_TOL, exact_zeros=key_bias),
     ModuleRow("TransformerDecoder-2layers-norm",
               lambda r: (Call(jitter(stack(nn.TransformerDecoder, decoder_layer(r, norm_first=True, activation="relu",
@@ -263,8 +265,6 @@ MODULE_ROWS = [
                               tgt_mask=CAUSAL_FLOAT, src_key_padding_mask=PADS, memory_key_padding_mask=PADS),
                          (seq(r, S, d=4), seq(r, L, d=4))),
               tol=DEEP_TOL, exact_zeros=key_bias),
+    # the course's configuration; tests/models/transformer/test_seq2seq.py checks sinusoidal positions with pre-LN
     ModuleRow("Seq2SeqTransformer-learned-post_LN", lambda r: seq2seq(r), tol=DEEP_TOL, exact_zeros=key_bias),
-    ModuleRow("Seq2SeqTransformer-sinusoidal-pre_LN-gelu",
-              lambda r: seq2seq(r, positions="sinusoidal", norm_first=True, activation="gelu"), tol=DEEP_TOL,
-              exact_zeros=key_bias),
 ]  # fmt: skip
