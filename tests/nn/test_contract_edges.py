@@ -17,7 +17,7 @@ import pytest
 from scratchnn import models, nn
 from scratchnn.gradcheck.rows import MODULE_ROWS
 
-from .test_contract import INPUT_GRAD_ROWS, ROWS
+from .test_contract import INPUT_GRAD_ROWS, ROWS, input_name
 
 Factory = Callable[[], nn.Module]
 # (name, factory, input shape) of both tables: every nn module, the models, the activations
@@ -118,7 +118,8 @@ def test_input_of_another_dtype_is_a_type_error(
     name: str, factory: Factory, shape: tuple[int, ...], dtype: Any
 ) -> None:
     x = _input(shape).astype(dtype)
-    with pytest.raises(TypeError, match=r"^Invalid type for `(input|X)`: expected a floating numpy.ndarray "):
+    arg = input_name(name)
+    with pytest.raises(TypeError, match=rf"^Invalid type for `(input|X|{arg})`: expected a floating numpy.ndarray "):
         factory()(x)
 
 
@@ -130,8 +131,9 @@ def test_float32_input_into_a_float64_module_is_a_type_error(
     if not list(m.parameters()):  # no parameters: any one float dtype is consistent
         assert m(_input(shape, np.float32)).dtype == np.float32
         return
+    arg = input_name(name)
     with pytest.raises(
-        TypeError, match=r"^Invalid dtype for `(input|X)`: expected float64 .*Received: \w+.dtype=float32$"
+        TypeError, match=rf"^Invalid dtype for `(input|X|{arg})`: expected float64 .*Received: \w+.dtype=float32$"
     ):
         m(_input(shape, np.float32))
 
