@@ -225,6 +225,11 @@ def test_bad_arguments_name_themselves() -> None:
         nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2), 0)
     with pytest.raises(TypeError, match="`encoder_layer`"):
         nn.TransformerEncoder(nn.Linear(2, 2), 2)  # type: ignore[arg-type]
+    # found by fuzzing: an array compared with "relu" elementwise, and 2**70 deep copies of a layer begun
+    with pytest.raises(TypeError, match=r"^Invalid type for `activation`: expected \"relu\", \"gelu\" or a "):
+        nn.TransformerEncoderLayer(8, 2, activation=np.array([1, 2]))
+    with pytest.raises(ValueError, match=r"^Invalid value for `num_layers`: expected a size whose array of shape "):
+        nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16), 2**70)
 
 
 def test_bad_inputs_name_the_layers_own_arguments() -> None:

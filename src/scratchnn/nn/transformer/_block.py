@@ -23,6 +23,7 @@ from ..._validate import (
     check_float,
     check_int,
     invalid_shape,
+    invalid_type,
     invalid_value,
 )
 from ..activation import GELU, ReLU
@@ -30,17 +31,21 @@ from ..dropout import Dropout
 from ..linear import Linear
 from ..module import Module
 from ..normalization import LayerNorm
+from ..parameter import new_array
 
 
 def make_activation(activation: Any) -> Module:
     """torch's ``activation`` argument: "relu", "gelu", or a module (ReLU() or GELU() instances included)."""
+    expected = '"relu", "gelu" or a scratchnn.nn.Module such as nn.GELU()'
     if isinstance(activation, Module):
         return activation
+    if not isinstance(activation, str):  # an array would make `==` elementwise
+        raise invalid_type("activation", expected, activation)
     if activation == "relu":
         return ReLU()
     if activation == "gelu":
         return GELU()
-    raise invalid_value("activation", '"relu", "gelu" or a scratchnn.nn.Module such as nn.GELU()', activation)
+    raise invalid_value("activation", expected, activation)
 
 
 class LayerArgs:
@@ -136,5 +141,10 @@ def clones(layer: Module, num_layers: Any) -> list[Module]:
     stacks make them. A generator the layer holds (``rng``) is shared by the copies, not copied: copied,
     every layer would draw the same dropout masks."""
     n = check_int(num_layers, "num_layers", low=1)
+    # the copies' elements in one untouched array first (as the recurrent layers do): a count no memory can hold
+    # (2**70 layers) is the template error, not a loop of 2**70 deep copies
+    params = [p.data for p in layer.parameters()]
+    dtype = params[0].dtype if params else np.float32
+    new_array((n, sum(p.size for p in params)), dtype, {"num_layers": num_layers})
     memo = {id(m.rng): m.rng for m in layer.modules() if getattr(m, "rng", None) is not None}
     return [copy.deepcopy(layer, dict(memo)) for _ in range(n)]

@@ -74,6 +74,8 @@ def _check(
     H = check_int(num_heads, "num_heads", low=1)
     if E % H:
         raise invalid_value("num_heads", f"a divisor of embed_dim = {E}", num_heads)
+    if E == 0 and H > 1:  # every count divides 0, but more heads than features only makes huge empty shapes
+        raise invalid_value("num_heads", "1 when embed_dim = 0", num_heads)
     for name, a in (("key", key), ("value", value)):
         check_same_dtype(a, name, query, "query")
         if a.shape[0] != query.shape[0] or a.shape[2] != E:
@@ -219,5 +221,5 @@ def multi_head_attention_backward(
             dkey, dvalue = dk @ W[E : 2 * E], dv @ W[2 * E :]  # (N, S, E) @ (E, E) -> (N, S, E) each
         if db is not None:
             for i, d in enumerate((dq, dk, dv)):
-                np.sum(d.reshape(-1, E), axis=0, out=db[i * E : (i + 1) * E])
+                np.sum(d.reshape(d.shape[0] * d.shape[1], E), axis=0, out=db[i * E : (i + 1) * E])  # -1: E may be 0
     return dquery, dkey, dvalue, dW, db, dWo, dbo
