@@ -176,8 +176,9 @@ def multi_head_attention_backward(
     weights (``dweights`` None: the weights were not used):
     (dquery, dkey, dvalue, din_proj_weight, din_proj_bias, dout_proj_weight, dout_proj_bias).
 
-    An input given as the same array as an earlier one gets None, its gradient summed into the earlier
-    one's: self-attention returns (dx, None, None, ...), key is value returns (dquery, dmemory, None, ...).
+    The two fused cases return None for the repeated input, its gradient summed into the earlier one's:
+    self-attention (query, key and value one array) returns (dx, None, None, ...), key is value returns
+    (dquery, dmemory, None, ...); any other repeat (key is query alone) gets a gradient per argument.
     The biases' gradients are None when the forward had no biases.
 
     Shape:
