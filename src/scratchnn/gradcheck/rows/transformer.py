@@ -69,11 +69,12 @@ def _distinct(r: np.random.Generator) -> dict[str, np.ndarray]:
 
 
 def multi_head_self_attention_forward(
-    x: np.ndarray, in_proj_weight: np.ndarray, in_proj_bias: np.ndarray, out_proj_weight: np.ndarray,
+    query: np.ndarray, in_proj_weight: np.ndarray, in_proj_bias: np.ndarray, out_proj_weight: np.ndarray,
     out_proj_bias: np.ndarray, **kw: Any,
 ) -> Any:  # fmt: skip
     """The op with one array as query, key and value (one projection product)."""
-    return ops.multi_head_attention_forward(x, x, x, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias, **kw)
+    W, b, Wo, bo = in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias
+    return ops.multi_head_attention_forward(query, query, query, W, b, Wo, bo, **kw)
 
 
 def multi_head_cross_attention_forward(
@@ -91,7 +92,7 @@ def multi_head_shared_attention_backward(dout: np.ndarray, dweights: np.ndarray,
 
 
 def _self(r: np.random.Generator) -> dict[str, np.ndarray]:
-    return {"x": r.standard_normal((N, L, E)), **_weights(r)}
+    return {"query": r.standard_normal((N, L, E)), **_weights(r)}
 
 
 def _cross(r: np.random.Generator) -> dict[str, np.ndarray]:
