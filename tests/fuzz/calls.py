@@ -31,6 +31,9 @@ class Call:
     refuse: bool = False  # a valid-looking call the library must refuse (batch statistics of one value, ...)
     state_shapes: tuple[tuple[int, ...], ...] = ()  # the shapes of the outputs after the first (h_n, c_n, next_c)
     index_outputs: tuple[int, ...] = ()  # outputs of integers or bools (a mask, ids_restore): no gradient
+    # the arguments -> those of ``grads`` whose gradient is None although they are given: an input passed as the
+    # same array as an earlier one, whose gradient comes summed into that one's (multi-head self-attention)
+    shared: Callable[[dict[str, Any]], set[str]] | None = None
 
     def get(self, path: Path) -> Any:
         node: Any = {"args": self.args, "kwargs": self.kwargs}
@@ -155,11 +158,16 @@ class Case:
     refuse: bool = False  # the library must refuse this input (batch statistics of one value, NaN into a loss)
     finite: bool = True  # finite input must give a finite output
     state_shapes: tuple[Shape, ...] = ()  # the shapes of the outputs after the first (h_n, c_n)
-    ids: bool = False  # the first input is integer ids: no input gradient
+    ids: bool = False  # the first input (every input of a model of token ids) is integer ids: no input gradient
     hx: bool = False  # the second input is an initial state: with it, backward returns (d_input, d_hx)
+    call_kwargs: dict[str, Any] = field(default_factory=dict)  # forward's keyword arguments (masks, flags)
+    grads: Callable[[list[Any]], Any] | None = None  # the inputs -> what backward differentiates (see grad_like)
 
     def grad_like(self, inputs: list[Any]) -> Any:
-        """What the module's backward returns a gradient for: the input, (input, hx), or nothing (ids)."""
+        """What the module's backward returns a gradient for: the input, (input, hx), nothing (ids), or what
+        ``grads`` says (several inputs: a tuple of them, None for one that gets no gradient of its own)."""
+        if self.grads is not None:
+            return self.grads(inputs)
         if self.ids:
             return None
         if self.hx and len(inputs) > 1 and inputs[1] is not None:

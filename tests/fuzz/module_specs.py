@@ -2,9 +2,9 @@
 arguments, a valid input for them, and the documented output shape.
 
 ``test_nn.py`` fails for a public Module class that has no spec here, so a new area (RNN, attention, ...)
-adds its rows (the sequence modules' are in recurrent_module_specs.py). A spec's ``make`` draws a
-:class:`Case`; ``inputs`` are the forward's arguments (a loss's input and target), ``refuse`` marks a
-valid-looking case the library must refuse.
+adds its rows (the sequence modules' are in recurrent_module_specs.py, the Transformer's in
+transformer_module_specs.py). A spec's ``make`` draws a :class:`Case`; ``inputs`` are the forward's
+arguments (a loss's input and target), ``refuse`` marks a valid-looking case the library must refuse.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from .calls import Case, Draw, ModuleSpec, Shape
 from .positional_module_specs import SPECS as POSITIONAL_SPECS
 from .recurrent_module_specs import SPECS as RECURRENT_SPECS
 from .spatial_specs import transpose_geometry
+from .transformer_module_specs import SPECS as TRANSFORMER_SPECS
 
 
 def _lead(d: Draw, max_dims: int = 2) -> Shape:
@@ -293,4 +294,5 @@ SPECS: list[ModuleSpec] = [
     *RECURRENT_SPECS,
     *AUTOENCODER_SPECS,
     *POSITIONAL_SPECS,
+    *TRANSFORMER_SPECS,
 ]

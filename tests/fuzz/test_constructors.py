@@ -86,7 +86,7 @@ def test_one_argument_replaced(spec: ModuleSpec, data: Any) -> None:
 _NO_DTYPE = {
     "Identity", "Flatten", "Sequential", "ModuleList", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax",
     "Dropout", "CrossEntropyLoss", "MultiMarginLoss", "MSELoss", "BCEWithLogitsLoss", "MaxPool2d", "AvgPool2d",
-    "AdaptiveAvgPool2d", "ReconstructionLoss",
+    "AdaptiveAvgPool2d", "ReconstructionLoss", "TransformerEncoder", "TransformerDecoder",
 }  # fmt: skip
 
 

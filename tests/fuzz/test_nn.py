@@ -99,8 +99,10 @@ def test_valid_input(spec: ModuleSpec, data: Any) -> None:
     m, case, d = _build(data, spec, data.draw(st.sampled_from([FINITE_VALUES, VALUES])))
     finite = case.finite and all(is_finite(a) for a in leaves(case.inputs) if isinstance(a, np.ndarray))
     inputs, params, buffers = snapshot(case.inputs), snapshot(_params(m)), snapshot(dict(m.named_buffers()))
-    ok, out = attempt(m, *case.inputs)
+    options = snapshot(case.call_kwargs)
+    ok, out = attempt(m, *case.inputs, **case.call_kwargs)
     assert_unchanged(inputs, case.inputs, "the input")
+    assert_unchanged(options, case.call_kwargs, "a keyword argument")
     assert_unchanged(params, _params(m), "a parameter")
     if not m.training or not ok:
         assert_unchanged(buffers, dict(m.named_buffers()), "a buffer")
@@ -118,6 +120,7 @@ def test_valid_input(spec: ModuleSpec, data: Any) -> None:
     _, dx = _backward(m, spec, out, d)
     _check_grads(m, case.grad_like(case.inputs), dx, d.dtype, finite)
     assert_unchanged(inputs, case.inputs, "the input")
+    assert_unchanged(options, case.call_kwargs, "a keyword argument")
     if not spec.loss:
         assert m.backward(d.array(outs[0].shape, ("normal",)), input_grad=False) is None
 
@@ -147,7 +150,7 @@ def test_input_of_another_dtype(spec: ModuleSpec, data: Any) -> None:
     i = data.draw(st.sampled_from([i for i, a in enumerate(case.inputs) if a is not None]))
     # the other float dtype is wrong next to parameters or running statistics (a parameterless module takes both)
     strict = any(True for _ in m.parameters()) or (not spec.loss and any(True for _ in m.buffers()))
-    if i == 0 and case.ids:
+    if case.ids and isinstance(case.inputs[i], np.ndarray) and case.inputs[i].dtype.kind in "iu":  # token ids
         options = [t for t in BAD_DTYPES + FLOATS if t.kind not in "iu"]
     elif i == 0 or case.hx:
         options = [t for t in BAD_DTYPES + FLOATS if t != d.dtype and (strict or t not in FLOATS)]
@@ -156,9 +159,11 @@ def test_input_of_another_dtype(spec: ModuleSpec, data: Any) -> None:
     bad = data.draw(st.sampled_from(options))
     case.inputs[i] = _of_dtype(case.inputs[i], bad, d, data)
     try:
-        m(*case.inputs)
+        m(*case.inputs, **case.call_kwargs)
     except Exception as e:  # noqa: BLE001
-        assert_library_error(e, "input", "X", "x", "target", "hx")
+        # torch's names: the input, a loss's target, an RNN's hx, attention's query/key/value, a Transformer's
+        # src/tgt/memory (a model's src/tgt_in ids)
+        assert_library_error(e, "input", "X", "x", "target", "hx", "query", "key", "value", "src", "tgt", "memory")
         assert isinstance(e, TypeError), f"{type(e).__name__} for a dtype: {e}"
     else:
         raise AssertionError(f"an input of dtype {bad} was accepted")
@@ -172,7 +177,7 @@ def test_any_input(spec: ModuleSpec, data: Any) -> None:
     i = data.draw(st.sampled_from(range(len(case.inputs))))
     case.inputs[i] = data.draw(st.one_of(junk(), shapes(0, 5).map(lambda s: d.array(s))))
     inputs, params = snapshot(case.inputs), snapshot(_params(m))
-    ok, out = attempt(m, *case.inputs)
+    ok, out = attempt(m, *case.inputs, **case.call_kwargs)
     assert_unchanged(inputs, case.inputs, "the input")
     assert_unchanged(params, _params(m), "a parameter")
     if not ok:
@@ -192,7 +197,7 @@ def test_any_upstream_gradient(spec: ModuleSpec, data: Any) -> None:
     """``grad_out`` of any kind, shape, dtype or layout: the library's error, or gradients of the right shapes."""
     m, case, d = _build(data, spec)
     assume(not case.refuse)
-    outs = leaves(m(*case.inputs))
+    outs = leaves(m(*case.inputs, **case.call_kwargs))
     gs: list[Any] = [d.array(np.shape(o)) for o in outs]
     i = data.draw(st.integers(0, len(outs) - 1))  # the output whose gradient is replaced
     shape = np.shape(outs[i])

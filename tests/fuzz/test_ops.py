@@ -106,10 +106,11 @@ def _upstream(d: Draw, outs: tuple[Any, ...]) -> list[Any]:
 def _check_grads(call: Call, grads: Any, dtype: np.dtype[Any], finite: bool) -> None:
     grads = grads if isinstance(grads, tuple) else (grads,)
     assert len(grads) == len(call.grads), f"{len(grads)} gradients for {call.grads}"
+    shared = set() if call.shared is None else call.shared(call.args)
     for name, g in zip(call.grads, grads, strict=True):
         a = call.args.get(name)
-        if not isinstance(a, np.ndarray):
-            assert g is None, f"a gradient for the absent {name}"
+        if not isinstance(a, np.ndarray) or name in shared:
+            assert g is None, f"a gradient for the absent or shared {name}"
             continue
         assert isinstance(g, np.ndarray) and g.shape == a.shape and g.dtype == dtype, (name, g.shape, g.dtype)
         assert not finite or is_finite(g), f"a non-finite gradient for {name} from finite input"

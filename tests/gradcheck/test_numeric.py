@@ -6,10 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from scratchnn import ops
-from scratchnn.gradcheck import check_op, eval_numerical_gradient, rel_error
+from scratchnn import nn, ops
+from scratchnn.gradcheck import check_module, check_op, eval_numerical_gradient, rel_error
 from scratchnn.gradcheck.rows import H, away_from_zero
 from scratchnn.gradcheck.rows.dense import class_inputs
+from scratchnn.gradcheck.rows.transformer import Attend, key_bias
 
 
 def test_check_op_catches_wrong_gradients() -> None:
@@ -51,3 +52,30 @@ def test_check_op_gives_index_outputs_no_upstream_gradient() -> None:
         return dx
 
     assert check_op(ops.random_masking_forward, zero_first_row, x, kwargs, h=H)["x"] > 0.5
+
+
+class _KeyBiasLeak(nn.MultiheadAttention):
+    """A wrong backward: the key bias gets a small gradient where the true one is exactly zero."""
+
+    def backward(self, grad_out: Any, grad_attn_weights: Any = None, *, input_grad: bool = True) -> Any:
+        grads = super().backward(grad_out, grad_attn_weights, input_grad=input_grad)
+        assert self.in_proj_bias is not None
+        self.in_proj_bias.grad[self.embed_dim : 2 * self.embed_dim] += 1e-4
+        return grads
+
+
+def _attention(cls: Any) -> tuple[Any, np.ndarray]:
+    rng = np.random.default_rng(0)
+    m = Attend(cls(4, 2, batch_first=True, dtype=np.float64, rng=rng), (0, 0, 0), need_weights=False)
+    return m, rng.standard_normal((2, 3, 4))
+
+
+def test_exact_zeros_compare_the_key_bias_against_the_gradients_scale() -> None:
+    """The key bias's gradient is exactly zero: entry by entry its finite differences are noise a relative error
+    calls large; against the scale of the whole bias gradient they pass, and a wrong nonzero gradient still fails."""
+    m, x = _attention(nn.MultiheadAttention)
+    plain = check_module(m, x, h=H)["inner.in_proj_bias"]
+    assert plain > 1e-4  # rounding noise (~1e-11) over rel_error's 1e-8 floor
+    assert check_module(m, x, h=H, exact_zeros=key_bias)["inner.in_proj_bias"] < 1e-8
+    leaky, x = _attention(_KeyBiasLeak)
+    assert check_module(leaky, x, h=H, exact_zeros=key_bias)["inner.in_proj_bias"] > 1e-5

@@ -35,6 +35,44 @@ class _First(nn.Module):
         return self.inner.backward(grad_out, input_grad=input_grad)
 
 
+class _Call(nn.Module):
+    """A module of several inputs or keyword options seen as one input and one output: ``forward(x)`` passes x
+    as each of its ``n`` inputs (self-attention's query, key and value; a decoder's target and memory;
+    nn.Transformer's source and target) with ``kwargs``, and keeps the first output (MultiheadAttention's
+    output, not its weights); backward returns the sum of the input gradients (None meaning zero)."""
+
+    def __init__(self, inner: nn.Module, n: int, **kwargs: Any) -> None:
+        super().__init__()
+        self.inner, self.n, self.kwargs = inner, n, kwargs
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out = self.inner(*(x,) * self.n, **self.kwargs)
+        return out[0] if isinstance(out, tuple) else out
+
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        grads = self.inner.backward(grad_out, input_grad=input_grad)
+        if not isinstance(grads, tuple):
+            return grads
+        return sum(g for g in grads if g is not None)
+
+
+def _encoder_layer(**kw: Any) -> nn.TransformerEncoderLayer:
+    return nn.TransformerEncoderLayer(6, 2, 8, dropout=0.3, batch_first=True, **kw)
+
+
+def _decoder_layer(**kw: Any) -> nn.TransformerDecoderLayer:
+    return nn.TransformerDecoderLayer(6, 2, 8, dropout=0.3, batch_first=True, **kw)
+
+
+# the argument that a module's input errors name where it is not torch's `input`: the Transformer's own names
+INPUT_NAMES = {"MultiheadAttention": "query", "TransformerEncoderLayer": "src", "TransformerEncoder": "src",
+               "TransformerDecoderLayer": "tgt", "TransformerDecoder": "tgt", "Transformer": "src"}  # fmt: skip
+
+
+def input_name(row: str) -> str:
+    return INPUT_NAMES.get(row.split("-")[0], "input")
+
+
 ROWS: list[Row] = [
     # (name, factory, good input shape, bad input shape)
     ("Linear", lambda: nn.Linear(6, 4), (5, 6), (5, 7)),
@@ -83,6 +121,35 @@ ROWS: list[Row] = [
     (
         "PositionalEncoding",
         lambda: nn.Sequential(nn.PositionalEncoding(6, 10, 0.3, batch_first=True), nn.Linear(6, 4)),
+        (3, 5, 6),
+        (3, 5, 7),
+    ),
+    # the Transformer's modules (dropout 0.3: training draws attention and residual dropout masks), one array as
+    # every input, causal
+    ("MultiheadAttention", lambda: _Call(nn.MultiheadAttention(6, 2, 0.3, batch_first=True), 3), (3, 5, 6), (3, 5, 7)),
+    ("TransformerEncoderLayer", lambda: _Call(_encoder_layer(), 1, is_causal=True), (3, 5, 6), (3, 5, 7)),
+    (
+        "TransformerEncoderLayer-pre_LN-gelu",
+        lambda: _Call(_encoder_layer(norm_first=True, activation="gelu"), 1),
+        (3, 5, 6),
+        (3, 5, 4),
+    ),
+    (
+        "TransformerEncoder",
+        lambda: _Call(nn.TransformerEncoder(_encoder_layer(), 2, nn.LayerNorm(6)), 1, is_causal=True),
+        (3, 5, 6),
+        (3, 5, 7),
+    ),
+    ("TransformerDecoderLayer", lambda: _Call(_decoder_layer(), 2, tgt_is_causal=True), (3, 5, 6), (3, 5, 7)),
+    (
+        "TransformerDecoder",
+        lambda: _Call(nn.TransformerDecoder(_decoder_layer(norm_first=True), 2, nn.LayerNorm(6)), 2),
+        (3, 5, 6),
+        (3, 5, 7),
+    ),
+    (
+        "Transformer",
+        lambda: _Call(nn.Transformer(6, 2, 1, 2, 8, 0.3, batch_first=True), 2, tgt_is_causal=True),
         (3, 5, 6),
         (3, 5, 7),
     ),
@@ -187,7 +254,8 @@ def test_backward_before_forward_is_a_clear_error(
 def test_wrong_input_shape_is_a_clear_error(
     name: str, factory: Callable[[], nn.Module], shape: tuple[int, ...], bad: tuple[int, ...]
 ) -> None:
-    with pytest.raises(ValueError, match=r"Invalid shape for `input`: expected .* Received: input.shape="):
+    arg = input_name(name)
+    with pytest.raises(ValueError, match=rf"Invalid shape for `{arg}`: expected .* Received: {arg}.shape="):
         factory()(_input(bad, np.float32))
 
 

@@ -17,7 +17,7 @@ import pytest
 from scratchnn import models, nn
 from scratchnn.gradcheck.rows import MODULE_ROWS
 
-from .test_contract import INPUT_GRAD_ROWS, ROWS
+from .test_contract import INPUT_GRAD_ROWS, ROWS, input_name
 
 Factory = Callable[[], nn.Module]
 # (name, factory, input shape) of both tables: every nn module, the models, the activations
@@ -96,7 +96,12 @@ def test_grad_out_checks_run_in_every_module_of_the_gradcheck_table() -> None:
             continue
         out = module.double()(*inputs)
         assert module._out_spec == (out.shape, out.dtype), row.id
+        # a ModuleList has no forward; an attention's out_proj holds the output projection's parameters under
+        # torch's state_dict names, and the fused op applies them, so the Linear never runs (as in torch)
+        holders = {id(a.out_proj) for a in module.modules() if isinstance(a, nn.MultiheadAttention)}
         for m in module.modules():
+            if id(m) in holders or isinstance(m, nn.ModuleList):
+                continue
             assert m._out_spec is not None, (row.id, type(m).__name__)
             with pytest.raises(ValueError, match=r"^Invalid shape for `grad_out`"):
                 m.backward(np.zeros((*m._out_spec[0], 2)))
@@ -113,7 +118,8 @@ def test_input_of_another_dtype_is_a_type_error(
     name: str, factory: Factory, shape: tuple[int, ...], dtype: Any
 ) -> None:
     x = _input(shape).astype(dtype)
-    with pytest.raises(TypeError, match=r"^Invalid type for `(input|X)`: expected a floating numpy.ndarray "):
+    arg = input_name(name)
+    with pytest.raises(TypeError, match=rf"^Invalid type for `(input|X|{arg})`: expected a floating numpy.ndarray "):
         factory()(x)
 
 
@@ -125,8 +131,9 @@ def test_float32_input_into_a_float64_module_is_a_type_error(
     if not list(m.parameters()):  # no parameters: any one float dtype is consistent
         assert m(_input(shape, np.float32)).dtype == np.float32
         return
+    arg = input_name(name)
     with pytest.raises(
-        TypeError, match=r"^Invalid dtype for `(input|X)`: expected float64 .*Received: \w+.dtype=float32$"
+        TypeError, match=rf"^Invalid dtype for `(input|X|{arg})`: expected float64 .*Received: \w+.dtype=float32$"
     ):
         m(_input(shape, np.float32))
 

@@ -21,8 +21,13 @@ from scratchnn.gradcheck.rows import OP_ROWS, OpRow
 OPS = [row for row in OP_ROWS if not row.loss]
 LOSSES = [row for row in OP_ROWS if row.loss]
 # the arguments with a batch axis (recurrent states, sequence lengths and masks too; attention's queries, keys,
-# values and its per-sample masks; the token masking's noise and ids_restore); the others are parameters
+# values and its per-sample masks, multi-head attention's query, key, value and memory; the token masking's noise
+# and ids_restore); the others are parameters
 BATCHED = (
+    "query",
+    "key",
+    "value",
+    "memory",
     "x",
     "y",
     "h0",
@@ -73,6 +78,9 @@ def _call(row: OpRow, arrays: dict[str, np.ndarray], dtype: Any = np.float64, **
     kwargs = _cast(row.kwargs, dtype)
     n = arrays[_first(arrays)].shape[0]
     kwargs = {k: v[:n] if k in BATCHED and isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    mask = kwargs.get("attn_mask")
+    if "num_heads" in kwargs and isinstance(mask, np.ndarray) and mask.ndim == 3:  # torch's per-head (N * H, L, S)
+        kwargs["attn_mask"] = mask[: n * kwargs["num_heads"]]
     return row.forward(*arrays.values(), **kwargs, **extra)
 
 
@@ -171,12 +179,12 @@ MIXED = [row for row in FLOAT_X if any(k not in BATCHED for k in row.make(np.ran
 
 @pytest.mark.parametrize("row", MIXED, ids=_ids(MIXED))
 def test_mixed_dtypes_are_a_type_error_not_an_upcast(row: OpRow) -> None:
-    """x (and the other batched arrays) float32 with float64 parameters: the first parameter is named (NumPy would
-    upcast the output)."""
+    """x (or query; and the other batched arrays) float32 with float64 parameters: the first parameter is named
+    (NumPy would upcast the output)."""
     arrays = _inputs(row)
     arrays |= {k: _cast(v, np.float32) for k, v in arrays.items() if k in BATCHED}
     first = next(k for k in arrays if k not in BATCHED)
-    text = f"Invalid dtype for `{first}`: expected float32 to match x. Received: {first}.dtype=float64"
+    text = f"Invalid dtype for `{first}`: expected float32 to match {_first(arrays)}. Received: {first}.dtype=float64"
     with pytest.raises(TypeError, match=msg(text)):
         _call(row, arrays)
     outs, _ = split_forward(_call(row, _cast(arrays, np.float32), np.float32))

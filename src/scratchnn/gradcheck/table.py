@@ -50,13 +50,16 @@ def run_op_row(row: OpRow) -> dict[str, float]:
     """Worst relative error of each gradient of an op row (inputs from a seeded rng, upstream from another)."""
     inputs = row.make(np.random.default_rng(0))
     backward = cast(Callable[..., Any], row.backward)  # None for a loss: check_op never calls it then
-    return check_op(row.forward, backward, inputs, row.kwargs, loss=row.loss, h=H, rng=np.random.default_rng(1))
+    return check_op(
+        row.forward, backward, inputs, row.kwargs, loss=row.loss, h=H, rng=np.random.default_rng(1),
+        exact_zeros=row.exact_zeros,
+    )  # fmt: skip
 
 
 def run_module_row(row: ModuleRow) -> dict[str, float]:
     """Worst relative error of each input and parameter gradient of a module row (``input0``, ``weight``, ...)."""
     module, inputs = row.make(np.random.default_rng(0))
-    return check_module(module, *inputs, h=H, rng=np.random.default_rng(1))
+    return check_module(module, *inputs, h=H, rng=np.random.default_rng(1), exact_zeros=row.exact_zeros)
 
 
 def _run(name: str, kind: str, tol: float, check: Callable[[], dict[str, float]]) -> Result:

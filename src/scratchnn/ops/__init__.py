@@ -16,6 +16,8 @@ from .activations import (
 )
 from .affine import affine_backward, affine_forward, affine_relu_backward, affine_relu_forward
 from .attention import (
+    multi_head_attention_backward,
+    multi_head_attention_forward,
     scaled_dot_product_attention_backward,
     scaled_dot_product_attention_backward_naive,
     scaled_dot_product_attention_forward,
@@ -135,9 +137,11 @@ __all__ += ["lstm_layer_forward", "lstm_layer_backward"]
 __all__ += ["gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward"]
 __all__ += ["gru_layer_forward", "gru_layer_backward"]
 
-# attention: scaled dot-product attention and its naive twin (ops/attention/; masks in scratchnn.ops.attention)
+# attention: scaled dot-product attention and its naive twin, multi-head attention (ops/attention/; masks in
+# scratchnn.ops.attention)
 __all__ += ["scaled_dot_product_attention_forward", "scaled_dot_product_attention_backward"]
 __all__ += ["scaled_dot_product_attention_forward_naive", "scaled_dot_product_attention_backward_naive"]
+__all__ += ["multi_head_attention_forward", "multi_head_attention_backward"]
 # the masked-image autoencoder's patches and token masking (ops/patches.py, ops/random_masking.py)
 __all__ += ["patchify_forward", "patchify_backward", "unpatchify_forward", "unpatchify_backward"]
 __all__ += ["random_masking_forward", "random_masking_backward", "restore_forward", "restore_backward"]

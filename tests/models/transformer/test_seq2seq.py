@@ -127,3 +127,14 @@ def test_bad_arguments_name_themselves() -> None:
         _model(positions="rotary")
     with pytest.raises(ValueError, match="`nhead`"):
         _model(d_model=9, nhead=2)
+
+
+def test_an_empty_batch_gives_empty_logits_and_zero_gradients() -> None:
+    """Found by fuzzing: reshape(N, S, -1) cannot infer the features of no samples."""
+    model = _model()
+    logits = model(np.zeros((0, 4), dtype=np.int64), np.zeros((0, 3), dtype=np.int64))
+    assert logits.shape == (0, 3, V) and logits.dtype == np.float64
+    model.zero_grad()
+    assert model.backward(np.zeros_like(logits)) is None
+    for name, p in model.named_parameters():
+        assert not p.grad.any(), name

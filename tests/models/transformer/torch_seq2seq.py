@@ -7,8 +7,9 @@ import torch
 
 
 class TorchSeq2Seq(torch.nn.Module):
-    """Shared token (times sqrt(d)) + learned position embeddings with a LayerNorm and dropout, nn.TransformerEncoder and
-    nn.TransformerDecoder (batch-first), a head tied to the token table with its own bias."""
+    """Shared token (times sqrt(d)) + learned position embeddings with a LayerNorm and dropout,
+    nn.TransformerEncoder and nn.TransformerDecoder (batch-first), a head tied to the token table with its own
+    bias."""
 
     def __init__(self, V: int, d: int, nhead: int, layers: int, ff: int, dropout: float, max_len: int, pad_id: int,
                  norm_first: bool = False, activation: str = "relu") -> None:  # fmt: skip

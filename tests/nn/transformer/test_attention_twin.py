@@ -1,6 +1,7 @@
 """MultiheadAttention against torch.nn.MultiheadAttention: forward, weights, input and parameter gradients.
 
-Same weights through state_dict; each case runs both on the same inputs and random upstream gradient.
+Same weights through state_dict; each case runs both on the same inputs and random upstream gradients, one
+for the output and (with need_weights) one for the weights.
 Self-attention passes one array as query, key and value (torch: one tensor), cross-attention one memory as
 key and value; the gradients of a shared input come back summed, as torch accumulates them.
 """
@@ -54,8 +55,13 @@ def _run(ours: Any, theirs: Any, arrays: dict[str, np.ndarray], kind: str, dtype
     else:
         assert_close(w, tw, "weights", dtype)
     g = rng.standard_normal(out.shape).astype(dtype)
-    dq, dk, dv = ours.backward(g)
-    tout.backward(torch.from_numpy(g))
+    if w is None:
+        dq, dk, dv = ours.backward(g)
+        tout.backward(torch.from_numpy(g))
+    else:  # the weights are an output too: a loss that uses both sends a gradient through each
+        gw = rng.standard_normal(w.shape).astype(dtype)
+        dq, dk, dv = ours.backward(g, gw)
+        ((tout * torch.from_numpy(g)).sum() + (tw * torch.from_numpy(gw)).sum()).backward()
     assert_close(dq, tq.grad, "dquery", dtype)
     if kind == "self":
         assert dk is None and dv is None
@@ -200,3 +206,24 @@ def test_bad_arguments_name_themselves() -> None:
         m(x, x, x, attn_mask=np.zeros((4, 3), dtype=bool))
     with pytest.raises(ValueError, match="`query`"):
         m(np.zeros((2, 3, 6), dtype=np.float32), x, x)
+
+
+def test_backward_takes_the_weights_gradient_only_where_there_are_weights() -> None:
+    m = nn.MultiheadAttention(8, 2, batch_first=True, dtype=np.float64)
+    x = np.random.default_rng(0).standard_normal((2, 3, 8))
+    out, w = m(x, x, x, need_weights=False)
+    assert w is None
+    with pytest.raises(ValueError, match=r"^Invalid value for `grad_attn_weights`: expected None: the forward ran "):
+        m.backward(np.ones_like(out), np.ones((2, 3, 3)))
+    out, w = m(x, x, x)
+    with pytest.raises(ValueError, match=r"^Invalid shape for `grad_attn_weights`: expected \(2, 3, 3\)"):
+        m.backward(np.ones_like(out), np.ones((2, 2, 3, 3)))
+    m.zero_grad()
+    g, gw = np.ones_like(out), np.ones_like(w)  # the weights' rows sum to 1: a constant gradient changes nothing
+    dx_both = m.backward(g, gw)[0]
+    grads = {k: p.grad.copy() for k, p in m.named_parameters()}
+    m.zero_grad()
+    np.testing.assert_allclose(m.backward((g, None))[0], dx_both, atol=1e-12)  # the tuple form, as before
+    for k, p in m.named_parameters():
+        np.testing.assert_allclose(p.grad, grads[k], atol=1e-12, err_msg=k)
+    assert m.backward(g, input_grad=False) is None

@@ -225,3 +225,53 @@ def test_bad_arguments_name_themselves() -> None:
         nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2), 0)
     with pytest.raises(TypeError, match="`encoder_layer`"):
         nn.TransformerEncoder(nn.Linear(2, 2), 2)  # type: ignore[arg-type]
+    # found by fuzzing: an array compared with "relu" elementwise, and 2**70 deep copies of a layer begun
+    with pytest.raises(TypeError, match=r"^Invalid type for `activation`: expected \"relu\", \"gelu\" or a "):
+        nn.TransformerEncoderLayer(8, 2, activation=np.array([1, 2]))
+    with pytest.raises(ValueError, match=r"^Invalid value for `num_layers`: expected a size whose array of shape "):
+        nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16), 2**70)
+
+
+def test_bad_inputs_name_the_layers_own_arguments() -> None:
+    """Wrong inputs fail at the layer with its own argument names (torch's), not deep inside as `query`/`key`."""
+    enc = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, dtype=np.float64)
+    dec = nn.TransformerDecoderLayer(8, 2, 16, dtype=np.float64)  # sequence-first: the batch is axis 1
+    full = nn.Transformer(8, 2, 1, 1, 16, batch_first=True, dtype=np.float64)
+    x = np.zeros((2, 3, 8))
+    cases: list[tuple[Any, type, str]] = [
+        (lambda: enc(np.zeros((2, 3, 6))), ValueError, r"^Invalid shape for `src`: expected \(\.\.\., E\) with E = d"),
+        (lambda: enc(np.zeros((1, 2, 3, 8))), ValueError, r"^Invalid shape for `src`: expected a 2-D or 3-D array"),
+        (lambda: enc(x.astype(np.float32)), TypeError, r"^Invalid dtype for `src`: expected float64 to match Transf"),
+        (lambda: enc(x.astype(np.int64)), TypeError, r"^Invalid type for `src`: expected a floating numpy.ndarray"),
+        (lambda: dec(x, np.zeros((4, 3, 7))), ValueError, r"^Invalid shape for `memory`: expected \(\.\.\., E\)"),
+        (lambda: dec(x, np.zeros((4, 5, 8))), ValueError, r"^Invalid shape for `memory`: expected N = 3 samples as"),
+        (lambda: dec(x, np.zeros((4, 8))), ValueError, r"^Invalid shape for `memory`: expected N = 3 samples as tgt"),
+        (lambda: dec(np.zeros((3, 8)), x), ValueError, r"^Invalid shape for `memory`: expected \(S, E\) as tgt is"),
+        (lambda: dec(x.astype(np.float32), x), TypeError, r"^Invalid dtype for `tgt`: expected float64"),
+        (lambda: full(x, np.zeros((3, 3, 8))), ValueError, r"^Invalid shape for `tgt`: expected N = 2 samples as src"),
+        (lambda: full(x, np.zeros((3, 7))), ValueError, r"^Invalid shape for `tgt`: expected N = 2 samples as src"),
+    ]
+    for call, error, message in cases:
+        with pytest.raises(error, match=message):
+            call()
+
+
+def test_input_grad_false_returns_none_and_the_same_parameter_gradients() -> None:
+    rng = np.random.default_rng(0)
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, dtype=np.float64, rng=rng)
+    stacks: list[tuple[nn.Module, tuple[np.ndarray, ...]]] = [
+        (layer, (rng.standard_normal((3, 2, 8)),)),
+        (nn.TransformerEncoder(layer, 2), (rng.standard_normal((3, 2, 8)),)),
+        (nn.TransformerDecoderLayer(8, 2, 16, 0.0, dtype=np.float64, rng=rng), (rng.standard_normal((3, 2, 8)),) * 2),
+        (nn.Transformer(8, 2, 1, 2, 16, 0.0, dtype=np.float64, rng=rng), (rng.standard_normal((4, 2, 8)),) * 2),
+    ]
+    for m, inputs in stacks:
+        out = m(*inputs)
+        g = rng.standard_normal(out.shape)
+        m.zero_grad()
+        assert m.backward(g) is not None
+        grads = {k: p.grad.copy() for k, p in m.named_parameters()}
+        m.zero_grad()
+        assert m.backward(g, input_grad=False) is None, type(m).__name__
+        for k, p in m.named_parameters():
+            np.testing.assert_array_equal(p.grad, grads[k], err_msg=k)

@@ -191,3 +191,23 @@ def test_wrong_dout_is_the_template_error(forward: Callable[..., Any]) -> None:
     with pytest.raises(TypeError, match=msg("Invalid dtype for `dout`: expected float64, the forward output's dtype. "
                                             "Received: dout.dtype=float32")):  # fmt: skip
         BACKWARDS[forward](out.astype(np.float32), cache)
+
+
+def _mha_weights(E: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    return rng.standard_normal((3 * E, E)), rng.standard_normal(3 * E), rng.standard_normal((E, E)), np.ones(E)
+
+
+def test_multi_head_with_no_features_or_no_samples(rng: np.random.Generator) -> None:
+    """Found by fuzzing: embed_dim 0 crashed the bias gradient's reshape(-1, 0), and any head count divides 0."""
+    x = rng.standard_normal((2, 3, 0))
+    out, w, cache = ops.multi_head_attention_forward(x, x, x, *_mha_weights(0, rng), 1)
+    assert out.shape == (2, 3, 0) and w.shape == (2, 1, 3, 3)
+    dx, dk, dv, dW, db, dWo, dbo = ops.multi_head_attention_backward(out, None, cache)
+    assert dx.shape == x.shape and dk is None and dv is None and db.shape == (0,) and dbo.shape == (0,)
+    with pytest.raises(ValueError, match=r"^Invalid value for `num_heads`: expected 1 when embed_dim = 0\. "):
+        ops.multi_head_attention_forward(x, x, x, *_mha_weights(0, rng), 2**70)
+    q, kv = rng.standard_normal((0, 3, 4)), rng.standard_normal((0, 5, 4))
+    out, w, cache = ops.multi_head_attention_forward(q, kv, kv, *_mha_weights(4, rng), 2)
+    dq, dkv, none, dW, db, dWo, dbo = ops.multi_head_attention_backward(out, np.zeros(w.shape), cache)
+    assert dq.shape == q.shape and dkv.shape == kv.shape and none is None
+    assert not dW.any() and not db.any() and not dWo.any() and not dbo.any()  # no samples: zero gradients

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ... import nn
+from ..numeric import ExactZeros
 
 TOL = 1e-7  # worst relative error allowed, unless a row says why it needs more
 # Central-difference step: the error is ~h^2 |f'''| / 6 (truncation) + eps |f| / h (rounding); h = 1e-5
@@ -33,6 +34,7 @@ class OpRow:
     kwargs: dict[str, Any] = field(default_factory=dict)
     loss: bool = False
     tol: float = TOL
+    exact_zeros: ExactZeros | None = None  # (input name, value) -> entries whose gradient is 0 by construction
 
 
 @dataclass
@@ -40,6 +42,7 @@ class ModuleRow:
     id: str
     make: Callable[[np.random.Generator], tuple[nn.Module, tuple[np.ndarray, ...]]]  # rng -> (module, inputs)
     tol: float = TOL
+    exact_zeros: ExactZeros | None = None  # (parameter name, value) -> entries whose gradient is 0 by construction
 
 
 def away_from_zero(x: np.ndarray, gap: float = 0.05) -> np.ndarray:

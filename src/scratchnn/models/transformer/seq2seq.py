@@ -129,7 +129,11 @@ class Seq2SeqTransformer(Module):
         return self.embed_dropout(self.embed_norm(x))
 
     def _embed_backward(self, dx: np.ndarray) -> None:
-        dx = self.embed_norm.backward(self.embed_dropout.backward(dx))  # (M, d)
+        d_dropped = self.embed_dropout.backward(dx)  # (M, d)
+        assert d_dropped is not None  # input_grad=True: arrays, here and below
+        d_normed = self.embed_norm.backward(d_dropped)
+        assert d_normed is not None
+        dx = d_normed
         self.embed_tokens.backward(dx * self.embed_scale)
         if self.positions == "learned":
             self.embed_positions.backward(dx)
@@ -141,7 +145,7 @@ class Seq2SeqTransformer(Module):
         return logits
 
     # ------------------------------------------------------------------ training
-    def forward(self, src: np.ndarray, tgt_in: np.ndarray) -> np.ndarray:  # type: ignore[override]
+    def forward(self, src: np.ndarray, tgt_in: np.ndarray) -> np.ndarray:
         src, tgt_in = self._check_ids(src, "src"), self._check_ids(tgt_in, "tgt_in")
         if tgt_in.shape[0] != src.shape[0]:
             raise invalid_shape("tgt_in", f"(N, T) with N = {src.shape[0]} as src", tgt_in.shape)
@@ -149,8 +153,9 @@ class Seq2SeqTransformer(Module):
         pos = np.concatenate([np.tile(np.arange(S), N), np.tile(np.arange(T), N)])  # (N*S + N*T,)
         x = self._embed(np.concatenate([src.reshape(-1), tgt_in.reshape(-1)]), pos)  # (N*S + N*T, d)
         pad = src == self.pad_id  # (N, S): True at source pads
-        memory = self.encoder(x[: N * S].reshape(N, S, -1), src_key_padding_mask=pad)  # (N, S, d)
-        h = self.decoder(x[N * S :].reshape(N, T, -1), memory, memory_key_padding_mask=pad, tgt_is_causal=True)
+        d = self.d_model  # not -1 in the reshapes: N may be 0
+        memory = self.encoder(x[: N * S].reshape(N, S, d), src_key_padding_mask=pad)  # (N, S, d)
+        h = self.decoder(x[N * S :].reshape(N, T, d), memory, memory_key_padding_mask=pad, tgt_is_causal=True)
         logits = self._head(h)  # (N, T, d) -> (N, T, V)
         self._save((h, N, S, T), logits)
         return logits
@@ -160,12 +165,15 @@ class Seq2SeqTransformer(Module):
         h, N, S, T = self._saved(grad_out)
         d = self.d_model
         W = self.embed_tokens.weight
-        g2 = grad_out.reshape(N * T, -1)  # (N*T, V)
+        g2 = grad_out.reshape(N * T, self.vocab_size)  # (N*T, V)
         self.head_bias.accumulate_grad(g2.sum(axis=0))
         W.accumulate_grad(g2.T @ h.reshape(N * T, d))  # (V, N*T) @ (N*T, d) -> (V, d)
         dh = grad_out @ W.data  # (N, T, V) @ (V, d) -> (N, T, d)
-        dtgt, dmemory = self.decoder.backward(dh)
+        grads = self.decoder.backward(dh)
+        assert grads is not None  # input_grad=True
+        dtgt, dmemory = grads
         dsrc = self.encoder.backward(dmemory)
+        assert dsrc is not None
         self._embed_backward(np.concatenate([dsrc.reshape(N * S, d), dtgt.reshape(N * T, d)]))  # (N*S + N*T, d)
 
     # ------------------------------------------------------------------ inference
@@ -173,7 +181,7 @@ class Seq2SeqTransformer(Module):
         """(memory (N, S, d), source pad mask (N, S)) in the current mode; decoding runs it in eval mode."""
         src = self._check_ids(src, "src")
         N, S = src.shape
-        x = self._embed(src.reshape(-1), np.tile(np.arange(S), N)).reshape(N, S, -1)  # (N, S, d)
+        x = self._embed(src.reshape(-1), np.tile(np.arange(S), N)).reshape(N, S, self.d_model)  # (N, S, d)
         pad = src == self.pad_id
         return self.encoder(x, src_key_padding_mask=pad), pad
 
@@ -189,7 +197,7 @@ class Seq2SeqTransformer(Module):
             raise invalid_shape(
                 "tgt_new", f"positions below max_len = {self.max_len}; decoding reached {start + n}", (N, n)
             )
-        x = self._embed(tgt_new.reshape(-1), np.tile(np.arange(start, start + n), N)).reshape(N, n, -1)
+        x = self._embed(tgt_new.reshape(-1), np.tile(np.arange(start, start + n), N)).reshape(N, n, self.d_model)
         h = self.decoder.forward_cached(x, memory, cache, memory_key_padding_mask=pad)  # (N, n, d)
         return self._head(h)
 
@@ -200,5 +208,5 @@ class Seq2SeqTransformer(Module):
         """
         tgt_in = self._check_ids(tgt_in, "tgt_in")
         N, T = tgt_in.shape
-        x = self._embed(tgt_in.reshape(-1), np.tile(np.arange(T), N)).reshape(N, T, -1)
+        x = self._embed(tgt_in.reshape(-1), np.tile(np.arange(T), N)).reshape(N, T, self.d_model)
         return self._head(self.decoder(x, memory, memory_key_padding_mask=pad, tgt_is_causal=True))

@@ -16,23 +16,36 @@ from typing import Any
 
 import numpy as np
 
-from ..._validate import check_bool, check_float, check_int, invalid_value
+from ..._validate import (
+    check_array,
+    check_bool,
+    check_dtype_matches,
+    check_float,
+    check_int,
+    invalid_shape,
+    invalid_type,
+    invalid_value,
+)
 from ..activation import GELU, ReLU
 from ..dropout import Dropout
 from ..linear import Linear
 from ..module import Module
 from ..normalization import LayerNorm
+from ..parameter import new_array
 
 
 def make_activation(activation: Any) -> Module:
     """torch's ``activation`` argument: "relu", "gelu", or a module (ReLU() or GELU() instances included)."""
+    expected = '"relu", "gelu" or a scratchnn.nn.Module such as nn.GELU()'
     if isinstance(activation, Module):
         return activation
+    if not isinstance(activation, str):  # an array would make `==` elementwise
+        raise invalid_type("activation", expected, activation)
     if activation == "relu":
         return ReLU()
     if activation == "gelu":
         return GELU()
-    raise invalid_value("activation", '"relu", "gelu" or a scratchnn.nn.Module such as nn.GELU()', activation)
+    raise invalid_value("activation", expected, activation)
 
 
 class LayerArgs:
@@ -92,7 +105,7 @@ def residual(
 
 
 def residual_backward(
-    g: np.ndarray, norm: LayerNorm, dropout: Dropout, sublayer_backward: Callable[[np.ndarray], np.ndarray],
+    g: np.ndarray, norm: Module, dropout: Module, sublayer_backward: Callable[[np.ndarray], np.ndarray],
     norm_first: bool,
 ) -> np.ndarray:  # fmt: skip
     """Gradient of :func:`residual` for its output's gradient g: the skip path's g plus the sublayer path's."""
@@ -100,6 +113,22 @@ def residual_backward(
         return g + norm.backward(sublayer_backward(dropout.backward(g)))
     g = norm.backward(g)  # through the norm, then into both summands
     return g + sublayer_backward(dropout.backward(g))
+
+
+def attention_grads(attn: Module, d: np.ndarray) -> tuple[Any, Any, Any]:
+    """(dquery, dkey, dvalue) of a MultiheadAttention's last call, None for an input that repeated an earlier one."""
+    grads: tuple[Any, Any, Any] = attn.backward(d)
+    return grads
+
+
+def check_input(x: Any, name: str, layer: Module, d_model: int) -> np.ndarray:
+    """A layer's input: (T, N, E), (N, T, E) or unbatched (T, E), E = d_model, in the layer's dtype; the errors
+    name the layer's own argument (``src``, ``tgt``, ``memory``), not the attention's ``query`` inside."""
+    check_array(x, name, ndim=(2, 3))
+    check_dtype_matches(x, name, layer.linear1.weight.dtype, type(layer).__name__)
+    if x.shape[-1] != d_model:
+        raise invalid_shape(name, f"(..., E) with E = d_model = {d_model}", x.shape)
+    return x
 
 
 def batch_major(x: np.ndarray, batch_first: bool) -> np.ndarray:
@@ -112,5 +141,10 @@ def clones(layer: Module, num_layers: Any) -> list[Module]:
     stacks make them. A generator the layer holds (``rng``) is shared by the copies, not copied: copied,
     every layer would draw the same dropout masks."""
     n = check_int(num_layers, "num_layers", low=1)
+    # the copies' elements in one untouched array first (as the recurrent layers do): a count no memory can hold
+    # (2**70 layers) is the template error, not a loop of 2**70 deep copies
+    params = [p.data for p in layer.parameters()]
+    dtype = params[0].dtype if params else np.float32
+    new_array((n, sum(p.size for p in params)), dtype, {"num_layers": num_layers})
     memo = {id(m.rng): m.rng for m in layer.modules() if getattr(m, "rng", None) is not None}
     return [copy.deepcopy(layer, dict(memo)) for _ in range(n)]

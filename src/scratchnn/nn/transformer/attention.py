@@ -13,6 +13,7 @@ from ..._validate import (
     check_dtype_matches,
     check_float,
     check_float_dtype,
+    check_grad,
     check_int,
     invalid_shape,
     invalid_value,
@@ -56,10 +57,12 @@ class MultiheadAttention(Module):
     ``key_padding_mask`` (N, S). Inputs are (L, N, E) or, with ``batch_first``, (N, L, E); unbatched
     (L, E) inputs work too.
 
-    ``backward(grad_attn_output)`` (or the tuple ``(grad_attn_output, None)``) returns
-    ``(dquery, dkey, dvalue)``. When forward got one array as query, key and value (self-attention), the
-    three gradients come back summed as ``(dx, None, None)``; when key and value were one array (a
-    decoder's memory), as ``(dquery, dmemory, None)``.
+    ``backward(grad_attn_output, grad_attn_weights=None)`` (or the tuple ``(grad_attn_output,
+    grad_attn_weights)``) returns ``(dquery, dkey, dvalue)``: the weights are an output too, and a gradient
+    of them (of the returned form: averaged or per head) flows back through the softmax; None means zero.
+    When forward got one array as query, key and value (self-attention), the three gradients come back
+    summed as ``(dx, None, None)``; when key and value were one array (a decoder's memory), as
+    ``(dquery, dmemory, None)``. ``input_grad=False`` returns None.
 
     Differs from torch: a query row whose keys are all masked out gives zeros where torch gives NaN;
     ``is_causal=True`` without ``attn_mask`` builds the causal mask (torch requires the mask as well);
@@ -130,7 +133,7 @@ class MultiheadAttention(Module):
             return x[None]  # (T, E) -> (1, T, E)
         return x if self.batch_first else x.transpose(1, 0, 2)  # (T, N, E) -> (N, T, E)
 
-    def forward(  # type: ignore[override]
+    def forward(
         self,
         query: np.ndarray,
         key: np.ndarray,
@@ -169,11 +172,14 @@ class MultiheadAttention(Module):
             out = out[0]  # (1, L, E) -> (L, E)
         elif not self.batch_first:
             out = out.transpose(1, 0, 2)  # (N, L, E) -> (L, N, E), a view as torch's output is
-        self._save((cache, unbatched), out)
         if not need_weights:
+            self._save((cache, unbatched, None), out)
             return out, None
         w = weights.mean(axis=1) if average else weights  # (N, H, L, S) -> (N, L, S)
-        return out, (w[0] if unbatched else w)
+        if unbatched:
+            w = w[0]  # (1, ..., L, S) -> (..., L, S)
+        self._save((cache, unbatched, (average, w.shape)), out)
+        return out, w
 
     def forward_cached(
         self,
@@ -218,28 +224,40 @@ class MultiheadAttention(Module):
         out = self.out_proj.forward(merge_heads(heads))  # (N, H, n, Dh) -> (N, n, E)
         return out if self.batch_first else out.transpose(1, 0, 2)
 
-    def backward(self, grad_out: Any, *, input_grad: bool = True) -> tuple[np.ndarray | None, ...]:
-        if isinstance(grad_out, tuple):
-            if len(grad_out) != 2 or grad_out[1] is not None:
+    def backward(
+        self, grad_out: Any, grad_attn_weights: Any = None, *, input_grad: bool = True
+    ) -> tuple[np.ndarray | None, ...] | None:
+        if isinstance(grad_out, tuple) and grad_attn_weights is None:
+            if len(grad_out) != 2:
+                raise invalid_value("grad_out", "grad_attn_output or (grad_attn_output, grad_attn_weights)", grad_out)
+            grad_out, grad_attn_weights = grad_out
+        cache, unbatched, weights_spec = self._saved(grad_out)
+        dw = None
+        if grad_attn_weights is not None:
+            if weights_spec is None:
                 raise invalid_value(
-                    "grad_out",
-                    "grad_attn_output or (grad_attn_output, None): no gradient through the weights",
-                    grad_out,
+                    "grad_attn_weights", "None: the forward ran with need_weights=False", grad_attn_weights
                 )
-            grad_out = grad_out[0]
-        cache, unbatched = self._saved(grad_out)
+            average, shape = weights_spec
+            dw = check_grad(grad_attn_weights, "grad_attn_weights", shape, grad_out.dtype)
+            if unbatched:
+                dw = dw[None]  # (..., L, S) -> (1, ..., L, S)
+            if average:  # each head's weights entered the mean over heads with a factor 1 / H
+                N, L, S = dw.shape
+                dw = np.broadcast_to((dw / self.num_heads)[:, None], (N, self.num_heads, L, S))  # (N, H, L, S)
         if unbatched:
             grad_out = grad_out[None]  # (L, E) -> (1, L, E)
         elif not self.batch_first:
             grad_out = grad_out.transpose(1, 0, 2)  # (L, N, E) -> (N, L, E)
-        dq, dk, dv, dW, db, dWo, dbo = multi_head_attention_backward(grad_out, cache)
+        dq, dk, dv, dW, db, dWo, dbo = multi_head_attention_backward(grad_out, dw, cache)
         self.in_proj_weight.accumulate_grad(dW)
         self.out_proj.weight.accumulate_grad(dWo)
         if self.in_proj_bias is not None and self.out_proj.bias is not None:
+            assert db is not None and dbo is not None  # the op returns them when it had biases
             self.in_proj_bias.accumulate_grad(db)
             self.out_proj.bias.accumulate_grad(dbo)
         if not input_grad:
-            return None, None, None
+            return None
         grads = []
         for d in (dq, dk, dv):
             if d is not None:

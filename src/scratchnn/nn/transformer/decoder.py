@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..._config import get_default_dtype, get_rng
-from ..._validate import check_array, invalid_type
+from ..._validate import invalid_shape, invalid_type
 from ..container import ModuleList
 from ..dropout import Dropout
 from ..module import Module
@@ -40,7 +40,7 @@ class TransformerDecoderLayer(Module):
     Submodules ``self_attn``, ``multihead_attn``, ``linear1``, ``dropout``, ``linear2``, ``norm1``..``norm3``,
     ``dropout1``..``dropout3`` carry torch's state_dict names. ``forward(tgt, memory, tgt_mask=None,
     memory_mask=None, tgt_key_padding_mask=None, memory_key_padding_mask=None, tgt_is_causal=False,
-    memory_is_causal=False)``; ``backward(grad)`` returns (dtgt, dmemory).
+    memory_is_causal=False)``; ``backward(grad)`` returns (dtgt, dmemory) (None with ``input_grad=False``).
 
     Shape:
         tgt, output: (T, N, E) or (N, T, E) with batch_first;  memory: (S, N, E) or (N, S, E)
@@ -76,7 +76,7 @@ class TransformerDecoderLayer(Module):
         for i in (1, 2, 3):
             setattr(self, f"dropout{i}", Dropout(a.dropout, rng=rng))
 
-    def forward(  # type: ignore[override]
+    def forward(
         self,
         tgt: np.ndarray,
         memory: np.ndarray,
@@ -87,8 +87,13 @@ class TransformerDecoderLayer(Module):
         tgt_is_causal: bool = False,
         memory_is_causal: bool = False,
     ) -> np.ndarray:
-        check_array(tgt, "tgt")
-        check_array(memory, "memory")
+        E = self.self_attn.embed_dim
+        _block.check_input(tgt, "tgt", self, E)
+        _block.check_input(memory, "memory", self, E)
+        batch = 0 if self.batch_first else 1
+        if memory.ndim != tgt.ndim or (tgt.ndim == 3 and memory.shape[batch] != tgt.shape[batch]):
+            want = "(S, E) as tgt is unbatched" if tgt.ndim == 2 else f"N = {tgt.shape[batch]} samples as tgt"
+            raise invalid_shape("memory", want, memory.shape)
         x = _block.batch_major(tgt, self.batch_first)  # (N, T, E)
         m = _block.batch_major(memory, self.batch_first)  # (N, S, E)
 
@@ -130,12 +135,12 @@ class TransformerDecoderLayer(Module):
         x = _block.residual(x, self.norm3, identity, lambda h: _block.feedforward_eval(self, h), self.norm_first)
         return _block.batch_major(x, self.batch_first)
 
-    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> tuple[np.ndarray, np.ndarray] | None:
         self._saved(grad_out)
         dmemory: list[np.ndarray] = []
 
         def cross_backward(d: np.ndarray) -> np.ndarray:
-            dq, dm, _ = self.multihead_attn.backward(d)  # key is value (the memory): its gradient comes as dm
+            dq, dm, _ = _block.attention_grads(self.multihead_attn, d)  # key is value (the memory): dm is its gradient
             dmemory.append(dm)
             return dq
 
@@ -145,8 +150,10 @@ class TransformerDecoderLayer(Module):
         )
         g = _block.residual_backward(g, self.norm2, self.dropout2, cross_backward, self.norm_first)
         g = _block.residual_backward(
-            g, self.norm1, self.dropout1, lambda d: self.self_attn.backward(d)[0], self.norm_first
+            g, self.norm1, self.dropout1, lambda d: _block.attention_grads(self.self_attn, d)[0], self.norm_first
         )
+        if not input_grad:
+            return None
         return _block.batch_major(g, self.batch_first), _block.batch_major(dmemory[0], self.batch_first)
 
 
@@ -155,7 +162,7 @@ class TransformerDecoder(Module):
 
     ``forward(tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
     memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False)``; ``backward`` returns
-    (dtgt, dmemory), dmemory summed over the layers.
+    (dtgt, dmemory), dmemory summed over the layers (None with ``input_grad=False``).
     """
 
     def __init__(self, decoder_layer: TransformerDecoderLayer, num_layers: int, norm: Module | None = None) -> None:
@@ -168,7 +175,7 @@ class TransformerDecoder(Module):
         self.num_layers = len(self.layers)
         self.norm = norm
 
-    def forward(  # type: ignore[override]
+    def forward(
         self,
         tgt: np.ndarray,
         memory: np.ndarray,
@@ -204,7 +211,7 @@ class TransformerDecoder(Module):
         cache.steps += tgt.shape[1 if self.layers[0].batch_first else 0]
         return x
 
-    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> tuple[np.ndarray, np.ndarray] | None:
         self._saved(grad_out)
         g = grad_out if self.norm is None else self.norm.backward(grad_out)
         dmemory = None
@@ -212,4 +219,4 @@ class TransformerDecoder(Module):
             g, dm = layer.backward(g)
             dmemory = dm if dmemory is None else dmemory + dm
         assert dmemory is not None  # num_layers >= 1
-        return g, dmemory
+        return (g, dmemory) if input_grad else None

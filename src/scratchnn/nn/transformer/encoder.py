@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..._config import get_default_dtype, get_rng
-from ..._validate import check_array, invalid_type
+from ..._validate import invalid_type
 from ..container import ModuleList
 from ..dropout import Dropout
 from ..module import Module
@@ -30,7 +30,8 @@ class TransformerEncoderLayer(Module):
     ``activation="relu"`` ("gelu" or a module), ``layer_norm_eps=1e-5``, ``batch_first=False``,
     ``norm_first=False``, ``bias=True``. Submodules ``self_attn``, ``linear1``, ``dropout``, ``linear2``,
     ``norm1``, ``norm2``, ``dropout1``, ``dropout2`` carry torch's state_dict names.
-    ``forward(src, src_mask=None, src_key_padding_mask=None, is_causal=False)``; ``backward`` returns dsrc.
+    ``forward(src, src_mask=None, src_key_padding_mask=None, is_causal=False)``; ``backward`` returns dsrc
+    (None with ``input_grad=False``).
 
     Shape:
         src, output: (T, N, E), (N, T, E) with batch_first, or unbatched (T, E)
@@ -66,14 +67,14 @@ class TransformerEncoderLayer(Module):
         self.dropout1 = Dropout(a.dropout, rng=rng)
         self.dropout2 = Dropout(a.dropout, rng=rng)
 
-    def forward(  # type: ignore[override]
+    def forward(
         self,
         src: np.ndarray,
         src_mask: np.ndarray | None = None,
         src_key_padding_mask: np.ndarray | None = None,
         is_causal: bool = False,
     ) -> np.ndarray:
-        check_array(src, "src")
+        _block.check_input(src, "src", self, self.self_attn.embed_dim)
         x = _block.batch_major(src, self.batch_first)  # (N, T, E) or unbatched (T, E)
 
         def attend(h: np.ndarray) -> np.ndarray:
@@ -88,16 +89,16 @@ class TransformerEncoderLayer(Module):
         self._save(True, out)
         return out
 
-    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         self._saved(grad_out)
         g = _block.batch_major(grad_out, self.batch_first)
         g = _block.residual_backward(
             g, self.norm2, self.dropout2, lambda d: _block.feedforward_backward(self, d), self.norm_first
         )
         g = _block.residual_backward(
-            g, self.norm1, self.dropout1, lambda d: self.self_attn.backward(d)[0], self.norm_first
+            g, self.norm1, self.dropout1, lambda d: _block.attention_grads(self.self_attn, d)[0], self.norm_first
         )
-        return _block.batch_major(g, self.batch_first)
+        return _block.batch_major(g, self.batch_first) if input_grad else None
 
 
 class TransformerEncoder(Module):
@@ -105,8 +106,8 @@ class TransformerEncoder(Module):
     optional final ``norm``, as ``torch.nn.TransformerEncoder``; state_dict names ``layers.0....``, ``norm....``.
 
     ``forward(src, mask=None, src_key_padding_mask=None, is_causal=None)`` runs every layer with the
-    same masks; ``backward`` returns dsrc. ``enable_nested_tensor`` and ``mask_check`` are accepted and
-    ignored (torch's fast-path switches; they change no result).
+    same masks; ``backward`` returns dsrc (None with ``input_grad=False``). ``enable_nested_tensor`` and
+    ``mask_check`` are accepted and ignored (torch's fast-path switches; they change no result).
     """
 
     def __init__(
@@ -126,7 +127,7 @@ class TransformerEncoder(Module):
         self.num_layers = len(self.layers)
         self.norm = norm
 
-    def forward(  # type: ignore[override]
+    def forward(
         self,
         src: np.ndarray,
         mask: np.ndarray | None = None,
@@ -141,9 +142,10 @@ class TransformerEncoder(Module):
         self._save(True, x)
         return x
 
-    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         self._saved(grad_out)
         g = grad_out if self.norm is None else self.norm.backward(grad_out)
-        for layer in reversed(list(self.layers)):
+        first, *rest = self.layers
+        for layer in reversed(rest):
             g = layer.backward(g)
-        return g
+        return first.backward(g, input_grad=input_grad)  # the first layer sees our input

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..._config import get_default_dtype, get_rng
-from ..._validate import check_int
+from ..._validate import check_array, check_int, invalid_shape
 from ...ops.attention.masks import causal_mask
 from .. import init
 from ..module import Module
@@ -24,7 +24,8 @@ class Transformer(Module):
 
     ``forward(src, tgt, src_mask=None, tgt_mask=None, memory_mask=None, src_key_padding_mask=None,
     tgt_key_padding_mask=None, memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
-    memory_is_causal=False)`` returns the decoder's output; ``backward`` returns (dsrc, dtgt).
+    memory_is_causal=False)`` returns the decoder's output; ``backward`` returns (dsrc, dtgt) (None with
+    ``input_grad=False``).
     ``custom_encoder`` / ``custom_decoder`` replace the stacks, as in torch.
 
     Shape:
@@ -81,7 +82,7 @@ class Transformer(Module):
         """The (sz, sz) float causal mask: 0 on and below the diagonal, -inf above (torch's)."""
         return causal_mask(sz, dtype=get_default_dtype() if dtype is None else dtype)
 
-    def forward(  # type: ignore[override]
+    def forward(
         self,
         src: np.ndarray,
         tgt: np.ndarray,
@@ -95,6 +96,12 @@ class Transformer(Module):
         tgt_is_causal: bool | None = None,
         memory_is_causal: bool = False,
     ) -> np.ndarray:
+        check_array(src, "src", ndim=(2, 3))
+        check_array(tgt, "tgt", ndim=(2, 3))
+        batch = 0 if self.batch_first else 1
+        if tgt.ndim != src.ndim or (src.ndim == 3 and tgt.shape[batch] != src.shape[batch]):
+            want = "(T, E) as src is unbatched" if src.ndim == 2 else f"N = {src.shape[batch]} samples as src"
+            raise invalid_shape("tgt", want, tgt.shape)
         memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask, is_causal=src_is_causal)
         out = self.decoder(
             tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask, tgt_key_padding_mask=tgt_key_padding_mask,
@@ -104,7 +111,8 @@ class Transformer(Module):
         self._save(True, out)
         return out
 
-    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> tuple[np.ndarray, np.ndarray] | None:
         self._saved(grad_out)
-        dtgt, dmemory = self.decoder.backward(grad_out)
-        return self.encoder.backward(dmemory), dtgt
+        dtgt, dmemory = self.decoder.backward(grad_out)  # the memory is ours, not an input: always its gradient
+        dsrc = self.encoder.backward(dmemory, input_grad=input_grad)
+        return (dsrc, dtgt) if input_grad else None

@@ -5,7 +5,8 @@
     out = concat_h(O_h) Wo^T + bo
 
 Backward runs the same chain in reverse: dO = dout Wo, dWo = dout^T concat(O), dbo = sum dout; the heads'
-attention backward gives dq, dk, dv; then dWq = dq^T query, dquery = dq Wq, and so on for k and v.
+attention backward gives dq, dk, dv (with the weights' own upstream gradient dweights, when the caller used
+the weights, added to their gradient dP' there); then dWq = dq^T query, dquery = dq Wq, and so on for k and v.
 
 Self-attention (query, key and value the same array) projects once, x @ [Wq; Wk; Wv]^T, and its input
 gradient is one product, [dq, dk, dv] @ [Wq; Wk; Wv]; cross-attention with key and value the same array
@@ -73,6 +74,8 @@ def _check(
     H = check_int(num_heads, "num_heads", low=1)
     if E % H:
         raise invalid_value("num_heads", f"a divisor of embed_dim = {E}", num_heads)
+    if E == 0 and H > 1:  # every count divides 0, but more heads than features only makes huge empty shapes
+        raise invalid_value("num_heads", "1 when embed_dim = 0", num_heads)
     for name, a in (("key", key), ("value", value)):
         check_same_dtype(a, name, query, "query")
         if a.shape[0] != query.shape[0] or a.shape[2] != E:
@@ -125,7 +128,8 @@ def multi_head_attention_forward(
     """Multi-head attention (module docstring); returns (out, weights, cache).
 
     ``weights`` are each head's attention weights (N, H, L, S), after dropout as torch's
-    ``need_weights=True`` returns them. Masks and dropout are those of
+    ``need_weights=True`` returns them: a second output, whose upstream gradient
+    :func:`multi_head_attention_backward` takes after dout (None when unused). Masks and dropout are those of
     :func:`scaled_dot_product_attention_forward`, applied to every head; ``attn_mask`` may also be torch's
     per-head (N * H, L, S) form.
     """
@@ -163,22 +167,35 @@ def multi_head_attention_forward(
 
 
 @quiet
-def multi_head_attention_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray | None, ...]:
-    """Gradients of :func:`multi_head_attention_forward`:
+def multi_head_attention_backward(
+    dout: np.ndarray, dweights: np.ndarray | None, cache: Any
+) -> tuple[
+    np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None
+]:
+    """Gradients of :func:`multi_head_attention_forward` for the upstream gradients of its two outputs, out and
+    weights (``dweights`` None: the weights were not used):
     (dquery, dkey, dvalue, din_proj_weight, din_proj_bias, dout_proj_weight, dout_proj_bias).
 
-    An input given as the same array as an earlier one gets None, its gradient summed into the earlier
-    one's: self-attention returns (dx, None, None, ...), key is value returns (dquery, dmemory, None, ...).
+    The two fused cases return None for the repeated input, its gradient summed into the earlier one's:
+    self-attention (query, key and value one array) returns (dx, None, None, ...), key is value returns
+    (dquery, dmemory, None, ...); any other repeat (key is query alone) gets a gradient per argument.
     The biases' gradients are None when the forward had no biases.
+
+    Shape:
+        dout: (N, L, E);  dweights: (N, H, L, S)
     """
     c: _Cache = cache
     N, L, E = c.query.shape
     dout = check_grad(dout, "dout", (N, L, E), c.query.dtype)
+    if dweights is not None:
+        check_grad(dweights, "dweights", c.attention.weights.shape, c.query.dtype)
     d2 = dout.reshape(N * L, E)  # (N, L, E) -> (N*L, E)
     dWo = d2.T @ c.concat.reshape(N * L, E)  # (E, N*L) @ (N*L, E) -> (E, E)
     dbo = d2.sum(axis=0) if c.has_bias else None
     dconcat = dout @ c.out_proj_weight  # (N, L, E) @ (E, E) -> (N, L, E)
-    dqh, dkh, dvh = scaled_dot_product_attention_backward(split_heads(dconcat, c.num_heads), c.attention)
+    dqh, dkh, dvh = scaled_dot_product_attention_backward(
+        split_heads(dconcat, c.num_heads), c.attention, dweights=dweights
+    )
     dq, dk, dv = merge_heads(dqh), merge_heads(dkh), merge_heads(dvh)  # (N, H, T, Dh) -> (N, T, E) each
     W = c.in_proj_weight
     dW = np.empty_like(W)  # (3E, E): [dWq; dWk; dWv]
@@ -205,5 +222,5 @@ def multi_head_attention_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndar
             dkey, dvalue = dk @ W[E : 2 * E], dv @ W[2 * E :]  # (N, S, E) @ (E, E) -> (N, S, E) each
         if db is not None:
             for i, d in enumerate((dq, dk, dv)):
-                np.sum(d.reshape(-1, E), axis=0, out=db[i * E : (i + 1) * E])
+                np.sum(d.reshape(d.shape[0] * d.shape[1], E), axis=0, out=db[i * E : (i + 1) * E])  # -1: E may be 0
     return dquery, dkey, dvalue, dW, db, dWo, dbo

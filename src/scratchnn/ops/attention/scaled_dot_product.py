@@ -61,7 +61,7 @@ def scaled_dot_product_attention_forward(
     need_weights=True, i.e. the weights after dropout in training mode.
 
     Backward:
-        dv = P'^T dout;  dP' = dout v^T;  dP = dP' * keep / (1 - p);
+        dv = P'^T dout;  dP' = dout v^T (+ dweights, the weights' own gradient, if given);  dP = dP' * keep / (1 - p);
         dS = P * (dP - sum_j dP * P)  (the softmax's Jacobian-vector product, row by row);
         dq = scale * dS k;  dk = scale * dS^T q.
 
@@ -108,18 +108,25 @@ def _softmax_rows_(scores: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
 
 @quiet
 def scaled_dot_product_attention_backward(
-    dout: np.ndarray, cache: AttentionCache
+    dout: np.ndarray, cache: AttentionCache, *, dweights: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of :func:`scaled_dot_product_attention_forward`: (dq, dk, dv).
 
+    ``dweights``: an upstream gradient of the weights after dropout, ``cache.dropped_weights`` (P'), when
+    the caller uses them too (nn.MultiheadAttention returns them); it adds to dP' = dout v^T. None: zero.
+
     Shape:
-        dout: (N, H, L, Ev);  dq: (N, H, L, E);  dk: (N, H, S, E);  dv: (N, H, S, Ev)
+        dout: (N, H, L, Ev);  dweights: (N, H, L, S);  dq: (N, H, L, E);  dk: (N, H, S, E);  dv: (N, H, S, Ev)
     """
     qs, k, v, weights, dropped, keep, scale = cache
     check_grad(dout, "dout", weights.shape[:3] + v.shape[3:], v.dtype)
+    if dweights is not None:
+        check_grad(dweights, "dweights", weights.shape, v.dtype)
     dv = np.matmul(dropped.swapaxes(-1, -2), dout)  # (N, H, S, L) @ (N, H, L, Ev) -> (N, H, S, Ev)
     ds = np.matmul(dout, v.swapaxes(-1, -2))  # (N, H, L, Ev) @ (N, H, Ev, S) -> (N, H, L, S): dP', in place to dS
     with _saturating():
+        if dweights is not None:
+            ds += dweights  # P' is an output as well as a factor of out: its two gradients add
         if keep is not None:
             ds *= keep  # dP
         # dP - sum_j dP P; einsum sums the products without a (N, H, L, S) temporary
