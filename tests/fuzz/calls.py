@@ -30,6 +30,7 @@ class Call:
     finite: bool = True  # finite input must give a finite output
     refuse: bool = False  # a valid-looking call the library must refuse (batch statistics of one value, ...)
     state_shapes: tuple[tuple[int, ...], ...] = ()  # the shapes of the outputs after the first (h_n, c_n, next_c)
+    index_outputs: tuple[int, ...] = ()  # outputs of integers or bools (a mask, ids_restore): no gradient
 
     def get(self, path: Path) -> Any:
         node: Any = {"args": self.args, "kwargs": self.kwargs}
@@ -97,6 +98,11 @@ class OpSpec:
 
 def nonfinite(*arrays: Any) -> bool:
     return any(isinstance(a, np.ndarray) and a.size and not np.isfinite(a).all() for a in arrays)
+
+
+def differentiable(outs: tuple[Any, ...]) -> list[Any]:
+    """The floating outputs: a backward takes an upstream gradient for each, none for an index or mask output."""
+    return [o for o in outs if np.asarray(o).dtype.kind == "f"]
 
 
 def split(result: Any) -> tuple[tuple[Any, ...], Any]:

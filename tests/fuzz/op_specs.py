@@ -4,7 +4,8 @@ A spec names its forward, the backwards that take that forward's cache, and a ``
 valid call (:class:`~.calls.Call`): the forward's arguments, the documented output shape, the arguments the
 backward's results differentiate, and the paths of the float arrays that carry the call's dtype. Dense and
 normalization ops here, convolution and pooling in spatial_specs.py, the embedding, temporal and recurrent
-ops in recurrent_specs.py, attention in attention_specs.py. ``test_ops.py`` fails for an op of
+ops in recurrent_specs.py, attention in attention_specs.py, the patch and token-masking ops in patch_specs.py.
+``test_ops.py`` fails for an op of
 ``scratchnn.ops.__all__`` that no spec covers.
 """
 
@@ -21,6 +22,7 @@ from scratchnn import ops
 
 from .attention_specs import SPECS as ATTENTION_SPECS
 from .calls import Call, Draw, OpSpec, Path, nonfinite
+from .patch_specs import patchify, random_masking, restore, unpatchify
 from .recurrent_specs import SPECS as RECURRENT_SPECS
 from .spatial_specs import adaptive, conv, conv_transpose, pool
 
@@ -220,6 +222,10 @@ SPECS: list[OpSpec] = [
     _spec("avg_pool", pool("avg"), "avg_pool_backward"),
     _spec("avg_pool_naive", pool("dict"), "avg_pool_backward_naive", fwd="avg_pool_forward_naive"),
     _spec("adaptive_avg_pool", adaptive, "adaptive_avg_pool_backward"),
+    _spec("patchify", patchify, "patchify_backward"),
+    _spec("unpatchify", unpatchify, "unpatchify_backward"),
+    _spec("random_masking", random_masking, "random_masking_backward"),
+    _spec("restore", restore, "restore_backward", labels=(("args", "ids_restore"),)),
     *RECURRENT_SPECS,
     *ATTENTION_SPECS,
 ]

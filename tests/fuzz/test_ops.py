@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from scratchnn import ops
 
-from .calls import split
+from .calls import differentiable, split
 from .op_specs import SPECS, Call, Draw, OpSpec, Path
 from .props import (
     BAD_DTYPES,
@@ -89,15 +89,18 @@ def _check_result(spec: OpSpec, call: Call, result: Any, dtype: np.dtype[Any], f
     outs, _ = split(result)  # the output, and an RNN's final states
     want = (call.out_shape, *call.state_shapes)
     assert len(outs) == len(want), f"{len(outs)} outputs, expected {len(want)}"
-    for out, shape in zip(outs, want, strict=True):
+    for i, (out, shape) in enumerate(zip(outs, want, strict=True)):
         assert isinstance(out, np.ndarray), type(out)
-        assert out.shape == shape and out.dtype == dtype, (out.shape, out.dtype, shape)
+        kind_ok = out.dtype.kind in "biu" if i in call.index_outputs else out.dtype == dtype
+        assert out.shape == shape and kind_ok, (out.shape, out.dtype, shape)
         assert not finite or is_finite(out), "a non-finite output for finite input"
 
 
 def _upstream(d: Draw, outs: tuple[Any, ...]) -> list[Any]:
-    """A gradient of each output, any layout; those of the final states may be None (zero)."""
-    return [d.array(o.shape, ("normal",)) if i == 0 or d.pick([True, False]) else None for i, o in enumerate(outs)]
+    """A gradient of each floating output, any layout (index outputs get none); those of the final states may be
+    None (zero)."""
+    floats = differentiable(outs)
+    return [d.array(o.shape, ("normal",)) if i == 0 or d.pick([True, False]) else None for i, o in enumerate(floats)]
 
 
 def _check_grads(call: Call, grads: Any, dtype: np.dtype[Any], finite: bool) -> None:
@@ -190,8 +193,8 @@ def test_any_argument_replaced(spec: OpSpec, data: Any) -> None:
     assert isinstance(x, np.ndarray) and x.dtype in FLOATS, f"x of type {type(x).__name__} was accepted"
     outs, cache = split(result)
     got = [np.shape(o) for o in outs]
-    _check_result(spec, Call(call.args, call.kwargs, got[0], state_shapes=tuple(got[1:])), result, x.dtype,
-                  finite=False)  # fmt: skip
+    _check_result(spec, Call(call.args, call.kwargs, got[0], state_shapes=tuple(got[1:]),
+                             index_outputs=call.index_outputs), result, x.dtype, finite=False)  # fmt: skip
     if spec.loss:
         return
     for backward in spec.backward:
@@ -209,8 +212,8 @@ def test_any_upstream_gradient(spec: OpSpec, data: Any) -> None:
     assume(not call.refuse)
     outs, cache = split(_forward(spec, call))
     douts = _upstream(d, outs)
-    i = data.draw(st.integers(0, len(outs) - 1))  # the output whose gradient is replaced
-    out = outs[i]
+    i = data.draw(st.integers(0, len(douts) - 1))  # the (floating) output whose gradient is replaced
+    out = differentiable(outs)[i]
     other_shape = shapes(0, 5).map(lambda s: d.array(s))
     other_dtype = st.sampled_from(BAD_DTYPES + FLOATS).map(lambda t: d.array(out.shape, dtype=t))
     dout = douts[i] = data.draw(st.one_of(junk(), other_shape, other_dtype, st.just(d.array(out.shape))))

@@ -35,3 +35,19 @@ def test_eval_numerical_gradient_of_a_quadratic() -> None:
     a, x = rng.uniform(0.5, 2.0, (3, 4)), rng.standard_normal((3, 4))
     grad = eval_numerical_gradient(lambda v: float(np.sum(a * v**2)), x, verbose=False, h=1e-5)
     assert rel_error(grad, 2 * a * x) < 1e-8
+
+
+def test_check_op_gives_index_outputs_no_upstream_gradient() -> None:
+    """An op whose outputs include integer or bool arrays (random_masking's mask and ids_restore) gets upstream
+    gradients for its floating outputs only, and a wrong backward is still caught."""
+    x = {"x": np.random.default_rng(2).standard_normal((2, 6, 3))}
+    noise = np.random.default_rng(3).random((2, 6))
+    kwargs = {"mask_ratio": 0.5, "noise": noise}
+    assert check_op(ops.random_masking_forward, ops.random_masking_backward, x, kwargs, h=H)["x"] < 1e-9
+
+    def zero_first_row(dx_visible: np.ndarray, cache: Any) -> np.ndarray:
+        dx = ops.random_masking_backward(dx_visible, cache)
+        dx[0] = 0
+        return dx
+
+    assert check_op(ops.random_masking_forward, zero_first_row, x, kwargs, h=H)["x"] > 0.5

@@ -21,7 +21,7 @@ from scratchnn.gradcheck.rows import OP_ROWS, OpRow
 OPS = [row for row in OP_ROWS if not row.loss]
 LOSSES = [row for row in OP_ROWS if row.loss]
 # the arguments with a batch axis (recurrent states, sequence lengths and masks too; attention's queries, keys,
-# values and its per-sample masks); the others are parameters
+# values and its per-sample masks; the token masking's noise and ids_restore); the others are parameters
 BATCHED = (
     "x",
     "y",
@@ -36,6 +36,8 @@ BATCHED = (
     "v",
     "key_padding_mask",
     "dropout_mask",
+    "noise",
+    "ids_restore",
 )
 BAD_DTYPES = [np.float16, np.int32, np.complex128, object, np.bool_]
 
@@ -79,6 +81,11 @@ def _dout_name(row: OpRow) -> str:
     return next(iter(inspect.signature(row.backward).parameters))  # type: ignore[arg-type]
 
 
+def _floating(outs: Any) -> list[np.ndarray]:
+    """The outputs a backward takes an upstream gradient for: the floating ones, not index or mask outputs."""
+    return [o for o in outs if o.dtype.kind == "f"]
+
+
 def _needs_samples(row: OpRow) -> bool:
     """Batch statistics need more than one value per channel; per-sample weights need the samples."""
     bn = row.kwargs.get("bn_param")
@@ -111,6 +118,7 @@ def test_empty_batch(row: OpRow) -> None:
         assert dx.shape == arrays["x"].shape and dx.dtype == np.float64
         return
     outs, cache = split_forward(_call(row, arrays))
+    outs = _floating(outs)  # (random_masking's mask and ids_restore are indices: no gradient)
     assert all(out.shape[0] == 0 and out.dtype == np.float64 for out in outs)
     grads = row.backward(*(np.zeros_like(out) for out in outs), cache)
     grads = grads if isinstance(grads, tuple) else (grads,)
@@ -126,7 +134,7 @@ def test_empty_batch(row: OpRow) -> None:
 @pytest.mark.parametrize("row", OPS, ids=_ids(OPS))
 def test_wrong_dout_shape(row: OpRow) -> None:
     (out, *rest), cache = split_forward(_call(row, _inputs(row)))
-    name, others = _dout_name(row), [np.zeros_like(o) for o in rest]  # the other outputs' gradients are right
+    name, others = _dout_name(row), [np.zeros_like(o) for o in _floating(rest)]  # the others' gradients are right
     text = f"Invalid shape for `{name}`: expected {out.shape}, the forward output's shape. Received: {name}.shape="
     for bad in [(out.shape[0] + 1, *out.shape[1:]), out.shape[::-1] + (1,), (out.size,)]:
         with pytest.raises(ValueError, match=msg(text + str(bad))):
@@ -137,7 +145,7 @@ def test_wrong_dout_shape(row: OpRow) -> None:
 @pytest.mark.parametrize("row", OPS, ids=_ids(OPS))
 def test_wrong_dout_dtype(row: OpRow, dtype: Any) -> None:
     (out, *rest), cache = split_forward(_call(row, _inputs(row)))  # float64: a float32 dout is as wrong as an int one
-    name, others = _dout_name(row), [np.zeros_like(o) for o in rest]
+    name, others = _dout_name(row), [np.zeros_like(o) for o in _floating(rest)]
     text = f"Invalid dtype for `{name}`: expected float64, the forward output's dtype. Received: {name}.dtype="
     with pytest.raises(TypeError, match=msg(text + np.dtype(dtype).name)):
         row.backward(np.zeros(out.shape, dtype), *others, cache)

@@ -85,7 +85,8 @@ def split_forward(result: tuple[Any, ...]) -> tuple[tuple[np.ndarray, ...], Any]
 
     Ops return ``(out, cache)``; ops with several outputs return them before the cache,
     ``(next_h, next_c, cache)``, or as one tuple, ``((h, h_n), cache)``; their backward takes one upstream
-    gradient per output, in order, then the cache: ``backward(dh, dh_n, cache)``.
+    gradient per floating output, in order, then the cache: ``backward(dh, dh_n, cache)``. Integer and bool
+    outputs (``random_masking_forward``'s mask and ids_restore) are indices, without a gradient.
     """
     *outs, cache = result
     if len(outs) == 1 and isinstance(outs[0], tuple):
@@ -108,7 +109,7 @@ def check_op(
 
     ``inputs`` maps the forward's positional array arguments, in order, to values (cast to
     float64). For an ordinary op, ``backward(dout, cache)`` is checked with a random Gaussian
-    ``dout`` (one per output for an op with several, :func:`split_forward`, and sum_k dout_k . out_k
+    ``dout`` (one per floating output for an op with several, :func:`split_forward`, and sum_k dout_k . out_k
     differentiated); for a loss (``loss=True``) the forward returns ``(loss, dx)`` and only the first
     input is differentiated; a loss that takes an upstream gradient ``dloss`` (scratchnn's losses)
     gets a random one of the loss's shape unless ``kwargs`` gives it, and ``sum(dloss * loss)`` is
@@ -141,7 +142,8 @@ def check_op(
         return errors
 
     outs, cache = split_forward(call())
-    douts = [rng.standard_normal(np.shape(out)) for out in outs]
+    differentiable = [i for i, out in enumerate(outs) if np.asarray(out).dtype.kind == "f"]  # not indices, masks
+    douts = [rng.standard_normal(np.shape(outs[i])) for i in differentiable]
     grads = backward(*douts, cache)
     if not isinstance(grads, tuple):
         grads = (grads,)
@@ -149,8 +151,9 @@ def check_op(
     floats = [k for k in names if arrays[k].dtype.kind == "f"]
     analytic = dict(zip(names if len(grads) == len(names) else floats, grads, strict=False))
 
-    def flat_outputs(_: np.ndarray) -> np.ndarray:  # every output, raveled end to end
-        return np.concatenate([np.ravel(out) for out in split_forward(call())[0]])
+    def flat_outputs(_: np.ndarray) -> np.ndarray:  # every floating output, raveled end to end
+        outs = split_forward(call())[0]
+        return np.concatenate([np.ravel(outs[i]) for i in differentiable])
 
     dflat = np.concatenate([d.ravel() for d in douts])
     for k in wrt:

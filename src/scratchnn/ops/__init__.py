@@ -37,6 +37,7 @@ from .embedding import word_embedding_backward, word_embedding_forward
 from .groupnorm import spatial_groupnorm_backward, spatial_groupnorm_forward
 from .layernorm import layernorm_backward, layernorm_forward
 from .losses import multi_margin_loss, softmax_loss, svm_loss
+from .patches import patchify_backward, patchify_forward, unpatchify_backward, unpatchify_forward
 from .pointwise_losses import bce_with_logits_loss, mse_loss, reconstruction_loss
 from .pool import (
     adaptive_avg_pool_backward,
@@ -53,6 +54,12 @@ from .pool_naive import (
     avg_pool_forward_naive,
     max_pool_backward_naive,
     max_pool_forward_naive,
+)
+from .random_masking import (
+    random_masking_backward,
+    random_masking_forward,
+    restore_backward,
+    restore_forward,
 )
 from .recurrent import (
     gru_backward,
@@ -131,3 +138,6 @@ __all__ += ["gru_layer_forward", "gru_layer_backward"]
 # attention: scaled dot-product attention and its naive twin (ops/attention/; masks in scratchnn.ops.attention)
 __all__ += ["scaled_dot_product_attention_forward", "scaled_dot_product_attention_backward"]
 __all__ += ["scaled_dot_product_attention_forward_naive", "scaled_dot_product_attention_backward_naive"]
+# the masked-image autoencoder's patches and token masking (ops/patches.py, ops/random_masking.py)
+__all__ += ["patchify_forward", "patchify_backward", "unpatchify_forward", "unpatchify_backward"]
+__all__ += ["random_masking_forward", "random_masking_backward", "restore_forward", "restore_backward"]

@@ -6,13 +6,14 @@ runs them, and ``tests/gradcheck/test_rows.py`` parametrizes over the same rows.
 
 from __future__ import annotations
 
-from . import attention, autoencoder, dense, norm, positional, recurrent, recurrent_modules, spatial, text
+from . import attention, autoencoder, dense, norm, patches, positional, recurrent, recurrent_modules, spatial, text
 from .base import F64, TOL, H, ModuleRow, OpRow, away_from_zero, distinct
 
 __all__ = ["OP_ROWS", "MODULE_ROWS", "OpRow", "ModuleRow", "TOL", "H", "F64", "away_from_zero", "distinct"]
 
 OP_ROWS: list[OpRow] = [*dense.OP_ROWS, *spatial.OP_ROWS, *norm.OP_ROWS, *recurrent.OP_ROWS, *autoencoder.OP_ROWS]
 OP_ROWS += attention.OP_ROWS
+OP_ROWS += patches.OP_ROWS
 MODULE_ROWS: list[ModuleRow] = [*dense.MODULE_ROWS, *spatial.MODULE_ROWS, *norm.MODULE_ROWS, *recurrent.MODULE_ROWS]
 MODULE_ROWS += recurrent_modules.MODULE_ROWS
 MODULE_ROWS += text.MODULE_ROWS
