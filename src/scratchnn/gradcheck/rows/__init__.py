@@ -6,7 +6,7 @@ runs them, and ``tests/gradcheck/test_rows.py`` parametrizes over the same rows.
 
 from __future__ import annotations
 
-from . import attention, autoencoder, dense, norm, patches, positional, recurrent, recurrent_modules, spatial, text
+from . import attention, autoencoder, dense, mae, norm, patches, positional, recurrent, recurrent_modules, spatial, text
 from .base import F64, TOL, H, ModuleRow, OpRow, away_from_zero, distinct
 
 __all__ = ["OP_ROWS", "MODULE_ROWS", "OpRow", "ModuleRow", "TOL", "H", "F64", "away_from_zero", "distinct"]
@@ -19,3 +19,4 @@ MODULE_ROWS += recurrent_modules.MODULE_ROWS
 MODULE_ROWS += text.MODULE_ROWS
 MODULE_ROWS += autoencoder.MODULE_ROWS
 MODULE_ROWS += positional.MODULE_ROWS
+MODULE_ROWS += mae.MODULE_ROWS
