@@ -96,7 +96,12 @@ def test_grad_out_checks_run_in_every_module_of_the_gradcheck_table() -> None:
             continue
         out = module.double()(*inputs)
         assert module._out_spec == (out.shape, out.dtype), row.id
+        # never called: a list of layers (TransformerEncoder.layers) has no forward, and MultiheadAttention
+        # reads its out_proj's weights in its own op instead of calling it
+        idle = {id(a.out_proj) for a in module.modules() if isinstance(a, nn.MultiheadAttention)}
         for m in module.modules():
+            if type(m) is nn.ModuleList or id(m) in idle:
+                continue
             assert m._out_spec is not None, (row.id, type(m).__name__)
             with pytest.raises(ValueError, match=r"^Invalid shape for `grad_out`"):
                 m.backward(np.zeros((*m._out_spec[0], 2)))
