@@ -175,9 +175,15 @@ class MaskedImageAutoencoder(Module):
             t = (t - mean) / std
         return t
 
-    def forward_loss(self, images: np.ndarray, pred: np.ndarray, mask: np.ndarray) -> tuple[float, np.ndarray]:
-        """``(loss, dpred)``: the mean squared error over the masked patches' values (see the module docstring).
-        dpred is zero at every visible patch. Shape: pred (N, L, p*p*C), mask (N, L) -> scalar, (N, L, p*p*C)."""
+    def forward_loss(
+        self, images: np.ndarray, pred: np.ndarray, mask: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray]:
+        """``(loss, dpred)``: the mean squared error over the masked patches' values (see the module docstring),
+        ``mask`` (True: masked) by default the last forward's. dpred is zero at every visible patch.
+        Shape: pred (N, L, p*p*C), mask (N, L) -> scalar, (N, L, p*p*C)."""
+        mask = self._mask if mask is None else mask
+        if mask is None:
+            raise RuntimeError("MaskedImageAutoencoder.forward_loss() needs a mask: run a forward first or pass one")
         keep = np.broadcast_to(mask[:, :, None], pred.shape)  # (N, L) -> (N, L, p*p*C): a patch's every value
         loss, dpred = reconstruction_loss(pred, self.targets(images), mask=keep, reduction="mean")
         return float(loss), dpred
@@ -195,7 +201,7 @@ class MaskedImageAutoencoder(Module):
             finally:
                 self.train(was_training)
         pred = self(X)
-        loss, dpred = self.forward_loss(y, pred, self._mask)
+        loss, dpred = self.forward_loss(y, pred)
         params = dict(self.named_parameters())
         kept = {name: p.grad for name, p in params.items()}  # swapped out: the caller's sums stay untouched
         for p in params.values():
@@ -219,11 +225,14 @@ class MaskedImageAutoencoder(Module):
         """A :class:`ViTClassifier` on THIS model's encoder (shared: fine-tuning it changes this model's encoder)."""
         return ViTClassifier(self.encoder, num_classes, rng=rng)
 
-    def reconstruct(self, images: np.ndarray, noise: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """``(masked, reconstruction)`` images for a figure: the input with its dropped patches zeroed, and the
-        prediction at the dropped patches pasted into the visible ones (in pixels: with ``norm_pix_loss`` each
-        predicted patch takes its true patch's mean and spread, as the MAE demo shows them). One forward in
-        the current mode. Shape: (N, C, H, W) -> two (N, C, H, W)."""
+    def reconstruct(
+        self, images: np.ndarray, noise: np.ndarray | None = None, *, fill: float = 0.0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(masked, reconstruction)`` images for a figure: the input with its dropped patches set to ``fill``
+        (a grey, say, where 0 is the background), and the prediction at the dropped patches pasted into the
+        visible ones (in pixels: with ``norm_pix_loss`` each predicted patch takes its true patch's mean and
+        spread, as the MAE demo shows them). One forward in the current mode.
+        Shape: (N, C, H, W) -> two (N, C, H, W)."""
         pred = self(images, noise)  # (N, L, p*p*C)
         mask = self._mask[:, :, None]  # (N, L, 1)
         p, (C, (H, W)) = self.encoder.patch_size, (self.encoder.in_chans, self.encoder.image_size)
@@ -231,7 +240,7 @@ class MaskedImageAutoencoder(Module):
         if self.norm_pix_loss:
             mean, std = _patch_stats(patches)
             pred = pred * std + mean
-        masked = unpatchify_forward(np.where(mask, 0, patches), p, (C, H, W))[0]
+        masked = unpatchify_forward(np.where(mask, fill, patches), p, (C, H, W))[0]
         recon = unpatchify_forward(np.where(mask, pred, patches), p, (C, H, W))[0]
         return masked.astype(images.dtype), recon.astype(images.dtype)
 
