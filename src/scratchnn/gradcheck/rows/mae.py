@@ -43,18 +43,21 @@ def _scaled(layer: nn.Linear) -> None:
         layer.bias.data *= SCALE
 
 
-def mae_row(train: bool, image_size: tuple[int, int], patch_size: int, in_chans: int, mask_ratio: float) -> Maker:
-    """A row maker: a float64 MAE (2 encoder layers of width 8, 1 decoder layer of width 6), its output
-    layer scaled, its other parameters away from their init (:func:`_perturb`), pixels in [0, 1)."""
+def mae_row(
+    train: bool, image_size: tuple[int, int], patch_size: int, in_chans: int, mask_ratio: float, depth: int
+) -> Maker:
+    """A row maker: a float64 MAE (``depth`` encoder layers of width 6, 1 decoder layer of width 4, 2 heads
+    each), its output layer scaled, its other parameters away from their init (:func:`_perturb`), two
+    images of pixels in [0, 1)."""
 
     def make(r: np.random.Generator) -> tuple[nn.Module, tuple[np.ndarray, ...]]:
         cls = FixedMaskMaskedImageAutoencoder if train else MaskedImageAutoencoder
-        model = cls(image_size, patch_size, in_chans, embed_dim=8, depth=2, num_heads=2, decoder_embed_dim=6,
-                    decoder_depth=1, decoder_num_heads=3, mlp_ratio=1.5, mask_ratio=mask_ratio, dtype=F64,
+        model = cls(image_size, patch_size, in_chans, embed_dim=6, depth=depth, num_heads=2, decoder_embed_dim=4,
+                    decoder_depth=1, decoder_num_heads=2, mlp_ratio=1.5, mask_ratio=mask_ratio, dtype=F64,
                     rng=r)  # fmt: skip
         _perturb(model, r)
         _scaled(model.decoder_pred)
-        x = r.random((3, in_chans, *image_size))
+        x = r.random((2, in_chans, *image_size))
         return model.train(train), (x,)
 
     return make
@@ -74,16 +77,17 @@ def _perturb(model: nn.Module, r: np.random.Generator) -> None:
 
 
 def _classifier(r: np.random.Generator) -> tuple[nn.Module, tuple[np.ndarray, ...]]:
-    encoder = ViTEncoder((6, 4), 2, 2, embed_dim=8, depth=2, num_heads=4, mlp_ratio=2.0, dtype=F64, rng=r)
+    encoder = ViTEncoder((6, 4), 2, 2, embed_dim=8, depth=1, num_heads=4, mlp_ratio=1.0, dtype=F64, rng=r)
     model = ViTClassifier(encoder, 3, rng=r)
     _perturb(model, r)
     _scaled(model.head)
-    return model, (r.random((3, 2, 6, 4)),)
+    return model, (r.random((2, 2, 6, 4)),)
 
 
 MODULE_ROWS = [
-    ModuleRow("MaskedImageAutoencoder-train-fixed_mask", mae_row(True, (6, 4), 2, 2, 0.5)),
-    ModuleRow("MaskedImageAutoencoder-train-fixed_mask-8x8-ratio0.75", mae_row(True, (8, 8), 2, 1, 0.75)),
-    ModuleRow("MaskedImageAutoencoder-eval", mae_row(False, (6, 6), 3, 1, 0.75)),
+    # 6 patches of 2x2x2, 3 visible; two encoder layers
+    ModuleRow("MaskedImageAutoencoder-train-fixed_mask", mae_row(True, (6, 4), 2, 2, 0.5, 2)),
+    # 9 patches of 3x3, 2 visible, the model's own eval masks
+    ModuleRow("MaskedImageAutoencoder-eval-ratio0.75", mae_row(False, (9, 9), 3, 1, 0.75, 1)),
     ModuleRow("ViTClassifier", _classifier),
 ]
