@@ -237,7 +237,8 @@ def run_from_args(args: argparse.Namespace) -> int:
     test_loss = total / len(X_test)
     shown = X_test[:NUM_SHOWN]
     noise = np.random.default_rng([args.seed, 5]).random((len(shown), model.num_patches))
-    masked, recon = model.reconstruct(shown, noise, fill=float(shown.min() + shown.max()) / 2)  # mid-grey: black is background
+    grey = float(shown.min() + shown.max()) / 2  # the masked patches: black would read as background
+    masked, recon = model.reconstruct(shown, noise, fill=grey)
     plot_reconstructions(shown, recon, session.run_dir / "reconstructions.png", image_shape=(H, W), corrupted=masked,
                          title=f"MAE, {args.mask_ratio:.0%} of patches masked, on {args.dataset}")  # fmt: skip
 

@@ -119,7 +119,8 @@ def test_cls_token_is_prepended_and_the_code_reads_it() -> None:
     cls = model.encoder.cls_token.data[0, 0] + model.encoder.pos_embed.data[0, 0]
     np.testing.assert_allclose(blocks_in[0][:, 0], np.broadcast_to(cls, (3, 8)), atol=1e-12)  # index 0: CLS
     assert blocks_in[0].shape == (3, 1 + 6, 8)
-    latent = model.encoder(x)[0]
+    latent = model.encoder(x)
+    assert not model.encoder.mask.any() and (model.encoder.ids_restore == np.arange(6)).all()  # nothing masked
     np.testing.assert_array_equal(code, latent[:, 0])
     model.encoder.cls_token.data += np.random.default_rng(2).standard_normal(8)
     assert not np.allclose(model.encode(x), code)  # the code moves with the CLS token
@@ -295,6 +296,14 @@ def test_overfits_a_few_images_and_fine_tunes_on_them() -> None:
         ({"image_size": "28"}, "Invalid type for `image_size`: expected an int or an (H, W) pair."),
         ({"patch_size": 0}, "Invalid value for `patch_size`"),
         ({"norm_pix_loss": "yes"}, "Invalid type for `norm_pix_loss`: expected a bool."),
+        ({"num_heads": 3}, "Invalid value for `num_heads`: expected a divisor of embed_dim = 8. Received: num_heads=3"),
+        (
+            {"decoder_num_heads": 4},
+            "Invalid value for `decoder_num_heads`: expected a divisor of decoder_embed_dim = 6.",
+        ),
+        ({"depth": 2**40}, "Invalid value for `depth`: expected a size whose layers' weights fit in memory."),
+        ({"decoder_embed_dim": 2**40}, "Invalid value for `decoder_embed_dim`: expected a size whose layers' weights"),
+        ({"mlp_ratio": 1e300}, "Invalid value for `mlp_ratio`: expected a ratio whose feed-forward weights fit"),
     ],
 )
 def test_bad_arguments_are_template_errors(kw: dict[str, Any], message: str) -> None:

@@ -1,6 +1,6 @@
 """``MaskedImageAutoencoder``: the course's masked-image autoencoder (He et al., 2022, "MAE"), made to run.
 
-    latent, mask, ids_restore = encoder(images, mask_ratio)        (N, 1 + K, D): CLS + the K visible patches
+    latent = encoder(images, mask_ratio)                            (N, 1 + K, D): CLS + the K visible patches
     x = latent W_d^T + b_d                                          (N, 1 + K, Dd)
     y = restore([x[:, 1:]; mask_token x (L - K)], ids_restore)      (N, L, Dd): every patch back at its place
     y = [x[:, :1]; y] + E_dec                                       (N, 1 + L, Dd): the decoder's own positions
@@ -34,7 +34,7 @@ from ...nn.parameter import Param, new_array
 from ...ops.patches import patchify_forward, unpatchify_forward
 from ...ops.pointwise_losses import reconstruction_loss
 from ...ops.random_masking import restore_backward, restore_forward
-from .vit import ViTClassifier, ViTEncoder, transformer_stack
+from .vit import ViTClassifier, ViTEncoder, check_heads, check_stack, transformer_stack
 
 __all__ = ["MaskedImageAutoencoder", "EVAL_MASK_SEED", "NORM_PIX_EPS"]
 
@@ -98,14 +98,17 @@ class MaskedImageAutoencoder(Module):
             image_size, patch_size, in_chans, embed_dim, depth, num_heads, mlp_ratio, dtype=dt, rng=get_rng(rng)
         )
         Dd = self.decoder_embed_dim = check_int(decoder_embed_dim, "decoder_embed_dim", low=1)
+        depth_d = check_int(decoder_depth, "decoder_depth", low=1)
+        heads_d = check_heads(decoder_num_heads, "decoder_num_heads", Dd, "decoder_embed_dim")
+        check_stack(Dd, depth_d, enc.mlp_ratio, ("decoder_embed_dim", "decoder_depth"))  # before anything is made
         L, P = enc.num_patches, enc.patch_size**2 * enc.in_chans
         self.decoder_embed = Linear(enc.embed_dim, Dd, dtype=dt, rng=get_rng(rng))
         self.mask_token = Param(new_array((1, 1, Dd), dt, {"decoder_embed_dim": Dd}))
         self.decoder_pos_embed = Param(new_array((1, 1 + L, Dd), dt, {"decoder_embed_dim": Dd}))
         init.normal_(self.mask_token, std=0.02, rng=get_rng(rng))
         init.normal_(self.decoder_pos_embed, std=0.02, rng=get_rng(rng))
-        depth_d = check_int(decoder_depth, "decoder_depth", low=1)
-        self.decoder_blocks = transformer_stack(Dd, depth_d, decoder_num_heads, enc.mlp_ratio, dt, get_rng(rng))
+        self.decoder_blocks = transformer_stack(Dd, depth_d, heads_d, enc.mlp_ratio, dt, get_rng(rng),
+                                                ("decoder_embed_dim", "decoder_depth"))  # fmt: skip
         self.decoder_pred = Linear(Dd, P, dtype=dt, rng=get_rng(rng))
         self.__dict__["_mask"] = self.__dict__["_ids_restore"] = None
 
@@ -138,7 +141,8 @@ class MaskedImageAutoencoder(Module):
         self.encoder.check_images(images)
         N, L, Dd = images.shape[0], self.num_patches, self.decoder_embed_dim
         noise = self._noise(N) if noise is None else noise
-        latent, mask, ids_restore = self.encoder(images, self.mask_ratio, noise=noise)  # (N, 1 + K, D)
+        latent = self.encoder(images, self.mask_ratio, noise=noise)  # (N, C, H, W) -> (N, 1 + K, D)
+        mask, ids_restore = self.encoder._mask, self.encoder._ids_restore  # (N, L) each, of the forward above
         K = latent.shape[1] - 1
         x = self.decoder_embed(latent)  # (N, 1 + K, D) -> (N, 1 + K, Dd)
         mask_tokens = np.broadcast_to(self.mask_token.data, (N, L - K, Dd))  # the dropped patches' stand-ins
@@ -218,7 +222,7 @@ class MaskedImageAutoencoder(Module):
 
         It runs the encoder's forward: ``model.backward`` raises until the next ``model(images)``."""
         self.__dict__["_cache"] = None
-        code: np.ndarray = self.encoder(images)[0][:, 0]  # (N, 1 + L, D) -> (N, D): index 0, the CLS token
+        code: np.ndarray = self.encoder(images)[:, 0]  # (N, 1 + L, D) -> (N, D): index 0, the CLS token
         return code
 
     def classifier(self, num_classes: int = 10, *, rng: np.random.Generator | None = None) -> ViTClassifier:

@@ -30,6 +30,7 @@ from ..._validate import (
     invalid_shape,
     invalid_type,
     invalid_value,
+    size_error,
 )
 from ...nn import init
 from ...nn.linear import Linear
@@ -40,15 +41,44 @@ from ...nn.transformer import TransformerEncoder, TransformerEncoderLayer
 from ...ops.patches import patchify_backward, patchify_forward
 from ...ops.random_masking import random_masking_backward, random_masking_forward
 
-__all__ = ["ViTEncoder", "ViTClassifier", "transformer_stack"]
+__all__ = ["ViTEncoder", "ViTClassifier", "transformer_stack", "check_stack", "check_heads"]
 
 LAYER_NORM_EPS = 1e-6  # the MAE reference's LayerNorm eps (torch's default is 1e-5)
 
 
-def transformer_stack(d: int, depth: int, nhead: int, mlp_ratio: float, dtype: Any, rng: Any) -> TransformerEncoder:
-    """``depth`` pre-LN layers of width ``d`` (GELU feed-forward ``mlp_ratio * d`` wide, no dropout), a final LN."""
+MAX_WEIGHTS = 2**40  # more weights than any memory holds: a size error before a layer is copied
+
+
+def check_stack(d: int, depth: int, mlp_ratio: float, names: tuple[str, str]) -> int:
+    """The feed-forward width of a stack of ``depth`` layers of width ``d``, or the template error for a stack
+    too big to build, naming ``mlp_ratio`` or the larger of ``names`` (the constructor's names of ``d`` and
+    ``depth``). Checked before anything is built: copying 2**40 layers one by one would never end."""
+    if 4 * d * d > MAX_WEIGHTS:  # one layer's attention
+        raise size_error({names[0]: d}, "a size whose layers' weights fit in memory")
+    ff = max(1, round(mlp_ratio * d))
+    if 2 * d * ff > MAX_WEIGHTS:
+        raise invalid_value("mlp_ratio", "a ratio whose feed-forward weights fit in memory", mlp_ratio)
+    if depth * (4 * d * d + 2 * d * ff) > MAX_WEIGHTS:  # the attention's and the feed-forward's weights
+        raise size_error(dict(zip(names, (d, depth), strict=True)), "a size whose layers' weights fit in memory")
+    return ff
+
+
+def check_heads(value: Any, name: str, d: int, d_name: str) -> int:
+    """A head count that divides the width ``d`` (the error names the constructor's own arguments)."""
+    heads = check_int(value, name, low=1)
+    if d % heads:
+        raise invalid_value(name, f"a divisor of {d_name} = {d}", value)
+    return heads
+
+
+def transformer_stack(
+    d: int, depth: int, nhead: int, mlp_ratio: float, dtype: Any, rng: Any, names: tuple[str, str]
+) -> TransformerEncoder:
+    """``depth`` pre-LN layers of width ``d`` (GELU feed-forward ``mlp_ratio * d`` wide, no dropout), a final
+    LN; ``names`` as :func:`check_stack`'s."""
+    ff = check_stack(d, depth, mlp_ratio, names)
     layer = TransformerEncoderLayer(
-        d, nhead, dim_feedforward=max(1, round(mlp_ratio * d)), dropout=0.0, activation="gelu",
+        d, nhead, dim_feedforward=ff, dropout=0.0, activation="gelu",
         layer_norm_eps=LAYER_NORM_EPS, batch_first=True, norm_first=True, dtype=dtype, rng=rng,
     )  # fmt: skip
     return TransformerEncoder(layer, depth, norm=LayerNorm(d, eps=LAYER_NORM_EPS, dtype=dtype))
@@ -80,9 +110,12 @@ class ViTEncoder(Module):
 
     The CLS token and the position table start N(0, 0.02^2) (ViT's); the layers keep their modules' torch init.
 
+    After a forward, :attr:`mask` (True: dropped) and :attr:`ids_restore` (the inverse shuffle) hold its
+    masking: indices, with no gradient, so ``forward`` returns the latent alone, as every module its output.
+
     Shape:
         images: (N, C, H, W);  latent: (N, 1 + K, D), K = L unmasked or int(L (1 - mask_ratio));
-        mask (True: dropped), ids_restore: (N, L)
+        mask, ids_restore: (N, L)
     """
 
     def __init__(
@@ -104,6 +137,11 @@ class ViTEncoder(Module):
         C = self.in_chans = check_int(in_chans, "in_chans", low=1)
         D = self.embed_dim = check_int(embed_dim, "embed_dim", low=1)
         self.mlp_ratio = check_float(mlp_ratio, "mlp_ratio", low=0.0, low_open=True, finite=True)
+        depth = check_int(depth, "depth", low=1)
+        heads = check_heads(num_heads, "num_heads", D, "embed_dim")
+        check_stack(D, depth, self.mlp_ratio, ("embed_dim", "depth"))  # before the patch embedding is made
+        if p * p * C * D > MAX_WEIGHTS:
+            raise size_error({"in_chans": C, "patch_size": p}, "a size whose patch embedding fits in memory")
         dt = get_default_dtype() if dtype is None else check_float_dtype(dtype)
         rng = get_rng(rng)
         L = self.num_patches = (self.image_size[0] // p) * (self.image_size[1] // p)
@@ -112,7 +150,18 @@ class ViTEncoder(Module):
         self.pos_embed = Param(new_array((1, 1 + L, D), dt, {"embed_dim": D, "image_size": image_size}))
         init.normal_(self.cls_token, std=0.02, rng=rng)
         init.normal_(self.pos_embed, std=0.02, rng=rng)
-        self.blocks = transformer_stack(D, check_int(depth, "depth", low=1), num_heads, self.mlp_ratio, dt, rng)
+        self.blocks = transformer_stack(D, depth, heads, self.mlp_ratio, dt, rng, ("embed_dim", "depth"))
+        self.__dict__["_mask"] = self.__dict__["_ids_restore"] = None
+
+    @property
+    def mask(self) -> np.ndarray | None:
+        """The last forward's mask, True at the dropped patches (all False unmasked; None before any).  (N, L)."""
+        return self._mask
+
+    @property
+    def ids_restore(self) -> np.ndarray | None:
+        """The last forward's inverse shuffle: patch i sat at ids_restore[n, i] in the shuffled order.  (N, L)."""
+        return self._ids_restore
 
     def check_images(self, images: Any) -> np.ndarray:
         """``images`` as this encoder takes them, else the template error naming ``input``."""
@@ -130,10 +179,10 @@ class ViTEncoder(Module):
         *,
         noise: np.ndarray | None = None,
         rng: np.random.Generator | None = None,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(latent, mask, ids_restore)``. With ``mask_ratio`` > 0 only the patches that
+    ) -> np.ndarray:
+        """The latent tokens, CLS first. With ``mask_ratio`` > 0 only the patches that
         :func:`~scratchnn.ops.random_masking_forward` keeps (its ``noise``, or one drawn from ``rng``) are
-        encoded; with 0 every patch is, in order (mask all False, ids_restore the identity)."""
+        encoded, and :attr:`mask` and :attr:`ids_restore` say which; with 0 every patch is, in order."""
         self.check_images(images)
         ratio = check_float(mask_ratio, "mask_ratio", low=0.0, high=1.0, high_open=True)
         if ratio == 0.0 and noise is not None:
@@ -149,11 +198,12 @@ class ViTEncoder(Module):
         cls = self.cls_token.data + self.pos_embed.data[:, :1]  # (1, 1, D): the CLS token at position 0
         x = np.concatenate([np.broadcast_to(cls, (N, 1, D)), x], axis=1)  # (N, K, D) -> (N, 1 + K, D)
         latent: np.ndarray = self.blocks(x)  # (N, 1 + K, D)
+        self.__dict__["_mask"], self.__dict__["_ids_restore"] = mask, ids_restore
         self._save((patch_cache, mask_cache), latent)
-        return latent, mask, ids_restore
+        return latent
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        """d images from d latent (mask and ids_restore are indices: no gradient); params accumulate theirs."""
+        """d images from d latent; every parameter accumulates its gradient."""
         patch_cache, mask_cache = self._saved(grad_out)
         dx = self.blocks.backward(grad_out)  # (N, 1 + K, D)
         dcls = dx[:, :1].sum(axis=0, keepdims=True)  # (N, 1, D) -> (1, 1, D)
@@ -170,7 +220,7 @@ class ViTEncoder(Module):
 
 
 class ViTClassifier(Module):
-    """``logits = head(encoder(images)[0][:, 0])``: a linear head on the CLS token only, nothing masked.
+    """``logits = head(encoder(images)[:, 0])``: a linear head on the CLS token only, nothing masked.
 
     For fine-tuning a pretrained encoder end to end (:meth:`MaskedImageAutoencoder.classifier` shares its
     encoder), or training a ViT from scratch (``ViTClassifier(ViTEncoder(...))``). The head has torch's
@@ -191,7 +241,7 @@ class ViTClassifier(Module):
         self.head = Linear(encoder.embed_dim, self.num_classes, dtype=dt, rng=get_rng(rng))
 
     def forward(self, images: np.ndarray) -> np.ndarray:
-        latent = self.encoder(images)[0]  # (N, 1 + L, D), every patch
+        latent = self.encoder(images)  # (N, 1 + L, D), every patch
         logits: np.ndarray = self.head(latent[:, 0])  # the CLS token: (N, D) -> (N, num_classes)
         self._save(latent.shape, logits)
         return logits
