@@ -302,7 +302,10 @@ def test_overfits_a_few_images_and_fine_tunes_on_them() -> None:
             "Invalid value for `decoder_num_heads`: expected a divisor of decoder_embed_dim = 6.",
         ),
         ({"depth": 2**40}, "Invalid value for `depth`: expected a size whose layers' weights fit in memory."),
-        ({"decoder_embed_dim": 2**40}, "Invalid value for `decoder_embed_dim`: expected a size whose layers' weights"),
+        (
+            {"decoder_embed_dim": 3 * 2**40},
+            "Invalid value for `decoder_embed_dim`: expected a size whose layers' weights",
+        ),
         ({"mlp_ratio": 1e300}, "Invalid value for `mlp_ratio`: expected a ratio whose feed-forward weights fit"),
     ],
 )
