@@ -21,6 +21,7 @@ from scratchnn import models, nn
 
 from .autoencoder_module_specs import SPECS as AUTOENCODER_SPECS
 from .calls import Case, Draw, ModuleSpec, Shape
+from .mae_module_specs import SPECS as MAE_SPECS
 from .positional_module_specs import SPECS as POSITIONAL_SPECS
 from .recurrent_module_specs import SPECS as RECURRENT_SPECS
 from .spatial_specs import transpose_geometry
@@ -295,4 +296,5 @@ SPECS: list[ModuleSpec] = [
     *AUTOENCODER_SPECS,
     *POSITIONAL_SPECS,
     *TRANSFORMER_SPECS,
+    *MAE_SPECS,
 ]

@@ -87,6 +87,7 @@ _NO_DTYPE = {
     "Identity", "Flatten", "Sequential", "ModuleList", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax",
     "Dropout", "CrossEntropyLoss", "MultiMarginLoss", "MSELoss", "BCEWithLogitsLoss", "MaxPool2d", "AvgPool2d",
     "AdaptiveAvgPool2d", "ReconstructionLoss", "TransformerEncoder", "TransformerDecoder",
+    "ViTClassifier",  # its head takes its encoder's dtype
 }  # fmt: skip
 
 

@@ -171,6 +171,20 @@ ROWS: list[Row] = [
         (2, 1, 5, 6),
         (2, 30),
     ),
+    # the masked-image autoencoder (models/transformer/mae.py): a training forward draws fresh masks, an eval
+    # forward the fixed eval masks; and the ViT classifier on its CLS token (models/transformer/vit.py)
+    (
+        "MaskedImageAutoencoder",
+        lambda: models.MaskedImageAutoencoder((4, 6), 2, 2, 8, 2, 2, 6, 1, 3, mlp_ratio=1.5),
+        (3, 2, 4, 6),
+        (3, 2, 6, 4),
+    ),
+    (
+        "ViTClassifier",
+        lambda: models.ViTClassifier(models.ViTEncoder(6, 3, 1, 8, 2, 4, mlp_ratio=2.0), 3),
+        (3, 1, 6, 6),
+        (3, 6, 6),
+    ),
 ]
 
 

@@ -31,3 +31,8 @@ __all__ += ["Autoencoder", "ConvAutoencoder", "DenoisingAutoencoder", "MaskedAut
 from .transformer import Decoded, Seq2SeqTransformer, beam_search, greedy_decode  # noqa: E402
 
 __all__ += ["Seq2SeqTransformer", "greedy_decode", "beam_search", "Decoded"]
+
+# the masked-image autoencoder (models/transformer/mae.py) on a ViT encoder, and the ViT's CLS classifier (vit.py)
+from .transformer import MaskedImageAutoencoder, ViTClassifier, ViTEncoder  # noqa: E402
+
+__all__ += ["MaskedImageAutoencoder", "ViTEncoder", "ViTClassifier"]

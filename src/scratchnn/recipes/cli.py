@@ -24,6 +24,7 @@ RECIPES = {
     "sections": "scratchnn.recipes.sections",
     "autoencoder": "scratchnn.recipes.autoencoder",
     "summarizer": "scratchnn.recipes.summarizer",
+    "mae": "scratchnn.recipes.mae",
 }
 
 _DEFAULTS = "recipe_defaults"  # where the parsed args keep the recipe's defaults until run_from_args

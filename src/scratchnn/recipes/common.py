@@ -30,6 +30,7 @@ __all__ = [
     "hold_out_validation",
     "make_optimizer",
     "make_scheduler",
+    "warmup_cosine",
     "classifier_results",
 ]
 
@@ -237,6 +238,24 @@ def make_scheduler(
     if schedule == "step":  # x0.1 every half of the run, per epoch
         return StepLR(optimizer, step_size=max(1, epochs // 2), gamma=0.1), "epoch"
     return None, "epoch"
+
+
+def warmup_cosine(optimizer: Optimizer, warmup: int, total: int) -> LRScheduler:
+    """A linear warmup from lr/warmup to lr over ``warmup`` steps (none for 0), then a cosine decay to 0 at
+    step ``total``, as a per-step scheduler."""
+    from ..optim.lr_scheduler import CosineAnnealingLR, LinearLR, SequentialLR
+
+    if warmup <= 0 or total <= 1:
+        return CosineAnnealingLR(optimizer, T_max=max(total, 1))
+    warmup = min(warmup, total - 1)
+    return SequentialLR(
+        optimizer,
+        [
+            LinearLR(optimizer, start_factor=1 / warmup, total_iters=warmup),
+            CosineAnnealingLR(optimizer, total - warmup),
+        ],
+        milestones=[warmup],
+    )
 
 
 def classifier_results(

@@ -6,7 +6,20 @@ runs them, and ``tests/gradcheck/test_rows.py`` parametrizes over the same rows.
 
 from __future__ import annotations
 
-from . import attention, autoencoder, dense, norm, patches, positional, recurrent, recurrent_modules, spatial, text, transformer
+from . import (
+    attention,
+    autoencoder,
+    dense,
+    mae,
+    norm,
+    patches,
+    positional,
+    recurrent,
+    recurrent_modules,
+    spatial,
+    text,
+    transformer,
+)
 from .base import F64, TOL, H, ModuleRow, OpRow, away_from_zero, distinct
 
 __all__ = ["OP_ROWS", "MODULE_ROWS", "OpRow", "ModuleRow", "TOL", "H", "F64", "away_from_zero", "distinct"]
@@ -21,3 +34,4 @@ MODULE_ROWS += text.MODULE_ROWS
 MODULE_ROWS += autoencoder.MODULE_ROWS
 MODULE_ROWS += positional.MODULE_ROWS
 MODULE_ROWS += transformer.MODULE_ROWS
+MODULE_ROWS += mae.MODULE_ROWS
