@@ -33,7 +33,6 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT.parent / "tests" / "models" / "transformer"))
 from common import alternating_blocks, blas_report, report_step_ratio  # noqa: E402
-
 from scratchnn import nn  # noqa: E402
 
 E, HEADS, N, FF = 256, 8, 32, 1024
@@ -85,7 +84,8 @@ def bench_modules(kind: str, args: argparse.Namespace, summary: list[tuple[str, 
         blocks = alternating_blocks(fns, rounds=args.rounds, repeat=args.repeat, warmup=2)
         name = f"{type(ours).__name__} T={T} N={N} E={E} heads={HEADS}"
         report_step_ratio(f"{name}, forward + backward", blocks, TARGETS[T])
-        summary.append((name, statistics.median(a / b for a, b in zip(blocks["scratchnn"], blocks["torch"])), TARGETS[T]))
+        ratio = statistics.median(a / b for a, b in zip(blocks["scratchnn"], blocks["torch"]))
+        summary.append((name, ratio, TARGETS[T]))
 
 
 def bench_step(args: argparse.Namespace, summary: list[tuple[str, float, float]]) -> None:

@@ -161,6 +161,7 @@ class MaskedImageAutoencoder(Module):
         dh = np.zeros(h_shape, dtype=grad_out.dtype)  # (N, 1 + L, Dd): the CLS row fed no prediction
         dh[:, 1:] = self.decoder_pred.backward(grad_out)  # (N, L, p*p*C) -> (N, L, Dd)
         dy = self.decoder_blocks.backward(dh)  # (N, 1 + L, Dd)
+        assert dy is not None  # input_grad=True: the encoder's gradient flows through it
         self.decoder_pos_embed.accumulate_grad(dy.sum(axis=0, keepdims=True))  # (1, 1 + L, Dd)
         dshuffled = restore_backward(np.ascontiguousarray(dy[:, 1:]), restore_cache)  # (N, L, Dd), shuffled order
         self.mask_token.accumulate_grad(dshuffled[:, K:].sum(axis=(0, 1)).reshape(1, 1, -1))  # every stand-in

@@ -206,6 +206,7 @@ class ViTEncoder(Module):
         """d images from d latent; every parameter accumulates its gradient."""
         patch_cache, mask_cache = self._saved(grad_out)
         dx = self.blocks.backward(grad_out)  # (N, 1 + K, D)
+        assert dx is not None  # the stack's input gradient is always asked for: the patches need it
         dcls = dx[:, :1].sum(axis=0, keepdims=True)  # (N, 1, D) -> (1, 1, D)
         self.cls_token.accumulate_grad(dcls)
         dtokens = dx[:, 1:]  # (N, K, D)
