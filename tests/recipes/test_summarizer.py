@@ -5,12 +5,20 @@ compares greedy and beam summaries with the lead and first-sentence baselines, a
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from scratchnn.cli import main
+from scratchnn.recipes.session import Stopwatch
+from scratchnn.serialization import load
+from scratchnn.train.checkpoint import read_checkpoint
+
+from ..train.helpers import assert_tree_equal
 
 WORDS = "red green blue fast small tiny quick simple secure modern".split()
 THINGS = "images audio files mail maps fonts notes music video charts".split()
@@ -74,3 +82,39 @@ def test_data_needs_one_or_three_files(tmp_path: Path, capsys: pytest.CaptureFix
     f = write_pairs(tmp_path / "p.jsonl", 10)
     assert main(["train", "summarizer", "--data", str(f), str(f), *SMALL, "--out", str(tmp_path / "r")]) != 0
     assert "Invalid value for `--data`" in capsys.readouterr().err
+
+
+TIMINGS = ("train_seconds", "train_cpu_seconds", "seconds_per_epoch")
+
+
+def test_a_stopped_run_resumes_to_the_uninterrupted_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C after the first of three epochs, then --resume: the same weights, optimizer state, ROUGE history
+    and test table as the run that was never stopped (dropout on, so its random stream must resume too)."""
+    data = write_pairs(tmp_path / "pairs.jsonl", 120)
+    argv = ["train", "summarizer", "--data", str(data), *SMALL, "--dropout", "0.1", "--epochs", "3"]
+    straight, run = tmp_path / "straight", tmp_path / "run"
+    assert main([*argv, "--out", str(straight)]) == 0
+
+    def ctrl_c(self: Stopwatch, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(Stopwatch, "on_epoch_end", ctrl_c, raising=False)
+    assert main([*argv, "--out", str(run)]) == 130  # stopped after its first epoch
+    monkeypatch.undo()
+    assert not (run / "results.json").exists()
+    assert main(["train", "summarizer", "--resume", str(run)]) == 0
+    for name in ("last", "best"):
+        a, b = (read_checkpoint(r / "checkpoints" / f"{name}.safetensors") for r in (straight, run))
+        assert_tree_equal(b["model"], a["model"])
+        assert_tree_equal(b["optimizer"], a["optimizer"])
+    results = [json.loads((r / "results.json").read_text()) for r in (straight, run)]
+    strip = [{k: v for k, v in r.items() if k not in TIMINGS} for r in results]
+    for r in strip:
+        for entry in r.get("history", []):
+            for k in TIMINGS:
+                entry.pop(k, None)
+    assert strip[1] == strip[0]
+    assert len(results[1]["history"]) == 3
+    assert_tree_equal(load(run / "model.safetensors"), load(straight / "model.safetensors"))  # what summarize reads

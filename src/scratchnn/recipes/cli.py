@@ -47,6 +47,8 @@ def _defaults_later(p: argparse.ArgumentParser) -> None:
     defaults = {a.dest: a.default for a in p._actions if a.default is not argparse.SUPPRESS}
     for action in p._actions:
         action.default = argparse.SUPPRESS
+    for dest in defaults:  # a recipe's own set_defaults(batch_size=...) would otherwise read as typed
+        p._defaults.pop(dest, None)
     p.set_defaults(**{_DEFAULTS: defaults})
 
 

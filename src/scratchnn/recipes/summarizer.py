@@ -163,7 +163,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         SaveTokenizer(tok, session.run_dir / "tokenizer.json"),
     ]  # fmt: skip
     config = session.config(
-        args, data=corpus.source, num_train=len(X_train), num_val=len(X_val), num_test=len(corpus.test),
+        args, corpus=corpus.source, num_train=len(X_train), num_val=len(X_val), num_test=len(corpus.test),
         tokenizer_vocab=tok.vocab_size, parameters=int(sum(p.data.size for p in model.parameters())),
     )  # fmt: skip
     trainer = Trainer(
