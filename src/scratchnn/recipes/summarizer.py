@@ -23,7 +23,7 @@ import numpy as np
 from .. import _config
 from .._validate import positive_int
 from ..train.callbacks import Callback, TrainerView
-from .common import add_text_flags, add_training_flags, make_optimizer
+from .common import add_text_flags, add_training_flags, make_optimizer, warmup_cosine
 from .session import Session
 
 __all__ = ["add_parser", "run_from_args", "load_summarizer", "summarize_texts"]
@@ -49,26 +49,27 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "validation, test); default: the Debian descriptions",
     )  # fmt: skip
     add = p.add_argument
-    add("--vocab-size", type=positive_int, default=8000, help="BPE vocabulary (default: 8000)")
-    add("--source-len", type=positive_int, default=64, help="document tokens kept, from the start (default: 64)")
-    add("--target-len", type=positive_int, default=24, help="summary tokens, EOS included (default: 24)")
-    add("--d-model", type=positive_int, default=256, help="model width (default: 256)")
+    add("--vocab-size", type=positive_int, default=4000, help="BPE vocabulary (default: 4000)")
+    add("--source-len", type=positive_int, default=48, help="document tokens kept, from the start (default: 48)")
+    add("--target-len", type=positive_int, default=20, help="summary tokens, EOS included (default: 20)")
+    add("--d-model", type=positive_int, default=128, help="model width (default: 128)")
     add("--nhead", type=positive_int, default=4, help="attention heads (default: 4)")
-    add("--layers", type=positive_int, default=3, help="encoder layers and decoder layers, each (default: 3)")
-    add("--dim-feedforward", type=positive_int, default=1024, help="feed-forward width (default: 1024)")
-    add("--dropout", type=float, default=0.1, help="dropout probability (default: 0.1)")
+    add("--layers", type=positive_int, default=2, help="encoder layers and decoder layers, each (default: 2)")
+    add("--dim-feedforward", type=positive_int, default=512, help="feed-forward width (default: 512)")
+    add("--dropout", type=float, default=0.0, help="dropout probability (default: 0.0)")
     add("--positions", choices=("learned", "sinusoidal"), default="learned", help="position embeddings")
-    add("--norm-first", action="store_true", help="pre-LN layers (default: post-LN, the course project's)")
+    add("--norm-first", action=argparse.BooleanOptionalAction, default=True,
+        help="pre-LN layers (default); --no-norm-first: post-LN, the course project's")
     add("--label-smoothing", type=float, default=0.1, help="label smoothing of the loss (default: 0.1)")
-    add("--warmup-steps", type=int, default=300, help="linear warmup steps before the cosine decay (default: 300)")
+    add("--warmup-steps", type=int, default=200, help="linear warmup steps before the cosine decay (default: 200)")
     add("--beam-size", type=positive_int, default=4, help="beam search's beams at test time (default: 4)")
     add("--length-penalty", type=float, default=1.0, help="beam search's length penalty (default: 1.0)")
     add("--no-repeat-ngram-size", type=int, default=3, help="no n-gram twice in a summary (default: 3; 0: off)")
     add("--eval-docs", type=int, default=1000, help="validation documents summarized after each epoch (default: 1000)")
     add_training_flags(
-        p, kind="summarizer", lr=1e-3, epochs=2, seed_help="seed for init, dropout and shuffling", clip=1.0
+        p, kind="summarizer", lr=2e-3, epochs=8, seed_help="seed for init, dropout and shuffling", clip=1.0
     )
-    p.set_defaults(batch_size=64, weight_decay=0.01)
+    p.set_defaults(batch_size=32, weight_decay=0.01)
 
 
 class RougeCallback(Callback):
@@ -112,21 +113,6 @@ def summarize_ids(model: Any, tok: Any, X: np.ndarray, max_len: int, *, beam_siz
     return list(tok.decode_batch(out))
 
 
-def _warmup_cosine(optimizer: Any, warmup: int, total: int) -> Any:
-    """Linear warmup from lr/warmup to lr over ``warmup`` steps, then cosine decay to 0 at ``total``."""
-    from ..optim.lr_scheduler import CosineAnnealingLR, LinearLR, SequentialLR
-
-    warmup = max(1, min(warmup, total - 1))
-    return SequentialLR(
-        optimizer,
-        [
-            LinearLR(optimizer, start_factor=1 / warmup, total_iters=warmup),
-            CosineAnnealingLR(optimizer, T_max=total - warmup),
-        ],
-        milestones=[warmup],
-    )
-
-
 def run_from_args(args: argparse.Namespace) -> int:
     """Run ``scratchnn train summarizer`` with parsed flags; returns the exit status."""
     from ..models import Seq2SeqTransformer
@@ -154,7 +140,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     task = sd.TeacherForced(model, args.source_len)
     optimizer = make_optimizer(args.optimizer, task.parameters(), args.lr, args.weight_decay)
     steps = args.epochs * math.ceil(len(X_train) / args.batch_size)
-    scheduler = _warmup_cosine(optimizer, args.warmup_steps, steps) if args.schedule == "cosine" else None
+    scheduler = warmup_cosine(optimizer, args.warmup_steps, steps) if args.schedule == "cosine" else None
     eval_docs = corpus.val[: args.eval_docs]
     callbacks = [
         RougeCallback(model, tok, sd.encode_sources(tok, [p.document for p in eval_docs], args.source_len),
