@@ -58,8 +58,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     add("--dim-feedforward", type=positive_int, default=512, help="feed-forward width (default: 512)")
     add("--dropout", type=float, default=0.0, help="dropout probability (default: 0.0)")
     add("--positions", choices=("learned", "sinusoidal"), default="learned", help="position embeddings")
-    add("--norm-first", action=argparse.BooleanOptionalAction, default=True,
-        help="pre-LN layers (default); --no-norm-first: post-LN, the course project's")
+    add(
+        "--norm-first",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="pre-LN layers (default); --no-norm-first: post-LN, the course project's",
+    )
     add("--label-smoothing", type=float, default=0.1, help="label smoothing of the loss (default: 0.1)")
     add("--warmup-steps", type=int, default=200, help="linear warmup steps before the cosine decay (default: 200)")
     add("--beam-size", type=positive_int, default=4, help="beam search's beams at test time (default: 4)")
