@@ -7,10 +7,12 @@
   E=256, 8 heads, N=32, at T=128 (target <= 1.0x torch) and T=512 (target <= 1.3x).
 - layer: nn.TransformerEncoderLayer (post-LN, relu, dim_feedforward 1024, dropout 0.1, train mode), forward +
   backward at the same shapes and targets.
-- step: one training step of the summarizer's default model (`scratchnn train summarizer`: vocabulary 8,000,
-  d_model 256, 4 heads, 3 + 3 layers, dim_feedforward 1024, dropout 0.1; sources of 64 and targets of 24
-  tokens, batch 64): forward, label-smoothed cross-entropy, backward, AdamW; torch's twin is the same model
-  built from torch.nn's layers (tests/models/transformer/torch_seq2seq.py). Target <= 1.2x.
+- step: one training step of the summarizer: its default model (`scratchnn train summarizer`: vocabulary
+  4,000, d_model 128, 4 heads, 2 + 2 pre-LN layers, dim_feedforward 512, no dropout; sources of 48 and
+  targets of 20 tokens, batch 32) and a wider one (vocabulary 8,000, d_model 256, 3 + 3 post-LN layers,
+  dim_feedforward 1024, dropout 0.1, 64/24 tokens, batch 64): forward, label-smoothed cross-entropy,
+  backward, AdamW; torch's twin is the same model built from torch.nn's layers
+  (tests/models/transformer/torch_seq2seq.py). Target <= 1.2x.
 - cache: greedy decoding of 64 tokens for 32 sources with the KV cache against full recomputation at every
   step (scratchnn alone; target: the cache >= 3x faster).
 
@@ -89,6 +91,18 @@ def bench_modules(kind: str, args: argparse.Namespace, summary: list[tuple[str, 
 
 
 def bench_step(args: argparse.Namespace, summary: list[tuple[str, float, float]]) -> None:
+    for V, d, nhead, layers, ff, p, pre, B, S, T in STEP_CONFIGS:
+        _bench_one_step(args, summary, V, d, nhead, layers, ff, p, pre, B, S, T)
+
+
+# (vocab, d_model, heads, layers, dim_feedforward, dropout, norm_first, batch, source, target)
+STEP_CONFIGS = [(4000, 128, 4, 2, 512, 0.0, True, 32, 48, 20), (8000, 256, 4, 3, 1024, 0.1, False, 64, 64, 24)]
+
+
+def _bench_one_step(
+    args: argparse.Namespace, summary: list[tuple[str, float, float]],
+    V: int, d: int, nhead: int, layers: int, ff: int, p: float, pre: bool, B: int, S: int, T: int,
+) -> None:  # fmt: skip
     import torch
     from torch_seq2seq import TorchSeq2Seq
 
@@ -96,10 +110,11 @@ def bench_step(args: argparse.Namespace, summary: list[tuple[str, float, float]]
     from scratchnn.optim import AdamW
     from scratchnn.recipes.summarizer_data import TeacherForced
 
-    V, d, nhead, layers, ff, B, S, T = 8000, 256, 4, 3, 1024, 64, 64, 24
     rng = np.random.default_rng(0)
-    model = Seq2SeqTransformer(V, d, nhead, layers, layers, ff, 0.1, max_len=S, pad_id=0, dtype=np.float32, rng=rng)
-    tmodel = TorchSeq2Seq(V, d, nhead, layers, ff, 0.1, S, 0)
+    model = Seq2SeqTransformer(
+        V, d, nhead, layers, layers, ff, p, norm_first=pre, max_len=S, pad_id=0, dtype=np.float32, rng=rng
+    )
+    tmodel = TorchSeq2Seq(V, d, nhead, layers, ff, p, S, 0, norm_first=pre)
     tmodel.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in model.state_dict().items()})
     src, tgt = rng.integers(3, V, (B, S)), rng.integers(3, V, (B, T))
     tgt[:, 0] = 1
@@ -125,7 +140,8 @@ def bench_step(args: argparse.Namespace, summary: list[tuple[str, float, float]]
         topt.step()
 
     blocks = alternating_blocks({"scratchnn": ours, "torch": theirs}, rounds=args.rounds, repeat=args.repeat, warmup=2)
-    name = f"summarizer step (V={V}, d={d}, {layers}+{layers} layers, batch {B}, {S}/{T} tokens)"
+    ln = "pre-LN" if pre else "post-LN"
+    name = f"summarizer step (V={V}, d={d}, {layers}+{layers} {ln} layers, batch {B}, {S}/{T} tokens)"
     report_step_ratio(name, blocks, 1.2)
     summary.append((name, statistics.median(a / b for a, b in zip(blocks["scratchnn"], blocks["torch"])), 1.2))
 
