@@ -60,6 +60,19 @@ def test_the_model_learns_the_phrase_and_beats_the_baselines(run: Path) -> None:
             assert test[name][key] > max(test[b][key] for b in test if b not in ("greedy", "beam 3")) + 20
     assert [e["epoch"] for e in results["history"]] == list(range(1, 21))
     assert results["history"][-1]["val_rouge1"] > results["history"][0]["val_rouge1"]
+
+
+def test_the_kept_weights_are_the_epoch_with_the_best_validation_rouge(run: Path) -> None:
+    results = json.loads((run / "results.json").read_text())
+    history = results["history"]
+    for e in history:
+        assert e["val_rouge"] == pytest.approx((e["val_rouge1"] + e["val_rouge2"] + e["val_rougeL"]) / 3)
+    scores = [e["val_rouge"] for e in history]
+    assert results["best_epoch"] == 1 + scores.index(max(scores))  # the first of equal bests, as EarlyStopping
+    best = read_checkpoint(run / "checkpoints" / "best.safetensors")
+    assert best["trainer"]["epoch"] == results["best_epoch"]
+    # the checkpoint holds the Trainer's view of the model (recipes.summarizer_data.TeacherForced): "model." names
+    assert_tree_equal({f"model.{k}": v for k, v in load(run / "model.safetensors").items()}, best["model"])
     for name in ("tokenizer.json", "model.safetensors", "curves.png", "metrics.jsonl", "examples.md"):
         assert (run / name).is_file(), name
     assert (run / "examples.md").read_text().count("- **reference**") == 10

@@ -142,7 +142,7 @@ class Session:
         session.write_results(results)
     """
 
-    def __init__(self, args: argparse.Namespace, kind: str) -> None:
+    def __init__(self, args: argparse.Namespace, kind: str, *, monitor: str | None = None, mode: str = "auto") -> None:
         self.kind = kind
         self.resume_from: Path | None = None
         self.stop = StopOnSignal()
@@ -150,7 +150,7 @@ class Session:
         self.callbacks: list[Callback] = [
             self.stop,
             self.stopwatch,
-            ModelCheckpoint(every_n_steps=args.checkpoint_every),
+            ModelCheckpoint(every_n_steps=args.checkpoint_every, monitor=monitor, mode=mode),  # best.safetensors
         ]
         if args.resume is None:
             check_new_run_dir(args.out, kind)
