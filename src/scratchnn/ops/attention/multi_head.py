@@ -101,7 +101,9 @@ def _check(
 
 def project(x: np.ndarray, W: np.ndarray, b: np.ndarray | None) -> np.ndarray:
     """x W^T + b over the last axis. Shape: x (N, T, E);  W (k*E, E);  result (N, T, k*E)."""
-    out = np.matmul(x, W.T)  # (N, T, E) @ (E, kE) -> (N, T, kE)
+    N, T, E = x.shape
+    # one (N*T, E) @ (E, kE) product: a stacked matmul would call the BLAS once per sample
+    out = np.matmul(x.reshape(N * T, E), W.T).reshape(N, T, W.shape[0])  # (N*T, E) @ (E, kE) -> (N, T, kE)
     if b is not None:
         out += b
     return out
@@ -192,23 +194,27 @@ def multi_head_attention_backward(
     d2 = dout.reshape(N * L, E)  # (N, L, E) -> (N*L, E)
     dWo = d2.T @ c.concat.reshape(N * L, E)  # (E, N*L) @ (N*L, E) -> (E, E)
     dbo = d2.sum(axis=0) if c.has_bias else None
-    dconcat = dout @ c.out_proj_weight  # (N, L, E) @ (E, E) -> (N, L, E)
+    dconcat = (d2 @ c.out_proj_weight).reshape(N, L, E)  # (N*L, E) @ (E, E) -> (N, L, E)
     dqh, dkh, dvh = scaled_dot_product_attention_backward(
         split_heads(dconcat, c.num_heads), c.attention, dweights=dweights
     )
-    dq, dk, dv = merge_heads(dqh), merge_heads(dkh), merge_heads(dvh)  # (N, H, T, Dh) -> (N, T, E) each
     W = c.in_proj_weight
     dW = np.empty_like(W)  # (3E, E): [dWq; dWk; dWv]
     db = np.empty(3 * E, dtype=W.dtype) if c.has_bias else None
-    S = dk.shape[1]
+    S = dkh.shape[2]
     if c.key is None:  # self-attention: [dq, dk, dv] side by side, one product each way
-        dqkv = np.concatenate([dq, dk, dv], axis=2).reshape(N * L, 3 * E)  # (N*L, 3E)
+        H, Dh = c.num_heads, E // c.num_heads
+        dqkv = np.empty((N, L, 3, H, Dh), dtype=dout.dtype)  # merged heads written in place: one copy, not two
+        for i, dh in enumerate((dqh, dkh, dvh)):
+            dqkv[:, :, i] = dh.transpose(0, 2, 1, 3)  # (N, H, L, Dh) -> (N, L, H, Dh)
+        dqkv = dqkv.reshape(N * L, 3 * E)  # (N*L, 3E)
         np.matmul(dqkv.T, c.query.reshape(N * L, E), out=dW)  # (3E, N*L) @ (N*L, E) -> (3E, E)
         dquery = (dqkv @ W).reshape(N, L, E)  # (N*L, 3E) @ (3E, E) -> (N, L, E)
         dkey = dvalue = None
         if db is not None:
             np.sum(dqkv, axis=0, out=db)
     else:
+        dq, dk, dv = merge_heads(dqh), merge_heads(dkh), merge_heads(dvh)  # (N, H, T, Dh) -> (N, T, E) each
         x = c.query.reshape(N * L, E)
         np.matmul(dq.reshape(N * L, E).T, x, out=dW[:E])  # (E, N*L) @ (N*L, E) -> (E, E)
         dquery = dq @ W[:E]  # (N, L, E) @ (E, E) -> (N, L, E)
