@@ -5,21 +5,18 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import signal
 import struct
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
 from scratchnn.cli import build_parser, main
 from scratchnn.figures.reconstructions import PIXELS_PER_CELL, TITLE_PIXELS
-from scratchnn.recipes.session import Stopwatch
 from scratchnn.train.checkpoint import read_checkpoint
 
 from ..train.helpers import assert_tree_equal
+from .interrupt import ctrl_c_after_each_epoch
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TIMINGS = ("train_seconds", "train_cpu_seconds", "seconds_per_epoch")
@@ -168,10 +165,7 @@ def test_a_stopped_run_resumes_to_the_uninterrupted_result(
     straight, run = tmp_path / "straight", tmp_path / "run"
     assert main([*argv, "--out", str(straight)]) == 0
 
-    def ctrl_c(self: Stopwatch, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
-        os.kill(os.getpid(), signal.SIGINT)
-
-    monkeypatch.setattr(Stopwatch, "on_epoch_end", ctrl_c, raising=False)
+    ctrl_c_after_each_epoch(monkeypatch)
     assert main([*argv, "--out", str(run)]) == 130  # stopped after its first epoch
     monkeypatch.undo()
     assert not (run / "results.json").exists()
@@ -193,10 +187,7 @@ def test_a_run_that_recorded_every_default_still_resumes(
     """Conv runs started before the corruption check recorded noise_std 0.5 and mask_ratio 0.75: --resume works."""
     run = tmp_path / "run"
 
-    def ctrl_c(self: Stopwatch, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
-        os.kill(os.getpid(), signal.SIGINT)
-
-    monkeypatch.setattr(Stopwatch, "on_epoch_end", ctrl_c, raising=False)
+    ctrl_c_after_each_epoch(monkeypatch)
     argv = [*SMALL, "--kind", "conv", "--epochs", "2", "--probe-epochs", "1", "--out", str(run)]
     assert main(argv) == 130
     monkeypatch.undo()

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import signal
 import struct
 import sys
 from pathlib import Path
@@ -20,11 +18,11 @@ from scratchnn.cli import build_parser, main
 from scratchnn.data.synthetic import BAR_CLASSES, make_bars
 from scratchnn.figures.reconstructions import PIXELS_PER_CELL, TITLE_PIXELS
 from scratchnn.recipes import mae as recipe
-from scratchnn.recipes.session import Stopwatch
 from scratchnn.train import Trainer
 from scratchnn.train.checkpoint import read_checkpoint
 
 from ..train.helpers import assert_tree_equal
+from .interrupt import ctrl_c_after_each_epoch
 
 TIMINGS = ("train_seconds", "train_cpu_seconds", "seconds_per_epoch")
 SMALL = ["train", "mae", "--dataset", "synthetic", "--embed-dim", "32", "--depth", "2", "--decoder-embed-dim", "32",
@@ -194,10 +192,7 @@ def test_a_run_stopped_in_pretraining_resumes_to_the_uninterrupted_result(
     straight, run = tmp_path / "straight", tmp_path / "run"
     assert main([*argv, "--out", str(straight)]) == 0
 
-    def ctrl_c(self: Stopwatch, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
-        os.kill(os.getpid(), signal.SIGINT)
-
-    monkeypatch.setattr(Stopwatch, "on_epoch_end", ctrl_c, raising=False)
+    ctrl_c_after_each_epoch(monkeypatch)
     assert main([*argv, "--out", str(run)]) == 130  # stopped after its first epoch (masks drawn, rng mid-way)
     monkeypatch.undo()
     assert not (run / "results.json").exists()

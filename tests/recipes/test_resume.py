@@ -21,11 +21,11 @@ import pytest
 
 from scratchnn.cli import main
 from scratchnn.recipes import mlp
-from scratchnn.recipes.session import Stopwatch
 from scratchnn.train import read_jsonl
 from scratchnn.train.checkpoint import read_checkpoint
 
 from ..train.helpers import assert_tree_equal
+from .interrupt import ctrl_c_after_each_epoch
 
 TIMEOUT = 600  # seconds for one process on a loaded two-core machine: generous, the runs take seconds
 TIMINGS = ("train_seconds", "train_cpu_seconds", "seconds_per_epoch")
@@ -129,10 +129,7 @@ SMALL = ["train", "mlp", "--dataset", "spirals", "--hidden", "8", "--epochs", "2
 def stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A run folder whose training a SIGINT stopped at the end of its first epoch (in this process)."""
 
-    def ctrl_c(self: Stopwatch, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
-        os.kill(os.getpid(), signal.SIGINT)
-
-    monkeypatch.setattr(Stopwatch, "on_epoch_end", ctrl_c, raising=False)
+    ctrl_c_after_each_epoch(monkeypatch)
     run = tmp_path / "run"
     assert main([*SMALL, "--out", str(run)]) == 130
     monkeypatch.undo()

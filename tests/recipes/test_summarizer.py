@@ -5,20 +5,17 @@ compares greedy and beam summaries with the lead and first-sentence baselines, a
 from __future__ import annotations
 
 import json
-import os
-import signal
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
 from scratchnn.cli import main
-from scratchnn.recipes.session import Stopwatch
 from scratchnn.serialization import load
 from scratchnn.train.checkpoint import read_checkpoint
 
 from ..train.helpers import assert_tree_equal
+from .interrupt import ctrl_c_after_each_epoch
 
 WORDS = "red green blue fast small tiny quick simple secure modern".split()
 THINGS = "images audio files mail maps fonts notes music video charts".split()
@@ -110,10 +107,7 @@ def test_a_stopped_run_resumes_to_the_uninterrupted_result(
     straight, run = tmp_path / "straight", tmp_path / "run"
     assert main([*argv, "--out", str(straight)]) == 0
 
-    def ctrl_c(self: Stopwatch, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
-        os.kill(os.getpid(), signal.SIGINT)
-
-    monkeypatch.setattr(Stopwatch, "on_epoch_end", ctrl_c, raising=False)
+    ctrl_c_after_each_epoch(monkeypatch)
     assert main([*argv, "--out", str(run)]) == 130  # stopped after its first epoch
     monkeypatch.undo()
     assert not (run / "results.json").exists()
