@@ -22,6 +22,7 @@ SRC = Path(scratchnn.__file__).parent
 FLOORS: dict[str, int] = {
     "_config": 0,
     "_numerics": 0,
+    "_threads": 0,  # intra-op threads: blocks of an op on a few threads, and the BLAS held at one meanwhile
     "_validate": 0,
     "_version": 0,
     "serialization": 0,

@@ -14,13 +14,13 @@ GEMMs and a second optimizer thread loses more to them than it gains (MLP 784-51
 from __future__ import annotations
 
 import contextvars
-import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from typing import Any
 
 import numpy as np
 
+from .. import _threads
 from .._validate import check_int
 
 __all__ = ["foreach", "get_num_threads", "set_num_threads"]
@@ -34,7 +34,7 @@ CALL_COST = 1 << 13
 
 Job = tuple[Sequence[np.ndarray | None], Mapping[str, Any]]
 
-_state: dict[str, Any] = {"num_threads": 1, "pool": None, "pool_size": 0, "pid": None}
+_state: dict[str, Any] = {"num_threads": 1}
 
 
 def get_num_threads() -> int:
@@ -46,19 +46,6 @@ def get_num_threads() -> int:
 def set_num_threads(num_threads: int | None) -> None:
     """Set the threads an optimizer step uses (e.g. ``len(os.sched_getaffinity(0))``); None restores 1."""
     _state["num_threads"] = 1 if num_threads is None else check_int(num_threads, "num_threads", low=1)
-
-
-def _pool(workers: int) -> ThreadPoolExecutor:
-    # a forked child (a data-loading worker) inherits the pool object but not its threads
-    forked = _state["pid"] != os.getpid()
-    if _state["pool"] is None or forked or _state["pool_size"] < workers:
-        if _state["pool"] is not None and not forked:
-            _state["pool"].shutdown(wait=True)
-        _state["pool"] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scratchnn-optim")
-        _state["pool_size"] = workers
-        _state["pid"] = os.getpid()
-    pool: ThreadPoolExecutor = _state["pool"]
-    return pool
 
 
 def _run(update: Callable[..., None], jobs: Sequence[Job]) -> None:
@@ -111,7 +98,7 @@ def foreach(update: Callable[..., None], jobs: Sequence[Job]) -> None:
     others = [b for b in buckets[1:] if b]
     futures: list[Future[None]] = []
     if others:
-        pool = _pool(len(others))
+        pool = _threads.pool(len(others))
         # each worker runs in a copy of our context, so np.errstate set by the caller applies there too
         futures = [pool.submit(contextvars.copy_context().run, _run, update, b) for b in others]
     try:

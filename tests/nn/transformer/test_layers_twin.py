@@ -27,7 +27,9 @@ class MaskRecorder:
         self.used = 0
         for m in ours.modules():
             if isinstance(m, nn.Dropout):
-                m.register_forward_hook(lambda mod, inputs, out: self.masks.append(out != 0))
+                # the mask the module drew (its cache), not out != 0: an output that is exactly 0 where the
+                # mask kept it (a zero-bias projection of a fully dropped attention row) would read as dropped
+                m.register_forward_hook(lambda mod, inputs, out: self.masks.append(mod._saved()[0] != 0))
             if isinstance(m, nn.MultiheadAttention):
                 draw = m.draw_dropout_mask
                 m.draw_dropout_mask = lambda shape, draw=draw: self._keep(draw(shape))  # type: ignore[method-assign]

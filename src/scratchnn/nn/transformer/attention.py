@@ -120,8 +120,11 @@ class MultiheadAttention(Module):
 
     def draw_dropout_mask(self, shape: tuple[int, ...]) -> np.ndarray:
         """Which attention weights (N, H, L, S) dropout keeps, True = kept: u >= p, u ~ U[0, 1) from ``rng``
-        (the op scales the kept ones by 1 / (1 - p)). Tests replace it to inject a mask."""
-        return get_rng(self.rng).random(shape) >= self.dropout
+        (the op scales the kept ones by 1 / (1 - p)). Tests replace it to inject a mask.
+
+        u is drawn in float32, as the op draws its own masks: half the bytes of float64 draws for a mask
+        that is often the largest array of the step (N * H * L * S values)."""
+        return get_rng(self.rng).random(shape, dtype=np.float32) >= self.dropout
 
     def _batch_major(self, x: Any, name: str, unbatched: bool) -> np.ndarray:
         """An input as (N, T, E): unbatched (T, E) gains N = 1, sequence-first (T, N, E) is transposed (a view)."""

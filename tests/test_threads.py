@@ -1,0 +1,69 @@
+"""Intra-op threads (scratchnn/_threads.py): every block runs once, on the BLAS's thread count, with the BLAS
+held at one thread meanwhile and restored after; the caller's np.errstate reaches the workers; a block's
+error is raised; the row-split matmul equals numpy's."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from scratchnn import _threads
+
+
+def _record(calls: list[tuple[int, int, int, str]]) -> Callable[[int], None]:
+    def block(i: int) -> None:
+        calls.append((i, threading.get_ident(), _threads.blas_threads(), np.geterr()["divide"]))
+        time.sleep(0.002)  # long enough that the worker thread takes blocks too
+
+    return block
+
+
+def test_run_blocks_runs_every_block_once_on_two_threads_with_the_blas_at_one() -> None:
+    calls: list[tuple[int, int, int, str]] = []
+    with threadpool_limits(2, user_api="blas"):
+        with np.errstate(divide="raise"):
+            _threads.run_blocks(_record(calls), [(i,) for i in range(40)])
+        assert _threads.blas_threads() == 2, "the BLAS's thread count is restored"
+    assert sorted(c[0] for c in calls) == list(range(40))
+    assert len({c[1] for c in calls}) == 2, "the calling thread and one worker"
+    assert {c[2] for c in calls} == {1}, "each block's GEMMs run on one BLAS thread"
+    assert {c[3] for c in calls} == {"raise"}, "the caller's errstate holds in the worker too"
+
+
+def test_run_blocks_stays_on_the_calling_thread_when_the_blas_has_one() -> None:
+    calls: list[tuple[int, int, int, str]] = []
+    with threadpool_limits(1, user_api="blas"):
+        _threads.run_blocks(_record(calls), [(i,) for i in range(6)])
+    assert [c[0] for c in calls] == list(range(6))
+    assert {c[1] for c in calls} == {threading.get_ident()}
+
+
+def test_run_blocks_raises_a_blocks_error_and_restores_the_blas() -> None:
+    def block(i: int) -> None:
+        if i == 7:
+            raise ValueError("block 7")
+        time.sleep(0.001)
+
+    with threadpool_limits(2, user_api="blas"):
+        with pytest.raises(ValueError, match="block 7"):
+            _threads.run_blocks(block, [(i,) for i in range(20)])
+        assert _threads.blas_threads() == 2
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("shape", [(3, 4, 5), (1000, 300, 200), (4096, 64, 40)])
+def test_matmul_equals_a_times_b_plus_bias(threads: int, shape: tuple[int, int, int]) -> None:
+    M, K, P = shape
+    r = np.random.default_rng(0)
+    a, b, bias = r.standard_normal((M, K)), r.standard_normal((K, P)), r.standard_normal(P)
+    with threadpool_limits(threads, user_api="blas"):
+        np.testing.assert_allclose(_threads.matmul(a, b), a @ b, rtol=1e-12, atol=1e-12)
+        out = np.full((M, P), np.nan)
+        assert _threads.matmul(a.T.copy().T, b, out=out, bias=bias) is out
+        np.testing.assert_allclose(out, a @ b + bias, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(_threads.matmul(b.T, a.T), b.T @ a.T, rtol=1e-12, atol=1e-12)  # strided rows
