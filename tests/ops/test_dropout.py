@@ -125,3 +125,16 @@ def test_bad_dropout_param_raises_template() -> None:
         ops.dropout_forward(np.ones(3), {"p": 0.5, "mode": "train", "seed": 0}, rng=np.random.default_rng(0))
     with pytest.raises(TypeError, match=re.escape("Invalid type for `rng`: expected a numpy.random.Generator")):
         nn.Dropout(0.5, rng=0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("draw_dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(), (0, 3), (7, 5), (3, 40_000), (1 << 15,), ((1 << 15) + 1,)])
+def test_draw_keep_is_one_draw_of_the_whole_shape(draw_dtype: Any, shape: tuple[int, ...]) -> None:
+    """Drawn chunk by chunk, the mask is the one a single rng.random(shape) draw gives, and the generator
+    ends where that draw leaves it: seeded runs keep their masks."""
+    whole, chunked = np.random.default_rng(7), np.random.default_rng(7)
+    expected = whole.random(shape, dtype=draw_dtype) >= 0.3
+    keep = ops.dropout.draw_keep(chunked, shape, 0.3, draw_dtype)
+    assert keep.dtype == np.bool_ and keep.shape == expected.shape
+    np.testing.assert_array_equal(keep, expected)
+    assert chunked.random() == whole.random()

@@ -53,9 +53,31 @@ def dropout_forward(
         rng = np.random.default_rng(check_int(seed, "seed", low=0))
     if mode == "test" or p == 0.0:
         return x.copy(), (None, x.shape, x.dtype)
-    keep = get_rng(rng).random(x.shape) >= p
-    mask = keep.astype(x.dtype) * (1 / (1 - p))  # the inverted scaling, in x's dtype
+    keep = draw_keep(get_rng(rng), x.shape, p)
+    mask = np.multiply(keep, x.dtype.type(1 / (1 - p)), dtype=x.dtype)  # the inverted scaling, in x's dtype
     return np.asarray(x * mask), (mask, x.shape, x.dtype)  # an array also for 0-d x
+
+
+# Values drawn per chunk: 256 KiB of float64, a buffer that stays in cache and is reused.
+DRAW_CHUNK = 1 << 15
+
+
+def draw_keep(rng: np.random.Generator, shape: tuple[int, ...], p: float, draw_dtype: Any = np.float64) -> np.ndarray:
+    """The keep mask u >= p (True = kept), u ~ U[0, 1) in ``draw_dtype`` from ``rng``, drawn chunk by chunk:
+    the same values, so the same mask, as ``rng.random(shape, dtype=draw_dtype) >= p``, without that call's
+    array of every u (8 bytes a value in float64: a 1M-value mask spent as long faulting those pages in as
+    drawing it).
+
+    Shape: the mask is ``shape``, bool.
+    """
+    keep = np.empty(shape, dtype=bool)
+    flat = keep.reshape(-1)  # (size,) view
+    u = np.empty(min(DRAW_CHUNK, flat.size), dtype=draw_dtype)
+    for lo in range(0, flat.size, DRAW_CHUNK):
+        chunk = u[: min(DRAW_CHUNK, flat.size - lo)]
+        rng.random(out=chunk, dtype=draw_dtype)  # the next len(chunk) values of the stream
+        np.greater_equal(chunk, p, out=flat[lo : lo + len(chunk)])
+    return keep
 
 
 @quiet

@@ -27,6 +27,7 @@ from ...ops.attention.multi_head import (
     split_heads,
 )
 from ...ops.attention.scaled_dot_product import scaled_dot_product_attention_forward
+from ...ops.dropout import draw_keep
 from .. import init
 from ..linear import Linear
 from ..module import Module
@@ -124,7 +125,7 @@ class MultiheadAttention(Module):
 
         u is drawn in float32, as the op draws its own masks: half the bytes of float64 draws for a mask
         that is often the largest array of the step (N * H * L * S values)."""
-        return get_rng(self.rng).random(shape, dtype=np.float32) >= self.dropout
+        return draw_keep(get_rng(self.rng), shape, self.dropout, np.float32)  # rng.random(shape, float32) >= p
 
     def _batch_major(self, x: Any, name: str, unbatched: bool) -> np.ndarray:
         """An input as (N, T, E): unbatched (T, E) gains N = 1, sequence-first (T, N, E) is transposed (a view)."""
