@@ -13,6 +13,12 @@ gradient is one product, [dq, dk, dv] @ [Wq; Wk; Wv]; cross-attention with key a
 (a decoder attending to the encoder's memory) projects key and value in one product the same way. The
 gradients then come back summed for the shared input, as :func:`multi_head_attention_backward` says.
 
+The heads are views of the projections' outputs, and attention writes its outputs (forward: the heads'
+outputs; backward: dq, dk, dv) straight into merged buffers through views, so heads are never split or
+merged by copying. Its blocks run on the intra-op threads (scratchnn/_threads.py), and so do the
+projections' GEMMs (``_threads.matmul``, rows split over the threads): mixing in OpenBLAS's own threads
+would leave them spinning on the cores the blocks want.
+
 Shape (batch-first; nn.MultiheadAttention transposes sequence-first inputs):
     query: (N, L, E);  key: (N, S, E);  value: (N, S, E);  out: (N, L, E);  weights: (N, H, L, S)
     in_proj_weight: (3E, E);  in_proj_bias: (3E,);  out_proj_weight: (E, E);  out_proj_bias: (E,)
