@@ -67,3 +67,16 @@ def test_matmul_equals_a_times_b_plus_bias(threads: int, shape: tuple[int, int, 
         assert _threads.matmul(a.T.copy().T, b, out=out, bias=bias) is out
         np.testing.assert_allclose(out, a @ b + bias, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(_threads.matmul(b.T, a.T), b.T @ a.T, rtol=1e-12, atol=1e-12)  # strided rows
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_matmuls_are_the_products_written_where_asked(threads: int) -> None:
+    r = np.random.default_rng(1)
+    a, b, c = r.standard_normal((300, 40)), r.standard_normal((40, 50)), r.standard_normal((50, 300))
+    out = np.full((40, 50), np.nan)
+    with threadpool_limits(threads, user_api="blas"):
+        ab, ca, cat = _threads.matmuls((a, b, None), (c, a, None), (a.T, c.T, out))
+    np.testing.assert_allclose(ab, a @ b, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ca, c @ a, rtol=1e-12, atol=1e-12)
+    assert cat is out
+    np.testing.assert_allclose(out, a.T @ c.T, rtol=1e-12, atol=1e-12)

@@ -5,6 +5,8 @@ NumPy releases the GIL inside ufuncs and BLAS calls, so blocks of an op running 
 run on two cores. Two users:
 
 - the optimizers' elementwise updates (optim/_foreach.py, opt-in there);
+- multi-head attention's projections (ops/attention/multi_head.py): :func:`matmul` splits a GEMM's rows
+  over the threads, :func:`matmuls` runs independent GEMMs side by side;
 - attention (ops/attention/scaled_dot_product.py), whose work is many small GEMMs and softmaxes, one per
   (sample, head). There :func:`run_blocks` gives each thread whole blocks and holds the BLAS at one thread
   meanwhile: OpenBLAS splitting a 128 x 32 x 128 GEMM over two threads is slower than one thread doing it
@@ -24,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["pool", "blas_threads", "run_blocks", "matmul"]
+__all__ = ["pool", "blas_threads", "run_blocks", "matmul", "matmuls"]
 
 _state: dict[str, Any] = {"pool": None, "pool_size": 0, "pid": None, "blas": None}
 
@@ -132,3 +134,22 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None, bias: np
         bounds = [M * i // threads for i in range(threads + 1)]
         run_blocks(block, list(zip(bounds, bounds[1:])))
     return out
+
+
+def matmuls(*products: tuple[np.ndarray, np.ndarray, np.ndarray | None]) -> list[np.ndarray]:
+    """Independent 2-D products ``a @ b`` (into ``out`` when given), one whole single-threaded GEMM per
+    thread at a time, e.g. a layer's weight and input gradients: each GEMM packs its operands once, where
+    :func:`matmul` packs the shared one on every thread. Equal-sized products keep the threads equally busy.
+
+    Shape: each (a (M, K), b (K, P), out (M, P) or None)
+    """
+    outs = [
+        np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b)) if out is None else out for a, b, out in products
+    ]
+
+    def block(i: int) -> None:
+        a, b, _ = products[i]
+        np.matmul(a, b, out=outs[i])  # (M, K) @ (K, P) -> (M, P)
+
+    run_blocks(block, [(i,) for i in range(len(products))])
+    return outs

@@ -16,8 +16,9 @@ gradients then come back summed for the shared input, as :func:`multi_head_atten
 The heads are views of the projections' outputs, and attention writes its outputs (forward: the heads'
 outputs; backward: dq, dk, dv) straight into merged buffers through views, so heads are never split or
 merged by copying. Its blocks run on the intra-op threads (scratchnn/_threads.py), and so do the
-projections' GEMMs (``_threads.matmul``, rows split over the threads): mixing in OpenBLAS's own threads
-would leave them spinning on the cores the blocks want.
+projections' GEMMs: forward, rows split over the threads (``_threads.matmul``); backward, each weight
+gradient beside its input gradient, one whole GEMM per thread (``_threads.matmuls``: 34 -> 26 ms for the
+four at T = 128). Mixing in OpenBLAS's own threads would leave them spinning on the cores the blocks want.
 
 Shape (batch-first; nn.MultiheadAttention transposes sequence-first inputs):
     query: (N, L, E);  key: (N, S, E);  value: (N, S, E);  out: (N, L, E);  weights: (N, H, L, S)
@@ -33,7 +34,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..._numerics import quiet
-from ..._threads import matmul
+from ..._threads import matmul, matmuls
 from ..._validate import check_array, check_grad, check_int, check_same_dtype, invalid_shape, invalid_value
 from ._common import prepare
 from .scaled_dot_product import _attend, _attend_backward
@@ -189,9 +190,10 @@ def multi_head_attention_backward(
     if dweights is not None:
         check_grad(dweights, "dweights", c.attention.weights.shape, c.query.dtype)
     d2 = dout.reshape(N * L, E)  # (N, L, E) -> (N*L, E)
-    dWo = matmul(d2.T, c.concat.reshape(N * L, E))  # (E, N*L) @ (N*L, E) -> (E, E)
+    # dWo = dout^T concat: (E, N*L) @ (N*L, E) -> (E, E);  dconcat = dout Wo: (N*L, E) @ (E, E) -> (N*L, E)
+    dWo, dconcat = matmuls((d2.T, c.concat.reshape(N * L, E), None), (d2, c.out_proj_weight, None))
     dbo = d2.sum(axis=0) if c.has_bias else None
-    dconcat = matmul(d2, c.out_proj_weight).reshape(N, L, E)  # (N*L, E) @ (E, E) -> (N, L, E)
+    dconcat = dconcat.reshape(N, L, E)
     H, S = c.num_heads, c.attention.k.shape[2]
     W = c.in_proj_weight
     dW = np.empty_like(W)  # (3E, E): [dWq; dWk; dWv]
@@ -201,8 +203,8 @@ def multi_head_attention_backward(
         heads = (split_heads(d, H) for d in np.split(dqkv, 3, axis=2))  # 3 x (N, H, L, Dh) views
         _attend_backward(split_heads(dconcat, H), c.attention, dweights, *heads)
         dqkv = dqkv.reshape(N * L, 3 * E)  # (N*L, 3E)
-        matmul(dqkv.T, c.query.reshape(N * L, E), out=dW)  # (3E, N*L) @ (N*L, E) -> (3E, E)
-        dquery = matmul(dqkv, W).reshape(N, L, E)  # (N*L, 3E) @ (3E, E) -> (N, L, E)
+        # dW = [dq dk dv]^T x: (3E, N*L) @ (N*L, E) -> (3E, E);  dx = [dq dk dv] W: (N*L, 3E) @ (3E, E)
+        dquery = matmuls((dqkv.T, c.query.reshape(N * L, E), dW), (dqkv, W, None))[1].reshape(N, L, E)
         dkey = dvalue = None
         if db is not None:
             np.sum(dqkv, axis=0, out=db)
@@ -213,17 +215,21 @@ def multi_head_attention_backward(
         # the heads' gradients written straight into the merged arrays through (N, H, T, Dh) views
         _attend_backward(split_heads(dconcat, H), c.attention, dweights, *(split_heads(d, H) for d in (dq, dk, dv)))
         dq2, dkv2 = dq.reshape(N * L, E), dkv.reshape(N * S, 2 * E)
-        matmul(dq2.T, c.query.reshape(N * L, E), out=dW[:E])  # (E, N*L) @ (N*L, E) -> (E, E)
-        dquery = matmul(dq2, W[:E]).reshape(N, L, E)  # (N*L, E) @ (E, E) -> (N, L, E)
+        # dWq = dq^T query: (E, N*L) @ (N*L, E) -> (E, E);  dquery = dq Wq: (N*L, E) @ (E, E) -> (N*L, E)
+        dquery = matmuls((dq2.T, c.query.reshape(N * L, E), dW[:E]), (dq2, W[:E], None))[1].reshape(N, L, E)
         if c.value is None:  # key is value: one memory, one product each way
-            matmul(dkv2.T, c.key.reshape(N * S, E), out=dW[E:])  # (2E, N*S) @ (N*S, E) -> (2E, E)
-            dkey, dvalue = matmul(dkv2, W[E:]).reshape(N, S, E), None  # (N*S, 2E) @ (2E, E) -> (N, S, E)
+            # (2E, N*S) @ (N*S, E) -> (2E, E);  (N*S, 2E) @ (2E, E) -> (N*S, E)
+            dkey = matmuls((dkv2.T, c.key.reshape(N * S, E), dW[E:]), (dkv2, W[E:], None))[1].reshape(N, S, E)
+            dvalue = None
         else:
             dk2, dv2 = dkv2[:, :E], dkv2[:, E:]  # (N*S, E) views
-            matmul(dk2.T, c.key.reshape(N * S, E), out=dW[E : 2 * E])  # (E, N*S) @ (N*S, E) -> (E, E)
-            matmul(dv2.T, c.value.reshape(N * S, E), out=dW[2 * E :])  # (E, N*S) @ (N*S, E) -> (E, E)
-            dkey = matmul(dk2, W[E : 2 * E]).reshape(N, S, E)  # (N*S, E) @ (E, E) -> (N, S, E)
-            dvalue = matmul(dv2, W[2 * E :]).reshape(N, S, E)  # (N*S, E) @ (E, E) -> (N, S, E)
+            dkey, dvalue = matmuls(
+                (dk2.T, c.key.reshape(N * S, E), dW[E : 2 * E]),  # (E, N*S) @ (N*S, E) -> (E, E)
+                (dv2.T, c.value.reshape(N * S, E), dW[2 * E :]),  # (E, N*S) @ (N*S, E) -> (E, E)
+                (dk2, W[E : 2 * E], None),  # (N*S, E) @ (E, E) -> (N*S, E)
+                (dv2, W[2 * E :], None),  # (N*S, E) @ (E, E) -> (N*S, E)
+            )[2:]
+            dkey, dvalue = dkey.reshape(N, S, E), dvalue.reshape(N, S, E)
         if db is not None:
             np.sum(dq2, axis=0, out=db[:E])
             np.sum(dkv2, axis=0, out=db[E:])
