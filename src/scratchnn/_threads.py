@@ -2,7 +2,7 @@
 kernels run on their intra-op thread pool.
 
 NumPy releases the GIL inside ufuncs and BLAS calls, so blocks of an op running on two Python threads
-run on two cores. Two users:
+run on two cores. Its users:
 
 - the optimizers' elementwise updates (optim/_foreach.py, opt-in there);
 - multi-head attention's projections (ops/attention/multi_head.py): :func:`matmul` splits a GEMM's rows
