@@ -80,3 +80,23 @@ def test_matmuls_are_the_products_written_where_asked(threads: int) -> None:
     np.testing.assert_allclose(ca, c @ a, rtol=1e-12, atol=1e-12)
     assert cat is out
     np.testing.assert_allclose(out, a.T @ c.T, rtol=1e-12, atol=1e-12)
+
+
+def test_overlapping_holds_of_the_blas_restore_it_when_the_last_ends() -> None:
+    """Two callers' holds overlapping as A starts, B starts, A ends, B ends (run_blocks from two Python threads):
+    the BLAS stays at one thread until B ends, then gets back the count A found, not the 1 that B found."""
+    with threadpool_limits(2, user_api="blas"):
+        _threads._hold_blas_at_one()  # A
+        _threads._hold_blas_at_one()  # B
+        _threads._release_blas()  # A ends
+        assert _threads.blas_threads() == 1, "B's blocks still run"
+        _threads._release_blas()  # B ends
+        assert _threads.blas_threads() == 2
+        callers = [
+            threading.Thread(target=_threads.run_blocks, args=(_record([]), [(i,) for i in range(9)])) for _ in range(3)
+        ]
+        for t in callers:
+            t.start()
+        for t in callers:
+            t.join()
+        assert _threads.blas_threads() == 2

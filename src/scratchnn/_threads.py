@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextvars
 import itertools
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -28,7 +29,8 @@ import numpy as np
 
 __all__ = ["pool", "blas_threads", "run_blocks", "matmul", "matmuls"]
 
-_state: dict[str, Any] = {"pool": None, "pool_size": 0, "pid": None, "blas": None}
+_state: dict[str, Any] = {"pool": None, "pool_size": 0, "pid": None, "blas": None, "holders": 0, "saved": []}
+_lock = threading.Lock()
 
 
 def pool(workers: int) -> ThreadPoolExecutor:
@@ -82,11 +84,8 @@ def run_blocks(block: Callable[..., None], blocks: Sequence[tuple[Any, ...]]) ->
         for b in blocks:
             block(*b)
         return
-    libraries = _blas_libraries()
-    before = [lib.get_num_threads() for lib in libraries]
     counter = itertools.count()
-    for lib in libraries:
-        lib.set_num_threads(1)
+    _hold_blas_at_one()
     try:
         futures: list[Future[None]] = [
             pool(threads - 1).submit(contextvars.copy_context().run, _run, block, blocks, counter)
@@ -99,8 +98,27 @@ def run_blocks(block: Callable[..., None], blocks: Sequence[tuple[Any, ...]]) ->
         for f in futures:
             f.result()
     finally:
-        for lib, n in zip(libraries, before):
-            lib.set_num_threads(n)
+        _release_blas()
+
+
+def _hold_blas_at_one() -> None:
+    """Set the BLAS to one thread until the matching :func:`_release_blas`. Calls from several Python
+    threads at once nest: the first saves the thread counts, the last one out restores them (each saving
+    and restoring its own would leave the BLAS at one thread when they interleave)."""
+    with _lock:
+        if _state["holders"] == 0:
+            _state["saved"] = [(lib, lib.get_num_threads()) for lib in _blas_libraries()]
+            for lib, _ in _state["saved"]:
+                lib.set_num_threads(1)
+        _state["holders"] += 1
+
+
+def _release_blas() -> None:
+    with _lock:
+        _state["holders"] -= 1
+        if _state["holders"] == 0:
+            for lib, n in _state["saved"]:
+                lib.set_num_threads(n)
 
 
 # Below this many multiply-adds a GEMM is left to the BLAS whole: a thread hand-off costs tens of microseconds.
