@@ -13,9 +13,7 @@ GEMMs and a second optimizer thread loses more to them than it gains (MLP 784-51
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, wait
 from typing import Any
 
 import numpy as np
@@ -95,15 +93,5 @@ def foreach(update: Callable[..., None], jobs: Sequence[Job]) -> None:
         i = loads.index(min(loads))
         buckets[i].append(piece)
         loads[i] += cost
-    others = [b for b in buckets[1:] if b]
-    futures: list[Future[None]] = []
-    if others:
-        pool = _threads.pool(len(others))
-        # each worker runs in a copy of our context, so np.errstate set by the caller applies there too
-        futures = [pool.submit(contextvars.copy_context().run, _run, update, b) for b in others]
-    try:
-        _run(update, buckets[0])
-    finally:
-        wait(futures)  # never return (or raise) while a worker still writes into the arrays
-    for f in futures:
-        f.result()
+    # the calling thread takes the first bucket; the workers run in copies of its context (its np.errstate)
+    _threads.fan_out(_run, [(update, b) for b in buckets if b])
