@@ -24,8 +24,7 @@ from scratchnn.recipes import mlp
 from scratchnn.train import read_jsonl
 from scratchnn.train.checkpoint import read_checkpoint
 
-from ..train.helpers import assert_tree_equal
-from .interrupt import ctrl_c_after_each_epoch
+from .interrupt import assert_same_checkpoints, ctrl_c_after_each_epoch
 
 TIMEOUT = 600  # seconds for one process on a loaded two-core machine: generous, the runs take seconds
 TIMINGS = ("train_seconds", "train_cpu_seconds", "seconds_per_epoch")
@@ -82,10 +81,7 @@ def _stopped_run(cwd: Path, argv: list[str], signum: int) -> tuple[str, Path]:
 
 
 def _compare(straight: Path, resumed: Path) -> None:
-    for name in ("last", "best"):  # final weights (best: what the test set saw), optimizer and all
-        a, b = (read_checkpoint(run / "checkpoints" / f"{name}.safetensors") for run in (straight, resumed))
-        assert_tree_equal(b["model"], a["model"])
-        assert_tree_equal(b["optimizer"], a["optimizer"])
+    assert_same_checkpoints(straight, resumed)  # final weights (best: what the test set saw), optimizer and all
     lines = [[{k: v for k, v in e.items() if k != "time"} for e in read_jsonl(run / "metrics.jsonl")]
              for run in (straight, resumed)]  # fmt: skip
     assert lines[1] == lines[0]
