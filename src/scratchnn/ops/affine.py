@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .._numerics import quiet
+from .._threads import gemm, gemms
 from .._validate import check_array, check_grad, check_same_dtype, invalid_shape
 from .activations import relu_backward, relu_forward
 
@@ -38,8 +39,7 @@ def affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndar
         raise invalid_shape("w", f"({x_flat.shape[1]}, M) to match x's {x_flat.shape[1]} features", w.shape)
     if b.shape != (w.shape[1],):
         raise invalid_shape("b", f"({w.shape[1]},) to match w", b.shape)
-    out = x_flat @ w  # (N, D) @ (D, M) -> (N, M)
-    out += b
+    out = gemm(x_flat, w, bias=b)  # (N, D) @ (D, M) + b -> (N, M)
     return out, (x_flat, x.shape, w)
 
 
@@ -60,15 +60,21 @@ def affine_backward(
     like ``w`` is a contiguous add (``nn.Linear`` passes ``weight.T``, an F-ordered view).
     ``dw_out`` / ``db_out``: arrays of w's / b's shape to write dw / db into (and return) instead of
     allocating, e.g. a freshly zeroed gradient buffer (:meth:`scratchnn.nn.Param.fresh_grad`).
+
+    The GEMMs run on the BLAS's threads, or on scratchnn's intra-op threads inside a
+    ``scratchnn._threads.pool_gemms`` block (the Transformer layers' feed-forward).
     """
     x_flat, x_shape, w = cache
     check_grad(dout, "dout", (x_flat.shape[0], w.shape[1]), x_flat.dtype)
-    dx = (dout @ w.T).reshape(x_shape) if need_dx else None  # (N, M) @ (M, D) -> (N, D) -> x's shape
-    if w.flags.f_contiguous and not w.flags.c_contiguous:
-        out_t = None if dw_out is None else dw_out.T
-        dw = np.matmul(dout.T, x_flat, out=out_t).T  # (M, N) @ (N, D) -> (M, D), viewed as (D, M)
-    else:
-        dw = np.matmul(x_flat.T, dout, out=dw_out)  # (D, N) @ (N, M) -> (D, M)
+    transposed = w.flags.f_contiguous and not w.flags.c_contiguous
+    if transposed:  # dw^T = dout^T x_flat: (M, N) @ (N, D) -> (M, D), viewed as (D, M)
+        dw_product = (dout.T, x_flat, None if dw_out is None else dw_out.T)
+    else:  # dw = x_flat^T dout: (D, N) @ (N, M) -> (D, M)
+        dw_product = (x_flat.T, dout, dw_out)
+    dx_product = [(dout, w.T, None)] if need_dx else []  # dx = dout w^T: (N, M) @ (M, D) -> (N, D)
+    outs = gemms(dw_product, *dx_product)  # side by side on the intra-op threads in a pool_gemms block
+    dw = outs[0].T if transposed else outs[0]
+    dx = outs[1].reshape(x_shape) if need_dx else None  # (N, D) -> x's shape
     db = dout.sum(axis=0, out=db_out)  # (N, M) -> (M,)
     return dx, dw, db
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..._config import get_default_dtype, get_rng
+from ..._threads import matmul, matmuls
 from ..._validate import check_bool, check_choice, check_float, check_float_dtype, check_int, invalid_shape
 from ...nn import init
 from ...nn.dropout import Dropout
@@ -140,9 +141,10 @@ class Seq2SeqTransformer(Module):
 
     def _head(self, h: np.ndarray) -> np.ndarray:
         """logits = h E_tok^T + b. Shape: (N, T, d) -> (N, T, V)."""
-        logits = h @ self.embed_tokens.weight.data.T  # (N, T, d) @ (d, V) -> (N, T, V)
-        logits += self.head_bias.data
-        return logits
+        # on the intra-op threads, as every other GEMM of the model (scratchnn/_threads.py: never two pools)
+        N, T, d = h.shape
+        logits = matmul(h.reshape(N * T, d), self.embed_tokens.weight.data.T, bias=self.head_bias.data)  # (N*T, V)
+        return logits.reshape(N, T, self.vocab_size)  # (N*T, V) -> (N, T, V)
 
     # ------------------------------------------------------------------ training
     def forward(self, src: np.ndarray, tgt_in: np.ndarray) -> np.ndarray:
@@ -167,8 +169,10 @@ class Seq2SeqTransformer(Module):
         W = self.embed_tokens.weight
         g2 = grad_out.reshape(N * T, self.vocab_size)  # (N*T, V)
         self.head_bias.accumulate_grad(g2.sum(axis=0))
-        W.accumulate_grad(g2.T @ h.reshape(N * T, d))  # (V, N*T) @ (N*T, d) -> (V, d)
-        dh = grad_out @ W.data  # (N, T, V) @ (V, d) -> (N, T, d)
+        # dW = g2^T h: (V, N*T) @ (N*T, d) -> (V, d), beside dh = g2 W: (N*T, V) @ (V, d) -> (N*T, d)
+        dW, dh = matmuls((g2.T, h.reshape(N * T, d), None), (g2, W.data, None))
+        W.accumulate_grad(dW)
+        dh = dh.reshape(N, T, d)  # (N*T, d) -> (N, T, d)
         grads = self.decoder.backward(dh)
         assert grads is not None  # input_grad=True
         dtgt, dmemory = grads

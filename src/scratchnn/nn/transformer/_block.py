@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._threads import pool_gemms
 from ..._validate import (
     check_array,
     check_bool,
@@ -75,20 +76,28 @@ def add_feedforward(layer: Module, a: LayerArgs, activation: Any, dt: Any, rng: 
     layer.activation = make_activation(activation)
 
 
+# The feed-forward's GEMMs run on the intra-op threads (pool_gemms), as the attention beside them does:
+# a layer that mixed them with OpenBLAS's threads would leave OpenBLAS's idle workers spinning on the
+# cores the attention's blocks want (scratchnn/_threads.py).
+
+
 def feedforward(layer: Module, x: np.ndarray) -> np.ndarray:
     """linear2(dropout(activation(linear1(x)))). Shape: x (N, T, E) -> (N, T, F) -> (N, T, E)."""
-    return layer.linear2(layer.dropout(layer.activation(layer.linear1(x))))
+    with pool_gemms():
+        return layer.linear2(layer.dropout(layer.activation(layer.linear1(x))))
 
 
 def feedforward_eval(layer: Module, x: np.ndarray) -> np.ndarray:
     """:func:`feedforward` without its dropout, whatever the layer's mode (cached decoding)."""
-    return layer.linear2(layer.activation(layer.linear1(x)))
+    with pool_gemms():
+        return layer.linear2(layer.activation(layer.linear1(x)))
 
 
 def feedforward_backward(layer: Module, g: np.ndarray) -> np.ndarray:
     """Gradient of :func:`feedforward` for its output's gradient g."""
-    g = layer.dropout.backward(layer.linear2.backward(g))  # (N, T, E) -> (N, T, F)
-    return layer.linear1.backward(layer.activation.backward(g))  # (N, T, F) -> (N, T, E)
+    with pool_gemms():
+        g = layer.dropout.backward(layer.linear2.backward(g))  # (N, T, E) -> (N, T, F)
+        return layer.linear1.backward(layer.activation.backward(g))  # (N, T, F) -> (N, T, E)
 
 
 def residual(
