@@ -80,7 +80,9 @@ class _Loss(Module):
     def backward(self, grad_out: Any = None) -> np.ndarray:  # type: ignore[override]
         dx, loss_shape, class_axis = self._saved()
         if grad_out is None:
-            return dx.copy()
+            # in dx's own memory order: for (N, C, d_1, ...) scores it is a view of an (M, C) array, and a
+            # C-order copy would transpose it (a summarizer's (N, V, T) scores, whose caller wants (N, T, V))
+            return dx.copy(order="K")
         # the loss's shape (or a scalar, broadcast) and dtype; a Python number is taken in that dtype
         g = upstream_grad(grad_out, "grad_out", loss_shape if self.reduction == "none" else (), dx.dtype)
         if g.ndim and class_axis is not None:
