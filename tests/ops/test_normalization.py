@@ -298,3 +298,21 @@ def test_need_dx_false_skips_only_dx(name: str, forward: Callable[..., Any], bac
         assert (full is None) == (skipped is None) == (not affine)
         if full is not None:
             np.testing.assert_array_equal(skipped, full)
+
+
+@pytest.mark.parametrize("K", [1, 7, 4096, 4097])
+def test_standardize_over_rows_summed_by_einsum_or_pairwise_is_the_textbook_formula(K: int) -> None:
+    """Rows of up to EINSUM_ROWS values are summed by np.einsum, longer ones by .sum: both give the formula."""
+    from scratchnn.ops import normalization as norm
+
+    x, dxhat = _x((3, 2, K)), _x((3, 2, K), seed=1)
+    mean, var = x.mean(axis=-1, keepdims=True), x.var(axis=-1, keepdims=True)
+    xhat, inv_std, m, v = norm.standardize(x, 1e-5)
+    np.testing.assert_allclose(m, mean, rtol=1e-12)
+    np.testing.assert_allclose(v, var, rtol=1e-11, atol=1e-14)
+    np.testing.assert_allclose(inv_std, 1 / np.sqrt(var + 1e-5), rtol=1e-11)
+    np.testing.assert_allclose(xhat, (x - mean) / np.sqrt(var + 1e-5), rtol=1e-11, atol=1e-11)
+    closed_form = inv_std * (
+        dxhat - dxhat.mean(axis=-1, keepdims=True) - xhat * (dxhat * xhat).mean(axis=-1, keepdims=True)
+    )
+    np.testing.assert_allclose(norm.standardize_backward(dxhat, xhat, inv_std), closed_form, rtol=1e-10, atol=1e-12)

@@ -55,7 +55,7 @@ def spatial_groupnorm_forward(x: np.ndarray, gamma: Any, beta: Any, G: int, gn_p
     beta = check_affine(beta, "beta", shapes, x)
     S = math.prod(x.shape[2:])  # sizes written out: -1 cannot be inferred for an empty batch
     xg = x.reshape(N, G, (C // G) * S)  # (N, C, *) -> (N, G, K)
-    xhat, inv_std, _, _ = standardize(xg, (2,), eps)  # stats: (N, G, 1)
+    xhat, inv_std, _, _ = standardize(xg, eps)  # stats: (N, G, 1)
     xhat_c = xhat.reshape(N, C, S)  # (N, G, K) -> (N, C, S)
     out = xhat_c * gamma.reshape(1, C, 1) if gamma is not None else xhat_c.copy()
     if beta is not None:
@@ -80,5 +80,5 @@ def spatial_groupnorm_backward(dout: np.ndarray, cache: Any, *, need_dx: bool = 
     if not need_dx:
         return None, dgamma, dbeta
     dxhat = dout_c * gamma.reshape(1, C, 1) if gamma is not None else dout_c
-    dx = standardize_backward(dxhat.reshape(xhat.shape), xhat, inv_std, (2,))  # (N, C, S) -> (N, G, K)
+    dx = standardize_backward(dxhat.reshape(xhat.shape), xhat, inv_std)  # (N, C, S) -> (N, G, K)
     return dx.reshape(x_shape), dgamma, dbeta  # (N, G, K) -> x's shape

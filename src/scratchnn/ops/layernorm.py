@@ -66,7 +66,7 @@ def layernorm_forward(x: np.ndarray, gamma: Any, beta: Any, ln_param: Any) -> tu
     beta = check_affine(beta, "beta", (shape,), x)
     K = int(np.prod(shape))
     x2 = x.reshape(-1, K)  # (*, *normalized_shape) -> (M, K)
-    xhat, inv_std, _, _ = standardize(x2, (1,), eps)  # stats: (M, 1)
+    xhat, inv_std, _, _ = standardize(x2, eps)  # stats: (M, 1)
     out = xhat * gamma.reshape(1, K) if gamma is not None else xhat.copy()
     if beta is not None:
         out += beta.reshape(1, K)
@@ -84,10 +84,11 @@ def layernorm_backward(dout: np.ndarray, cache: Any, *, need_dx: bool = True) ->
     check_grad(dout, "dout", x_shape, xhat.dtype)
     K = xhat.shape[1]
     dout2 = dout.reshape(-1, K)  # x's shape -> (M, K)
-    dbeta = dout2.sum(axis=0).reshape(beta_shape) if beta_shape is not None else None
-    dgamma = (dout2 * xhat).sum(axis=0).reshape(gamma.shape) if gamma is not None else None
+    # column sums as einsum's: the same row-by-row sums as .sum(axis=0), without the (M, K) product array
+    dbeta = np.einsum("mk->k", dout2).reshape(beta_shape) if beta_shape is not None else None
+    dgamma = np.einsum("mk,mk->k", dout2, xhat).reshape(gamma.shape) if gamma is not None else None
     if not need_dx:
         return None, dgamma, dbeta
     dxhat = dout2 * gamma.reshape(1, K) if gamma is not None else dout2
-    dx = standardize_backward(dxhat, xhat, inv_std, (1,))
+    dx = standardize_backward(dxhat, xhat, inv_std)
     return dx.reshape(x_shape), dgamma, dbeta  # (M, K) -> x's shape
