@@ -69,9 +69,12 @@ def test_identity_in_eval_and_for_p_zero() -> None:
         np.testing.assert_array_equal(out, x)
         assert out is not x and out.dtype == np.float32
         np.testing.assert_array_equal(ops.dropout_backward(dout, cache), dout)
-    m = nn.Dropout(0.9).eval()
-    np.testing.assert_array_equal(m(x), x)
-    np.testing.assert_array_equal(m.backward(dout), dout)
+    for m in (nn.Dropout(0.9).eval(), nn.Dropout(0.0)):  # the module returns the input itself, as torch's does
+        assert m(x) is x
+        assert m.backward(dout) is dout
+        assert m.backward(dout, input_grad=False) is None
+        with pytest.raises(ValueError, match="grad_out"):
+            m.backward(dout[:2])
 
 
 def test_masks_come_from_the_rng() -> None:
