@@ -80,8 +80,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--threads",
         type=positive_int,
         default=1,
-        help="BLAS threads (default: 1; on a 2-core machine a default step takes 0.19 s at one thread and "
-        "0.15 s at two when nothing else runs, but 0.34 to 0.46 s at two while another process holds a core)",
+        help="BLAS and intra-op threads (default: 1; on a 2-core machine a default step takes 0.16 s at one "
+        "thread and 0.14 s at two when nothing else runs, 0.17 to 0.18 s at two while another process holds a core)",
     )
     add_training_flags(
         p, kind="summarizer", lr=2e-3, epochs=8, seed_help="seed for init, dropout and shuffling", clip=1.0
