@@ -12,6 +12,7 @@ run on two cores. Its users:
   as in an MLP, ``ops.affine`` leaves its GEMMs to the BLAS's own threads: an MLP step of a few
   milliseconds makes about ten GEMM calls, and waking the pool for each (0.14 ms) costs more than the
   BLAS's own split, whose spinning workers nothing else here competes with;
+- the smoothed cross-entropy (ops/losses.py), in blocks of rows that stay in cache;
 - attention (ops/attention/scaled_dot_product.py), whose work is many small GEMMs and softmaxes, one per
   (sample, head). There :func:`run_blocks` gives each thread whole blocks and holds the BLAS at one thread
   meanwhile: OpenBLAS splitting a 128 x 32 x 128 GEMM over two threads is slower than one thread doing it

@@ -222,10 +222,10 @@ def _smoothed_unweighted(x: np.ndarray, y: np.ndarray, reduction: str, e: float,
     dx[n] = g (p - (1 - e) onehot(y_n) - e / C). The buffer holds s, then exp(s), then dx: at a
     summarizer's (1,000 x 8,000) scores that is a third of the general path's memory traffic.
 
-    The rows are cut into blocks of about ROW_BLOCK scores, each run start to end while it is in cache, on
-    the intra-op threads (scratchnn/_threads.py): a summarizer's (640, 4000) loss and gradient take 7.9 ms
-    as one block, 4.3 ms in blocks on two threads. The upstream gradient g is a scalar known before any loss is
-    ('sum': dloss, 'mean': dloss / N), so each block finishes its rows of dx at once.
+    The rows are cut into blocks of about ROW_BLOCK scores, each run start to end while it is in cache,
+    on the intra-op threads (scratchnn/_threads.py): a summarizer's (640, 4000) loss and gradient take
+    7.9 ms as one block, 4.3 ms in blocks on two threads. The upstream gradient g is a scalar known
+    before any loss is ('sum': dloss, 'mean': dloss / N), so each block finishes its rows of dx at once.
     """
     N, C = x.shape
     g = _reduced_grad(reduction, dloss, x.dtype, N)  # 0-d
@@ -249,8 +249,8 @@ def _smoothed_unweighted(x: np.ndarray, y: np.ndarray, reduction: str, e: float,
         if e > 0:
             buf -= g * (e / C)
 
-    rows = max(1, ROW_BLOCK // C)
-    run_blocks(block, [(lo, min(lo + rows, N)) for lo in range(0, N, rows)])
+    per_block = max(1, ROW_BLOCK // C)  # rows
+    run_blocks(block, [(lo, min(lo + per_block, N)) for lo in range(0, N, per_block)])
     loss = losses.sum() if reduction == "sum" else losses.sum() / N
     return loss, dx
 
