@@ -251,7 +251,7 @@ def _smoothed_unweighted(x: np.ndarray, y: np.ndarray, reduction: str, e: float,
 
     per_block = max(1, ROW_BLOCK // C)  # rows
     run_blocks(block, [(lo, min(lo + per_block, N)) for lo in range(0, N, per_block)])
-    loss = losses.sum() if reduction == "sum" else losses.sum() / N
+    loss, _ = _reduce(losses, reduction, dloss)  # where reductions are defined; its g is the g above
     return loss, dx
 
 
