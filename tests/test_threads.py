@@ -4,9 +4,11 @@ error is raised; the row-split matmul equals numpy's."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -102,16 +104,16 @@ def test_overlapping_holds_of_the_blas_restore_it_when_the_last_ends() -> None:
         assert _threads.blas_threads() == 2
 
 
-def _spy_run_blocks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The number of blocks of each run_blocks call from here on."""
+def spy_run_blocks(monkeypatch: pytest.MonkeyPatch, module: Any = _threads) -> list[int]:
+    """The number of blocks of each run_blocks call, through ``module``'s name for it, from here on."""
     seen: list[int] = []
-    real = _threads.run_blocks
+    real = module.run_blocks
 
     def spy(block: Callable[..., None], blocks: list[tuple[int, ...]]) -> None:
         seen.append(len(blocks))
         real(block, blocks)
 
-    monkeypatch.setattr(_threads, "run_blocks", spy)
+    monkeypatch.setattr(module, "run_blocks", spy)
     return seen
 
 
@@ -119,18 +121,12 @@ def _spy_run_blocks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def test_gemm_and_gemms_use_the_pool_only_inside_pool_gemms(pooled: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     r = np.random.default_rng(2)
     a, b, bias = r.standard_normal((1000, 300)), r.standard_normal((300, 200)), r.standard_normal(200)
-    seen = _spy_run_blocks(monkeypatch)
+    seen = spy_run_blocks(monkeypatch)
     out = np.full((300, 200), np.nan)
-    with threadpool_limits(2, user_api="blas"):
-        if pooled:
-            with _threads.pool_gemms():
-                y = _threads.gemm(a, b, bias=bias)
-                ab, at_a = _threads.gemms((a, b, None), (a.T, a, None))
-                _threads.gemms((a.T, a[:, :200], out))
-        else:
-            y = _threads.gemm(a, b, bias=bias)
-            ab, at_a = _threads.gemms((a, b, None), (a.T, a, None))
-            _threads.gemms((a.T, a[:, :200], out))
+    with threadpool_limits(2, user_api="blas"), _threads.pool_gemms() if pooled else contextlib.nullcontext():
+        y = _threads.gemm(a, b, bias=bias)
+        ab, at_a = _threads.gemms((a, b, None), (a.T, a, None))
+        _threads.gemms((a.T, a[:, :200], out))
     assert seen == ([2, 2, 1] if pooled else []), "rows split in two, a pair side by side; the BLAS outside"
     np.testing.assert_allclose(y, a @ b + bias, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(ab, a @ b, rtol=1e-12, atol=1e-12)
@@ -139,7 +135,7 @@ def test_gemm_and_gemms_use_the_pool_only_inside_pool_gemms(pooled: bool, monkey
 
 
 def test_pool_gemms_ends_with_its_block_also_on_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen = _spy_run_blocks(monkeypatch)
+    seen = spy_run_blocks(monkeypatch)
     a = np.ones((1000, 300))
     with threadpool_limits(2, user_api="blas"):
         with pytest.raises(KeyError):
@@ -158,7 +154,7 @@ def test_a_transformer_layers_feed_forward_runs_on_the_pool_and_a_plain_linear_d
 
     layer = nn.TransformerEncoderLayer(64, 4, dim_feedforward=256, dropout=0.0, batch_first=True)
     x = np.random.default_rng(3).standard_normal((16, 32, 64), dtype=np.float32)  # 512 x 64 x 256 GEMMs
-    seen = _spy_run_blocks(monkeypatch)
+    seen = spy_run_blocks(monkeypatch)
     with threadpool_limits(2, user_api="blas"):
         y = layer.linear1(x)
         layer.linear1.backward(np.ones_like(y))

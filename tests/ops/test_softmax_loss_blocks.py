@@ -13,6 +13,8 @@ from threadpoolctl import threadpool_limits
 from scratchnn import ops
 from scratchnn.ops import losses
 
+from ..test_threads import spy_run_blocks
+
 
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("row_block", [1, 20, 45])
@@ -27,14 +29,7 @@ def test_many_row_blocks_equal_one_block(
     x, y = 5 * r.standard_normal((N, C)), r.integers(0, C, N)
     whole_loss, whole_dx = ops.softmax_loss(x, y, **kw)
 
-    seen: list[int] = []
-    real = losses.run_blocks
-
-    def spy(block: Any, blocks: list[tuple[int, int]]) -> None:
-        seen.append(len(blocks))
-        real(block, blocks)
-
-    monkeypatch.setattr(losses, "run_blocks", spy)
+    seen = spy_run_blocks(monkeypatch, losses)
     monkeypatch.setattr(losses, "ROW_BLOCK", row_block)
     with threadpool_limits(threads, user_api="blas"):
         loss, dx = ops.softmax_loss(x, y, **kw)
